@@ -1,0 +1,12 @@
+//! libzmq-rs: ZeroMQ in Rust, built as a C-ABI drop-in for libzmq 4.3.5 (`libzmq.so.5`).
+//!
+//! The crate is a C library first: `capi` holds every exported `zmq_*` function and
+//! `include/zmq.h` is generated from it (see ARCHITECTURE.md in the shared design notes for the
+//! layers: `capi` → objects → I/O → concurrency → pure modules).
+#![deny(unsafe_code)]
+
+mod capi;
+pub mod consts;
+mod error;
+mod msg;
+mod sys;

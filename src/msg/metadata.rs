@@ -1,0 +1,76 @@
+//! Peer properties attached to received messages (`zmq_msg_gets`) and the draft group name.
+//!
+//! Layer L0. Engines build one `Metadata` per connection (READY properties, ZAP User-Id,
+//! Peer-Address) and every frame from that peer shares it through an `Arc`.
+#![forbid(unsafe_code)]
+
+use std::ffi::{CStr, CString};
+
+/// Name/value properties plus the draft group; values are NUL-terminated for the C API.
+#[derive(Clone, Default, Debug)]
+pub(crate) struct Metadata {
+    props: Vec<(String, CString)>,
+    group: Option<CString>,
+}
+
+impl Metadata {
+    /// Properties from `(name, value)` pairs; values with an interior NUL are cut there.
+    pub(crate) fn from_pairs<I, N, V>(pairs: I) -> Metadata
+    where
+        I: IntoIterator<Item = (N, V)>,
+        N: Into<String>,
+        V: AsRef<[u8]>,
+    {
+        let props = pairs
+            .into_iter()
+            .map(|(n, v)| {
+                let v = v.as_ref();
+                let cut = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+                let value = CString::new(&v[..cut]).unwrap_or_default();
+                (n.into(), value)
+            })
+            .collect();
+        Metadata { props, group: None }
+    }
+
+    /// The value of property `name`; `Identity` is libzmq's older name for `Routing-Id`.
+    /// Names compare case-insensitively, as ZMTP property names do.
+    pub(crate) fn get(&self, name: &str) -> Option<&CStr> {
+        let name = if name.eq_ignore_ascii_case("Identity") {
+            "Routing-Id"
+        } else {
+            name
+        };
+        self.props
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_c_str())
+    }
+
+    pub(super) fn group(&self) -> &CStr {
+        self.group.as_deref().unwrap_or(c"")
+    }
+
+    pub(super) fn set_group(&mut self, group: &CStr) {
+        self.group = Some(group.to_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_is_case_insensitive_and_knows_identity_alias() {
+        let m = Metadata::from_pairs([("Socket-Type", "DEALER"), ("Routing-Id", "abc")]);
+        assert_eq!(m.get("socket-type"), Some(c"DEALER"));
+        assert_eq!(m.get("Identity"), Some(c"abc"));
+        assert_eq!(m.get("User-Id"), None);
+    }
+
+    #[test]
+    fn values_with_nul_are_cut() {
+        let m = Metadata::from_pairs([("X", b"ab\0cd".as_slice())]);
+        assert_eq!(m.get("X"), Some(c"ab"));
+    }
+}

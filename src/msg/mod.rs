@@ -1,0 +1,309 @@
+//! `Msg`: one message frame, small enough to live inside the 64-byte `zmq_msg_t`.
+//!
+//! Layer L0 (depends on `bytes`, `error`). Small frames (up to [`INLINE_CAP`] bytes) are stored
+//! inline without allocation; larger ones are a reference-counted [`Bytes`], which also carries
+//! caller-owned buffers (`zmq_msg_init_data`, freed through the caller's function exactly once,
+//! see [`foreign`]) and constant buffers (`zmq_send_const`). Copies share content by reference
+//! count, as libzmq's do.
+//!
+//! Writing through `zmq_msg_data`: the C API hands out a mutable pointer to the content. For an
+//! inline or freshly allocated frame the caller is its only owner. After `zmq_msg_copy` the
+//! content is shared and, as in libzmq, a write through either copy is visible in both; libzmq
+//! documents that as undefined and so do we. Received frames are fresh allocations or slices of
+//! the engine's receive buffer that nobody else writes.
+#![deny(unsafe_code)]
+
+mod foreign;
+mod metadata;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+pub(crate) use foreign::{const_bytes, foreign_bytes};
+pub(crate) use metadata::Metadata;
+
+use crate::error::{Error, Result};
+
+/// Largest frame stored inline, without allocation.
+pub(crate) const INLINE_CAP: usize = 38;
+
+/// Frame flags, as libzmq numbers them where the C API exposes them.
+pub(crate) mod flags {
+    /// More frames follow in this message (`ZMQ_MORE`).
+    pub(crate) const MORE: u8 = 1;
+    /// The frame is a ZMTP command, not user data.
+    pub(crate) const COMMAND: u8 = 2;
+    /// The content is shared with another message (`ZMQ_SHARED`).
+    pub(crate) const SHARED: u8 = 128;
+}
+
+#[derive(Clone)]
+enum Body {
+    Inline { len: u8, buf: [u8; INLINE_CAP] },
+    Heap(Bytes),
+}
+
+/// A message frame with its flags, routing id (draft SERVER/CLIENT) and peer properties.
+#[derive(Clone)]
+pub(crate) struct Msg {
+    body: Body,
+    props: Option<Arc<Metadata>>,
+    routing_id: u32,
+    flags: u8,
+}
+
+const _: () = assert!(std::mem::size_of::<Msg>() <= 56);
+const _: () = assert!(std::mem::align_of::<Msg>() <= 8);
+
+impl Default for Msg {
+    fn default() -> Self {
+        Msg::new()
+    }
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Msg")
+            .field("len", &self.len())
+            .field("flags", &self.flags)
+            .finish()
+    }
+}
+
+impl Msg {
+    /// An empty frame.
+    pub(crate) const fn new() -> Msg {
+        Msg {
+            body: Body::Inline {
+                len: 0,
+                buf: [0; INLINE_CAP],
+            },
+            props: None,
+            routing_id: 0,
+            flags: 0,
+        }
+    }
+
+    /// A zero-filled frame of `len` bytes, for the caller to fill in.
+    pub(crate) fn with_size(len: usize) -> Result<Msg> {
+        if len <= INLINE_CAP {
+            return Ok(Msg {
+                body: Body::Inline {
+                    len: len as u8,
+                    buf: [0; INLINE_CAP],
+                },
+                ..Msg::new()
+            });
+        }
+        let mut v = Vec::new();
+        v.try_reserve_exact(len).map_err(|_| Error::NoMemory)?;
+        v.resize(len, 0);
+        Ok(Msg::from_bytes(Bytes::from(v)))
+    }
+
+    /// A frame holding a copy of `data`.
+    pub(crate) fn copy_from(data: &[u8]) -> Msg {
+        if data.len() <= INLINE_CAP {
+            let mut buf = [0; INLINE_CAP];
+            buf[..data.len()].copy_from_slice(data);
+            Msg {
+                body: Body::Inline {
+                    len: data.len() as u8,
+                    buf,
+                },
+                ..Msg::new()
+            }
+        } else {
+            Msg::from_bytes(Bytes::copy_from_slice(data))
+        }
+    }
+
+    /// A frame sharing `bytes` without copying (small ones are moved inline).
+    pub(crate) fn from_bytes(bytes: Bytes) -> Msg {
+        Msg {
+            body: Body::Heap(bytes),
+            ..Msg::new()
+        }
+    }
+
+    /// The frame's content.
+    pub(crate) fn data(&self) -> &[u8] {
+        match &self.body {
+            Body::Inline { len, buf } => &buf[..usize::from(*len)],
+            Body::Heap(b) => b,
+        }
+    }
+
+    /// A raw pointer to the content for `zmq_msg_data`; see the module doc on writes.
+    pub(crate) fn data_ptr(&mut self) -> *mut u8 {
+        match &mut self.body {
+            Body::Inline { buf, .. } => buf.as_mut_ptr(),
+            Body::Heap(b) => b.as_ptr().cast_mut(),
+        }
+    }
+
+    /// The content as shared `Bytes` (copies only inline frames).
+    pub(crate) fn to_bytes(&self) -> Bytes {
+        match &self.body {
+            Body::Inline { .. } => Bytes::copy_from_slice(self.data()),
+            Body::Heap(b) => b.clone(),
+        }
+    }
+
+    /// Content length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        match &self.body {
+            Body::Inline { len, .. } => usize::from(*len),
+            Body::Heap(b) => b.len(),
+        }
+    }
+
+    /// True when the frame has no content.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True when more frames of the same message follow.
+    pub(crate) fn more(&self) -> bool {
+        self.flags & flags::MORE != 0
+    }
+
+    /// Sets or clears the MORE flag.
+    pub(crate) fn set_more(&mut self, more: bool) {
+        if more {
+            self.flags |= flags::MORE;
+        } else {
+            self.flags &= !flags::MORE;
+        }
+    }
+
+    /// All flags.
+    pub(crate) fn flags(&self) -> u8 {
+        self.flags
+    }
+
+    /// Sets the given flag bits.
+    pub(crate) fn set_flags(&mut self, bits: u8) {
+        self.flags |= bits;
+    }
+
+    /// Clears the given flag bits.
+    pub(crate) fn reset_flags(&mut self, bits: u8) {
+        self.flags &= !bits;
+    }
+
+    /// True when the content is shared with another message or is constant.
+    pub(crate) fn is_shared(&self) -> bool {
+        self.flags & flags::SHARED != 0
+    }
+
+    /// A copy sharing this frame's content; both are marked shared, as `zmq_msg_copy` does.
+    pub(crate) fn share(&mut self) -> Msg {
+        if matches!(self.body, Body::Heap(_)) {
+            self.flags |= flags::SHARED;
+        }
+        self.clone()
+    }
+
+    /// The draft routing id (SERVER/CLIENT), 0 when unset.
+    pub(crate) fn routing_id(&self) -> u32 {
+        self.routing_id
+    }
+
+    /// Sets the draft routing id; 0 is not a valid id.
+    pub(crate) fn set_routing_id(&mut self, id: u32) -> Result<()> {
+        if id == 0 {
+            return Err(Error::Invalid);
+        }
+        self.routing_id = id;
+        Ok(())
+    }
+
+    /// The peer properties attached by the engine, if any.
+    pub(crate) fn metadata(&self) -> Option<&Arc<Metadata>> {
+        self.props.as_ref()
+    }
+
+    /// Attaches peer properties (shared by every frame from that peer).
+    pub(crate) fn set_metadata(&mut self, props: Arc<Metadata>) {
+        self.props = Some(props);
+    }
+
+    /// The draft group name (RADIO/DISH), empty when unset.
+    pub(crate) fn group(&self) -> &std::ffi::CStr {
+        self.props.as_ref().map_or(c"", |p| p.group())
+    }
+
+    /// Sets the draft group name: at most `ZMQ_GROUP_MAX_LENGTH` bytes.
+    pub(crate) fn set_group(&mut self, group: &std::ffi::CStr) -> Result<()> {
+        if group.to_bytes().len() > crate::consts::ZMQ_GROUP_MAX_LENGTH as usize {
+            return Err(Error::Invalid);
+        }
+        let props = self.props.get_or_insert_with(Default::default);
+        Arc::make_mut(props).set_group(group);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_frames_are_inline_and_large_ones_shared() {
+        let small = Msg::copy_from(b"hello");
+        assert_eq!(small.data(), b"hello");
+        assert!(matches!(small.body, Body::Inline { .. }));
+        let big = Msg::copy_from(&[7u8; 1000]);
+        assert_eq!(big.len(), 1000);
+        assert!(matches!(big.body, Body::Heap(_)));
+    }
+
+    #[test]
+    fn with_size_is_zeroed_at_every_size() {
+        for n in [0, 1, INLINE_CAP, INLINE_CAP + 1, 100_000] {
+            let m = Msg::with_size(n).unwrap();
+            assert_eq!(m.len(), n);
+            assert!(m.data().iter().all(|&b| b == 0));
+        }
+    }
+
+    #[test]
+    fn share_marks_heap_frames_shared_and_shares_content() {
+        let mut a = Msg::copy_from(&[1u8; 100]);
+        let b = a.share();
+        assert!(a.is_shared() && b.is_shared());
+        assert_eq!(a.data().as_ptr(), b.data().as_ptr());
+        let mut s = Msg::copy_from(b"x");
+        assert!(!s.share().is_shared());
+    }
+
+    #[test]
+    fn more_flag_round_trips() {
+        let mut m = Msg::new();
+        assert!(!m.more());
+        m.set_more(true);
+        assert!(m.more());
+        m.set_more(false);
+        assert!(!m.more());
+    }
+
+    #[test]
+    fn routing_id_zero_is_rejected() {
+        let mut m = Msg::new();
+        assert_eq!(m.set_routing_id(0), Err(Error::Invalid));
+        m.set_routing_id(42).unwrap();
+        assert_eq!(m.routing_id(), 42);
+    }
+
+    #[test]
+    fn group_is_empty_by_default_and_bounded() {
+        let mut m = Msg::new();
+        assert_eq!(m.group(), c"");
+        m.set_group(c"weather").unwrap();
+        assert_eq!(m.group(), c"weather");
+        let long = std::ffi::CString::new(vec![b'a'; 256]).unwrap();
+        assert_eq!(m.set_group(&long), Err(Error::Invalid));
+    }
+}

@@ -1,0 +1,89 @@
+//! Thin, safe wrappers over the few OS calls the engine needs: errno, eventfd signalers,
+//! `poll(2)`, monotonic clock in milliseconds.
+//!
+//! Layer L1. The only module besides `capi/` (and the files ARCHITECTURE.md names) that may
+//! contain `unsafe`; every block carries its SAFETY argument.
+#![allow(unsafe_code, reason = "the OS boundary: errno, eventfd, poll")]
+
+mod signaler;
+
+pub(crate) use signaler::Signaler;
+
+/// Sets the calling thread's errno.
+pub(crate) fn set_errno(code: i32) {
+    // SAFETY: __errno_location returns the calling thread's errno slot, valid for the thread's life.
+    unsafe { *libc::__errno_location() = code };
+}
+
+/// Reads the calling thread's errno.
+pub(crate) fn errno() -> i32 {
+    // SAFETY: as in set_errno.
+    unsafe { *libc::__errno_location() }
+}
+
+/// Readiness wanted from / reported for one fd in [`poll_fds`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PollFd {
+    /// The file descriptor.
+    pub(crate) fd: i32,
+    /// `POLLIN` / `POLLOUT` / `POLLPRI` bits wanted.
+    pub(crate) events: i16,
+    /// Bits reported by the kernel.
+    pub(crate) revents: i16,
+}
+
+/// `poll(2)` over `fds` for at most `timeout_ms` (-1 = forever). Returns the ready count;
+/// `EINTR` is returned as an error for the caller to report, as libzmq does.
+pub(crate) fn poll_fds(fds: &mut [PollFd], timeout_ms: i32) -> crate::error::Result<usize> {
+    let mut raw: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|p| libc::pollfd {
+            fd: p.fd,
+            events: p.events,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: raw is a valid, exclusively borrowed array of raw.len() pollfd structs.
+    let rc = unsafe { libc::poll(raw.as_mut_ptr(), raw.len() as libc::nfds_t, timeout_ms) };
+    if rc < 0 {
+        return Err(crate::error::Error::from_errno(errno()));
+    }
+    for (p, r) in fds.iter_mut().zip(&raw) {
+        p.revents = r.revents;
+    }
+    Ok(rc as usize)
+}
+
+/// Milliseconds on the monotonic clock since an arbitrary fixed point.
+pub(crate) fn now_ms() -> u64 {
+    now_us() / 1000
+}
+
+/// Microseconds on the monotonic clock since an arbitrary fixed point.
+pub(crate) fn now_us() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid out-pointer; CLOCK_MONOTONIC always exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errno_round_trips() {
+        set_errno(libc::EAGAIN);
+        assert_eq!(errno(), libc::EAGAIN);
+    }
+
+    #[test]
+    fn clock_is_monotonic() {
+        let a = now_us();
+        let b = now_us();
+        assert!(b >= a);
+    }
+}
