@@ -8,6 +8,7 @@
 
 pub(crate) mod boundary;
 mod ctx;
+mod handle;
 mod misc;
 mod msg;
 mod poll;

@@ -1,17 +1,120 @@
 //! Polling and devices: `zmq_poll`, `zmq_proxy`, `zmq_proxy_steerable`, `zmq_device`.
 //!
-//! Placeholder exports: each fails with ENOTSUP until its feature lands (see README).
+//! `zmq_poll` follows libzmq's algorithm: ask each socket for its `ZMQ_EVENTS` (which drains
+//! its mailbox), and if nothing is ready sleep in `poll(2)` on the sockets' mailbox fds and the
+//! plain fds until one changes or the timeout passes, then ask again.
 
-use std::ffi::{c_char, c_int, c_long, c_ulong, c_void};
+use std::ffi::{c_int, c_long, c_void};
 
 use super::boundary::ffi;
-use super::types::*;
-use crate::error::Error;
+use super::handle::SocketHandle;
+use super::socket::with_socket;
+use super::types::zmq_pollitem_t;
+use crate::consts::*;
+use crate::error::{Error, Result};
+use crate::msg::Msg;
+use crate::sys::{PollFd, now_ms, poll_fds};
 
-/// Waits for events on sockets and fds; returns how many items have events.
+/// One entry of an internal poll set.
+pub(crate) struct Item {
+    /// The socket handle (NULL for a plain fd).
+    pub(crate) socket: *mut c_void,
+    pub(crate) fd: i32,
+    pub(crate) events: i16,
+    pub(crate) revents: i16,
+}
+
+const IN: i16 = ZMQ_POLLIN as i16;
+const OUT: i16 = ZMQ_POLLOUT as i16;
+const ERR: i16 = ZMQ_POLLERR as i16;
+const PRI: i16 = ZMQ_POLLPRI as i16;
+
+/// Polls `items` for at most `timeout_ms` (-1 forever, 0 check once); returns the number of
+/// items with events.
+pub(crate) fn poll_items(items: &mut [Item], timeout_ms: i64) -> Result<usize> {
+    let mut fds = Vec::with_capacity(items.len());
+    for it in items.iter() {
+        if it.socket.is_null() {
+            let mut ev = 0;
+            if it.events & IN != 0 {
+                ev |= libc::POLLIN;
+            }
+            if it.events & OUT != 0 {
+                ev |= libc::POLLOUT;
+            }
+            if it.events & PRI != 0 {
+                ev |= libc::POLLPRI;
+            }
+            fds.push(PollFd {
+                fd: it.fd,
+                events: ev,
+                revents: 0,
+            });
+        } else {
+            let fd = with_socket!(it.socket).fd();
+            fds.push(PollFd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
+    }
+    let deadline = (timeout_ms > 0).then(|| now_ms() + timeout_ms as u64);
+    let mut first = true;
+    loop {
+        let wait = if first {
+            0
+        } else {
+            match deadline {
+                None => -1,
+                Some(d) => i32::try_from(d.saturating_sub(now_ms())).unwrap_or(i32::MAX),
+            }
+        };
+        poll_fds(&mut fds, wait)?;
+        let mut ready = 0;
+        for (it, pfd) in items.iter_mut().zip(&fds) {
+            it.revents = 0;
+            if it.socket.is_null() {
+                if pfd.revents & libc::POLLIN != 0 {
+                    it.revents |= IN;
+                }
+                if pfd.revents & libc::POLLOUT != 0 {
+                    it.revents |= OUT;
+                }
+                if pfd.revents & libc::POLLPRI != 0 {
+                    it.revents |= PRI;
+                }
+                if pfd.revents & !(libc::POLLIN | libc::POLLOUT | libc::POLLPRI) != 0 {
+                    it.revents |= ERR;
+                }
+            } else if it.events & (IN | OUT) != 0 {
+                let ev = with_socket!(it.socket).events()?;
+                it.revents = ev & it.events;
+            }
+            if it.revents != 0 {
+                ready += 1;
+            }
+        }
+        if ready > 0 || timeout_ms == 0 {
+            return Ok(ready);
+        }
+        if let Some(d) = deadline
+            && !first
+            && now_ms() >= d
+        {
+            return Ok(0);
+        }
+        first = false;
+    }
+}
+
+/// Waits for events on sockets and fds: returns the number of items whose `revents` is
+/// non-zero, 0 on timeout. `timeout` in ms: -1 waits forever, 0 returns at once.
+/// Errors: ETERM (a socket's context was terminated), EFAULT (NULL items with `nitems` > 0),
+/// EINTR (a signal arrived), ENOTSOCK.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// `items` NULL or valid for `nitems` entries.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_poll(
     items: *mut zmq_pollitem_t,
@@ -19,31 +122,168 @@ pub unsafe extern "C" fn zmq_poll(
     timeout: c_long,
 ) -> c_int {
     ffi!({
-        let _ = (items, nitems, timeout);
-        Err(Error::NotSupported)
+        if nitems < 0 {
+            return Err(Error::Invalid);
+        }
+        if nitems == 0 {
+            if timeout != 0 {
+                poll_fds(&mut [], i32::try_from(timeout).unwrap_or(i32::MAX))?;
+            }
+            return Ok(0);
+        }
+        if items.is_null() {
+            return Err(Error::Fault);
+        }
+        // SAFETY: non-null; the caller promises nitems entries.
+        let user = unsafe { std::slice::from_raw_parts_mut(items, nitems as usize) };
+        let mut set: Vec<Item> = user
+            .iter()
+            .map(|u| Item {
+                socket: u.socket,
+                fd: u.fd,
+                events: u.events,
+                revents: 0,
+            })
+            .collect();
+        let n = poll_items(&mut set, i64::from(timeout))?;
+        for (u, it) in user.iter_mut().zip(&set) {
+            u.revents = it.revents;
+        }
+        Ok(c_int::try_from(n).unwrap_or(c_int::MAX))
     })
 }
 
-/// Relays messages between two sockets until the context ends.
+#[derive(Default)]
+struct Stats {
+    msgs_in: u64,
+    bytes_in: u64,
+    msgs_out: u64,
+    bytes_out: u64,
+}
+
+/// Moves one whole message from `from` to `to`, copying each frame to `capture` if given.
+fn forward(
+    from: *mut c_void,
+    to: *mut c_void,
+    capture: *mut c_void,
+    rx: &mut Stats,
+    tx: &mut Stats,
+) -> Result<()> {
+    loop {
+        let mut msg = with_socket!(from).recv(true)?;
+        let more = msg.more();
+        let size = msg.len() as u64;
+        if !capture.is_null() {
+            let mut copy = msg.share();
+            with_socket!(capture).send(&mut copy, more, false)?;
+        }
+        with_socket!(to).send(&mut msg, more, false)?;
+        rx.msgs_in += 1;
+        rx.bytes_in += size;
+        tx.msgs_out += 1;
+        tx.bytes_out += size;
+        if !more {
+            return Ok(());
+        }
+    }
+}
+
+fn proxy(
+    frontend: *mut c_void,
+    backend: *mut c_void,
+    capture: *mut c_void,
+    control: *mut c_void,
+) -> Result<c_int> {
+    // Validate every handle up front (ENOTSOCK rather than a late surprise).
+    for s in [frontend, backend] {
+        // SAFETY: the exported function's contract: each is NULL or a socket handle.
+        unsafe { SocketHandle::from_raw(s) }?;
+    }
+    let mut front = Stats::default();
+    let mut back = Stats::default();
+    let mut paused = false;
+    loop {
+        let mut items = vec![
+            Item {
+                socket: frontend,
+                fd: 0,
+                events: IN,
+                revents: 0,
+            },
+            Item {
+                socket: backend,
+                fd: 0,
+                events: IN,
+                revents: 0,
+            },
+        ];
+        if !control.is_null() {
+            items.push(Item {
+                socket: control,
+                fd: 0,
+                events: IN,
+                revents: 0,
+            });
+        }
+        if paused {
+            items[0].events = 0;
+            items[1].events = 0;
+        }
+        poll_items(&mut items, -1)?;
+        if !control.is_null() && items[2].revents & IN != 0 {
+            let cmd = with_socket!(control).recv(true)?;
+            match cmd.data() {
+                b"PAUSE" => paused = true,
+                b"RESUME" => paused = false,
+                b"TERMINATE" => return Ok(0),
+                b"STATISTICS" => {
+                    let vals = [
+                        front.msgs_in,
+                        front.bytes_in,
+                        front.msgs_out,
+                        front.bytes_out,
+                        back.msgs_in,
+                        back.bytes_in,
+                        back.msgs_out,
+                        back.bytes_out,
+                    ];
+                    for (i, v) in vals.iter().enumerate() {
+                        let mut m = Msg::copy_from(&v.to_ne_bytes());
+                        with_socket!(control).send(&mut m, i + 1 < vals.len(), false)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if items[0].revents & IN != 0 {
+            forward(frontend, backend, capture, &mut front, &mut back)?;
+        }
+        if frontend != backend && items[1].revents & IN != 0 {
+            forward(backend, frontend, capture, &mut back, &mut front)?;
+        }
+    }
+}
+
+/// Relays messages between `frontend` and `backend` (copying each to `capture` if not NULL)
+/// until the context is terminated; then returns -1 with ETERM, as libzmq does.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// Each argument NULL (capture only) or a socket handle used by no other thread meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_proxy(
     frontend: *mut c_void,
     backend: *mut c_void,
     capture: *mut c_void,
 ) -> c_int {
-    ffi!({
-        let _ = (frontend, backend, capture);
-        Err(Error::NotSupported)
-    })
+    ffi!({ proxy(frontend, backend, capture, std::ptr::null_mut()) })
 }
 
-/// A proxy controlled by PAUSE/RESUME/TERMINATE/STATISTICS messages on `control`.
+/// A proxy controlled through `control`: "PAUSE", "RESUME", "TERMINATE" (returns 0) and
+/// "STATISTICS" (replies with eight uint64 frames: messages and bytes in and out of the
+/// frontend, then of the backend). Errors as `zmq_proxy`.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// As `zmq_proxy`; `control` NULL or a socket handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_proxy_steerable(
     frontend: *mut c_void,
@@ -51,24 +291,27 @@ pub unsafe extern "C" fn zmq_proxy_steerable(
     capture: *mut c_void,
     control: *mut c_void,
 ) -> c_int {
-    ffi!({
-        let _ = (frontend, backend, capture, control);
-        Err(Error::NotSupported)
-    })
+    ffi!({ proxy(frontend, backend, capture, control) })
 }
 
-/// Legacy device (QUEUE, FORWARDER, STREAMER): a proxy without capture.
+/// Legacy device (`ZMQ_QUEUE`, `ZMQ_FORWARDER`, `ZMQ_STREAMER`): a proxy without capture.
+/// Errors as `zmq_proxy`.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// As `zmq_proxy`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_device(
     type_: c_int,
     frontend: *mut c_void,
     backend: *mut c_void,
 ) -> c_int {
+    let _ = type_;
     ffi!({
-        let _ = (type_, frontend, backend);
-        Err(Error::NotSupported)
+        proxy(
+            frontend,
+            backend,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
     })
 }

@@ -1,41 +1,58 @@
-//! Sockets: create, close, options, bind/connect, monitor.
-//!
-//! Placeholder exports: each fails with ENOTSUP until its feature lands (see README).
+//! Sockets: create, close, options, bind/connect/unbind/disconnect, monitor.
 
-use std::ffi::{c_char, c_int, c_long, c_ulong, c_void};
+use std::ffi::{c_char, c_int, c_void};
 
 use super::boundary::ffi;
-use super::types::*;
+use super::handle::{CtxHandle, SocketHandle};
+use super::slice;
 use crate::error::Error;
+use crate::socket::Socket;
 
-/// Creates a socket of `type_` in `context`.
+/// Borrows and locks the socket behind a handle for one call.
+macro_rules! with_socket {
+    ($p:expr) => {{
+        // SAFETY: the exported function's contract: NULL or a socket handle.
+        unsafe { SocketHandle::from_raw($p) }?.lock()?
+    }};
+}
+pub(crate) use with_socket;
+
+/// Creates a socket of type `type_` in `context`. Errors: EFAULT (bad context), EINVAL
+/// (unknown type), ETERM (context terminating), EMFILE (`ZMQ_MAX_SOCKETS` reached).
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// `context` must be NULL or a live context handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_socket(context: *mut c_void, type_: c_int) -> *mut c_void {
     ffi!({
-        let _ = (context, type_);
-        Err(Error::NotSupported)
+        // SAFETY: forwarded contract.
+        let h = unsafe { CtxHandle::from_raw(context) }?;
+        let socket = Socket::new(h.ctx.shared().clone(), type_)?;
+        Ok(SocketHandle::into_raw(socket))
     })
 }
 
-/// Closes a socket; returns at once, pending messages linger in the background.
+/// Closes a socket and frees its handle. Returns at once; messages already sent stay
+/// deliverable to inproc peers. Errors: ENOTSOCK.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// `socket` must be NULL or a socket handle, not used again afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_close(socket: *mut c_void) -> c_int {
     ffi!({
-        let _ = (socket,);
-        Err(Error::NotSupported)
+        // SAFETY: forwarded contract.
+        let h = unsafe { SocketHandle::from_raw(socket) }?;
+        // SAFETY: h was borrowed from socket; the caller gives the handle up.
+        unsafe { h.close(socket) }?;
+        Ok(0)
     })
 }
 
-/// Sets a socket option.
+/// Sets a socket option; the value's size must match the option's type exactly.
+/// Errors: EINVAL (unknown option, wrong size or value), ETERM, ENOTSOCK, EFAULT.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// `socket` NULL or a socket handle; `optval` NULL or valid for `optvallen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_setsockopt(
     socket: *mut c_void,
@@ -44,15 +61,20 @@ pub unsafe extern "C" fn zmq_setsockopt(
     optvallen: usize,
 ) -> c_int {
     ffi!({
-        let _ = (socket, option, optval, optvallen);
-        Err(Error::NotSupported)
+        let mut s = with_socket!(socket);
+        // SAFETY: forwarded contract.
+        let value = unsafe { slice::bytes(optval, optvallen) }?;
+        s.set_option(option, value)?;
+        Ok(0)
     })
 }
 
-/// Reads a socket option.
+/// Reads a socket option into `optval`, updating `*optvallen` to the size written.
+/// Errors: EINVAL (unknown option or buffer of the wrong size), ETERM, ENOTSOCK, EFAULT.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// `socket` NULL or a socket handle; `optvallen` NULL or a valid size_t; `optval` NULL or
+/// writable for `*optvallen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_getsockopt(
     socket: *mut c_void,
@@ -61,63 +83,85 @@ pub unsafe extern "C" fn zmq_getsockopt(
     optvallen: *mut usize,
 ) -> c_int {
     ffi!({
-        let _ = (socket, option, optval, optvallen);
-        Err(Error::NotSupported)
+        let mut s = with_socket!(socket);
+        if optvallen.is_null() {
+            return Err(Error::Fault);
+        }
+        // SAFETY: non-null; the caller promises a valid size_t.
+        let len = unsafe { &mut *optvallen };
+        // SAFETY: forwarded contract.
+        let out = unsafe { slice::bytes_mut(optval, *len) }?;
+        *len = s.get_option(option, out)?;
+        Ok(0)
     })
 }
 
-/// Accepts connections on an endpoint.
+/// Runs one endpoint operation on a socket.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// As the exported endpoint functions.
+unsafe fn endpoint_op(
+    socket: *mut c_void,
+    endpoint: *const c_char,
+    op: fn(&mut Socket, &str) -> crate::error::Result<()>,
+) -> c_int {
+    ffi!({
+        let mut s = with_socket!(socket);
+        // SAFETY: forwarded contract.
+        let ep = unsafe { slice::utf8(endpoint) }?;
+        op(&mut s, ep)?;
+        Ok(0)
+    })
+}
+
+/// Accepts connections on `endpoint` (`inproc://name` today). Errors: EINVAL (malformed),
+/// EPROTONOSUPPORT (transport not available), EADDRINUSE, ETERM, ENOTSOCK.
+///
+/// # Safety
+/// `socket` NULL or a socket handle; `endpoint` NULL or a C string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_bind(socket: *mut c_void, endpoint: *const c_char) -> c_int {
-    ffi!({
-        let _ = (socket, endpoint);
-        Err(Error::NotSupported)
-    })
+    // SAFETY: forwarded contract.
+    unsafe { endpoint_op(socket, endpoint, Socket::bind) }
 }
 
-/// Connects to an endpoint.
+/// Connects to `endpoint`; inproc connections may precede the bind. Errors: EINVAL,
+/// EPROTONOSUPPORT, ETERM, ENOTSOCK.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// `socket` NULL or a socket handle; `endpoint` NULL or a C string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_connect(socket: *mut c_void, endpoint: *const c_char) -> c_int {
-    ffi!({
-        let _ = (socket, endpoint);
-        Err(Error::NotSupported)
-    })
+    // SAFETY: forwarded contract.
+    unsafe { endpoint_op(socket, endpoint, Socket::connect) }
 }
 
-/// Stops accepting connections on an endpoint.
+/// Stops accepting on an endpoint this socket bound. Errors: ENOENT, EINVAL, ETERM, ENOTSOCK.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// `socket` NULL or a socket handle; `endpoint` NULL or a C string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_unbind(socket: *mut c_void, endpoint: *const c_char) -> c_int {
-    ffi!({
-        let _ = (socket, endpoint);
-        Err(Error::NotSupported)
-    })
+    // SAFETY: forwarded contract.
+    unsafe { endpoint_op(socket, endpoint, Socket::unbind) }
 }
 
-/// Disconnects from an endpoint.
+/// Drops the connections this socket made to `endpoint`. Errors: ENOENT, EINVAL, ETERM,
+/// ENOTSOCK.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// `socket` NULL or a socket handle; `endpoint` NULL or a C string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_disconnect(socket: *mut c_void, endpoint: *const c_char) -> c_int {
-    ffi!({
-        let _ = (socket, endpoint);
-        Err(Error::NotSupported)
-    })
+    // SAFETY: forwarded contract.
+    unsafe { endpoint_op(socket, endpoint, Socket::disconnect) }
 }
 
-/// Publishes socket events on an inproc PAIR endpoint.
+/// Publishes socket events on an inproc PAIR endpoint. Not available yet: fails with ENOTSUP
+/// (ENOTSOCK for a bad handle).
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// `socket` NULL or a socket handle; `endpoint` NULL or a C string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_socket_monitor(
     socket: *mut c_void,
@@ -125,54 +169,58 @@ pub unsafe extern "C" fn zmq_socket_monitor(
     events: c_int,
 ) -> c_int {
     ffi!({
-        let _ = (socket, endpoint, events);
+        let _s = with_socket!(socket);
+        let _ = (endpoint, events);
         Err(Error::NotSupported)
     })
 }
 
-/// Joins a DISH group (draft API).
+/// Joins a DISH group (draft API). Not available: ENOTSUP.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// `socket` NULL or a socket handle.
 #[cfg(feature = "draft")]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_join(socket: *mut c_void, group: *const c_char) -> c_int {
     ffi!({
-        let _ = (socket, group);
+        let _s = with_socket!(socket);
+        let _ = group;
         Err(Error::NotSupported)
     })
 }
 
-/// Leaves a DISH group (draft API).
+/// Leaves a DISH group (draft API). Not available: ENOTSUP.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// `socket` NULL or a socket handle.
 #[cfg(feature = "draft")]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_leave(socket: *mut c_void, group: *const c_char) -> c_int {
     ffi!({
-        let _ = (socket, group);
+        let _s = with_socket!(socket);
+        let _ = group;
         Err(Error::NotSupported)
     })
 }
 
-/// Connects a PEER socket and returns the peer's routing id (draft API).
+/// Connects a PEER socket (draft API). Not available: returns 0 with ENOTSUP.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// `socket` NULL or a socket handle.
 #[cfg(feature = "draft")]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_connect_peer(socket: *mut c_void, endpoint: *const c_char) -> u32 {
     ffi!({
-        let _ = (socket, endpoint);
+        let _s = with_socket!(socket);
+        let _ = endpoint;
         Err(Error::NotSupported)
     })
 }
 
-/// ROUTER peer state flags (draft API).
+/// ROUTER peer state (draft API). Not available: ENOTSUP.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// `socket` NULL or a socket handle.
 #[cfg(feature = "draft")]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_socket_get_peer_state(
@@ -181,15 +229,16 @@ pub unsafe extern "C" fn zmq_socket_get_peer_state(
     routing_id_size: usize,
 ) -> c_int {
     ffi!({
-        let _ = (socket, routing_id, routing_id_size);
+        let _s = with_socket!(socket);
+        let _ = (routing_id, routing_id_size);
         Err(Error::NotSupported)
     })
 }
 
-/// Versioned socket monitor (draft API).
+/// Versioned socket monitor (draft API). Not available: ENOTSUP.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// `socket` NULL or a socket handle.
 #[cfg(feature = "draft")]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_socket_monitor_versioned(
@@ -200,20 +249,21 @@ pub unsafe extern "C" fn zmq_socket_monitor_versioned(
     type_: c_int,
 ) -> c_int {
     ffi!({
-        let _ = (socket, endpoint, events, event_version, type_);
+        let _s = with_socket!(socket);
+        let _ = (endpoint, events, event_version, type_);
         Err(Error::NotSupported)
     })
 }
 
-/// Requests pipe statistics events (draft API).
+/// Requests pipe statistics events (draft API). Not available: ENOTSUP.
 ///
 /// # Safety
-/// Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+/// `socket` NULL or a socket handle.
 #[cfg(feature = "draft")]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_socket_monitor_pipes_stats(socket: *mut c_void) -> c_int {
     ffi!({
-        let _ = (socket,);
+        let _s = with_socket!(socket);
         Err(Error::NotSupported)
     })
 }

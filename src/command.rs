@@ -1,0 +1,37 @@
+//! Commands: what other threads tell a socket through its mailbox.
+//!
+//! Layer L3. Each arm says who sends it and who receives it.
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::mailbox::Mailbox;
+use crate::pipe::{PipeEnd, PipeEvent, PipeId, PipeNotify};
+
+/// A message to a socket's thread.
+pub(crate) enum Command {
+    /// Sent by the peer side of one of the socket's pipes (through [`SocketNotify`]): the pipe
+    /// became readable, writable, or its peer closed.
+    Pipe(PipeId, PipeEvent),
+    /// Sent by a socket connecting over inproc to an endpoint this socket bound (or by the
+    /// binder itself for connections that were waiting for the bind): attach this pipe end.
+    Attach {
+        /// The binder's end of the new pipe.
+        pipe: PipeEnd,
+        /// Routing id the binder assigned to this connection, if any.
+        assigned_id: Option<Bytes>,
+    },
+    /// Sent by the context when it is terminated: blocking calls must return ETERM.
+    Stop,
+}
+
+/// The [`PipeNotify`] of a socket: turns pipe events into commands in its mailbox.
+pub(crate) struct SocketNotify(pub(crate) Arc<Mailbox<Command>>);
+
+impl PipeNotify for SocketNotify {
+    fn notify(&self, id: PipeId, event: PipeEvent) {
+        self.0.send(Command::Pipe(id, event));
+    }
+}

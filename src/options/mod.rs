@@ -1,0 +1,395 @@
+//! Socket options common to every socket type: storage, defaults, and libzmq's exact
+//! `zmq_setsockopt`/`zmq_getsockopt` size and range rules.
+//!
+//! Layer L0 (depends on `error`, `consts`). Values arrive as the caller's raw bytes; integer
+//! options need exactly `sizeof(int)` (or 8 bytes for the int64/uint64 ones), as libzmq checks.
+//! Pattern-specific options (ROUTER_MANDATORY, SUBSCRIBE, ...) are handled by the socket's
+//! pattern before these; transport and security options are stored here for the engines.
+#![forbid(unsafe_code)]
+
+mod value;
+
+pub(crate) use value::{bool_value, int_value, put_at_least, put_string};
+
+use bytes::Bytes;
+
+use crate::consts::*;
+use crate::error::{Error, Result};
+
+/// The options of one socket, with libzmq 4.3's defaults.
+#[derive(Clone, Debug)]
+pub(crate) struct Options {
+    /// Socket type (ZMQ_PAIR ...).
+    pub(crate) socket_type: i32,
+    pub(crate) sndhwm: i32,
+    pub(crate) rcvhwm: i32,
+    pub(crate) affinity: u64,
+    pub(crate) routing_id: Option<Bytes>,
+    pub(crate) rate: i32,
+    pub(crate) recovery_ivl: i32,
+    pub(crate) sndbuf: i32,
+    pub(crate) rcvbuf: i32,
+    pub(crate) linger: i32,
+    pub(crate) reconnect_ivl: i32,
+    pub(crate) reconnect_ivl_max: i32,
+    pub(crate) backlog: i32,
+    pub(crate) maxmsgsize: i64,
+    pub(crate) multicast_hops: i32,
+    pub(crate) rcvtimeo: i32,
+    pub(crate) sndtimeo: i32,
+    pub(crate) ipv6: bool,
+    pub(crate) immediate: bool,
+    pub(crate) tcp_keepalive: i32,
+    pub(crate) tcp_keepalive_cnt: i32,
+    pub(crate) tcp_keepalive_idle: i32,
+    pub(crate) tcp_keepalive_intvl: i32,
+    pub(crate) mechanism: i32,
+    pub(crate) plain_server: bool,
+    pub(crate) plain_username: Vec<u8>,
+    pub(crate) plain_password: Vec<u8>,
+    pub(crate) zap_domain: Vec<u8>,
+    pub(crate) tos: i32,
+    pub(crate) handshake_ivl: i32,
+    pub(crate) heartbeat_ivl: i32,
+    pub(crate) heartbeat_ttl: i32,
+    pub(crate) heartbeat_timeout: i32,
+    pub(crate) connect_timeout: i32,
+    pub(crate) tcp_maxrt: i32,
+    pub(crate) multicast_maxtpdu: i32,
+    pub(crate) use_fd: i32,
+    pub(crate) conflate: bool,
+    pub(crate) invert_matching: bool,
+    pub(crate) connect_routing_id: Option<Bytes>,
+    pub(crate) socks_proxy: Vec<u8>,
+    pub(crate) bindtodevice: Vec<u8>,
+    pub(crate) gssapi_server: bool,
+    pub(crate) gssapi_plaintext: bool,
+    pub(crate) zap_enforce_domain: bool,
+    pub(crate) loopback_fastpath: bool,
+    pub(crate) reconnect_stop: i32,
+    pub(crate) ipv4only: bool,
+}
+
+impl Options {
+    /// Defaults for a socket of `socket_type`.
+    pub(crate) fn new(socket_type: i32) -> Options {
+        Options {
+            socket_type,
+            sndhwm: 1000,
+            rcvhwm: 1000,
+            affinity: 0,
+            routing_id: None,
+            rate: 100,
+            recovery_ivl: 10_000,
+            sndbuf: -1,
+            rcvbuf: -1,
+            // libzmq lets SUB/XSUB sockets drop pending subscriptions at close.
+            linger: if matches!(socket_type, ZMQ_SUB | ZMQ_XSUB) {
+                0
+            } else {
+                -1
+            },
+            reconnect_ivl: 100,
+            reconnect_ivl_max: 0,
+            backlog: 100,
+            maxmsgsize: -1,
+            multicast_hops: 1,
+            rcvtimeo: -1,
+            sndtimeo: -1,
+            ipv6: false,
+            immediate: false,
+            tcp_keepalive: -1,
+            tcp_keepalive_cnt: -1,
+            tcp_keepalive_idle: -1,
+            tcp_keepalive_intvl: -1,
+            mechanism: ZMQ_NULL,
+            plain_server: false,
+            plain_username: Vec::new(),
+            plain_password: Vec::new(),
+            zap_domain: Vec::new(),
+            tos: 0,
+            handshake_ivl: 30_000,
+            heartbeat_ivl: 0,
+            heartbeat_ttl: 0,
+            heartbeat_timeout: -1,
+            connect_timeout: 0,
+            tcp_maxrt: 0,
+            multicast_maxtpdu: 1500,
+            use_fd: -1,
+            conflate: false,
+            invert_matching: false,
+            connect_routing_id: None,
+            socks_proxy: Vec::new(),
+            bindtodevice: Vec::new(),
+            gssapi_server: false,
+            gssapi_plaintext: false,
+            zap_enforce_domain: false,
+            loopback_fastpath: false,
+            reconnect_stop: 0,
+            ipv4only: true,
+        }
+    }
+
+    /// Applies `zmq_setsockopt(option, value)` for the common options.
+    pub(crate) fn set(&mut self, option: i32, v: &[u8]) -> Result<()> {
+        let nonneg = |v: &[u8]| -> Result<i32> {
+            let x = int_value(v)?;
+            if x < 0 { Err(Error::Invalid) } else { Ok(x) }
+        };
+        let from_minus_one = |v: &[u8]| -> Result<i32> {
+            let x = int_value(v)?;
+            if x < -1 { Err(Error::Invalid) } else { Ok(x) }
+        };
+        match option {
+            ZMQ_SNDHWM => self.sndhwm = nonneg(v)?,
+            ZMQ_RCVHWM => self.rcvhwm = nonneg(v)?,
+            ZMQ_HWM => {
+                let hwm = match v.len() {
+                    4 => i64::from(int_value(v)?),
+                    8 => value::i64_value(v)?,
+                    _ => return Err(Error::Invalid),
+                };
+                let hwm = i32::try_from(hwm).map_err(|_| Error::Invalid)?;
+                if hwm < 0 {
+                    return Err(Error::Invalid);
+                }
+                self.sndhwm = hwm;
+                self.rcvhwm = hwm;
+            }
+            ZMQ_AFFINITY => self.affinity = value::u64_value(v)?,
+            ZMQ_ROUTING_ID => {
+                if v.is_empty() || v.len() > 255 {
+                    return Err(Error::Invalid);
+                }
+                self.routing_id = Some(Bytes::copy_from_slice(v));
+            }
+            ZMQ_CONNECT_ROUTING_ID => {
+                if v.is_empty() || v.len() > 255 {
+                    return Err(Error::Invalid);
+                }
+                self.connect_routing_id = Some(Bytes::copy_from_slice(v));
+            }
+            ZMQ_RATE => self.rate = positive(v)?,
+            ZMQ_RECOVERY_IVL => self.recovery_ivl = nonneg(v)?,
+            ZMQ_SNDBUF => self.sndbuf = from_minus_one(v)?,
+            ZMQ_RCVBUF => self.rcvbuf = from_minus_one(v)?,
+            ZMQ_LINGER => self.linger = from_minus_one(v)?,
+            ZMQ_RECONNECT_IVL => self.reconnect_ivl = from_minus_one(v)?,
+            ZMQ_RECONNECT_IVL_MAX => self.reconnect_ivl_max = nonneg(v)?,
+            ZMQ_BACKLOG => self.backlog = nonneg(v)?,
+            ZMQ_MAXMSGSIZE => self.maxmsgsize = value::i64_value(v)?,
+            ZMQ_MULTICAST_HOPS => self.multicast_hops = positive(v)?,
+            ZMQ_RCVTIMEO => self.rcvtimeo = from_minus_one(v)?,
+            ZMQ_SNDTIMEO => self.sndtimeo = from_minus_one(v)?,
+            ZMQ_IPV6 => self.ipv6 = bool_value(v)?,
+            ZMQ_IPV4ONLY => self.ipv6 = !bool_value(v)?,
+            ZMQ_IMMEDIATE => self.immediate = bool_value(v)?,
+            ZMQ_TCP_KEEPALIVE => {
+                let x = int_value(v)?;
+                if !(-1..=1).contains(&x) {
+                    return Err(Error::Invalid);
+                }
+                self.tcp_keepalive = x;
+            }
+            ZMQ_TCP_KEEPALIVE_CNT => self.tcp_keepalive_cnt = from_minus_one(v)?,
+            ZMQ_TCP_KEEPALIVE_IDLE => self.tcp_keepalive_idle = from_minus_one(v)?,
+            ZMQ_TCP_KEEPALIVE_INTVL => self.tcp_keepalive_intvl = from_minus_one(v)?,
+            ZMQ_TOS => self.tos = nonneg(v)?,
+            ZMQ_HANDSHAKE_IVL => self.handshake_ivl = nonneg(v)?,
+            ZMQ_HEARTBEAT_IVL => self.heartbeat_ivl = nonneg(v)?,
+            ZMQ_HEARTBEAT_TTL => {
+                let x = nonneg(v)?;
+                if x / 100 > 0xffff {
+                    return Err(Error::Invalid);
+                }
+                self.heartbeat_ttl = x;
+            }
+            ZMQ_HEARTBEAT_TIMEOUT => self.heartbeat_timeout = from_minus_one(v)?,
+            ZMQ_CONNECT_TIMEOUT => self.connect_timeout = nonneg(v)?,
+            ZMQ_TCP_MAXRT => self.tcp_maxrt = nonneg(v)?,
+            ZMQ_MULTICAST_MAXTPDU => self.multicast_maxtpdu = positive(v)?,
+            ZMQ_USE_FD => self.use_fd = from_minus_one(v)?,
+            ZMQ_CONFLATE => self.conflate = bool_value(v)?,
+            ZMQ_INVERT_MATCHING => self.invert_matching = bool_value(v)?,
+            ZMQ_ZAP_DOMAIN => self.zap_domain = short_string(v)?,
+            ZMQ_SOCKS_PROXY => self.socks_proxy = v.to_vec(),
+            ZMQ_BINDTODEVICE => self.bindtodevice = short_string(v)?,
+            ZMQ_PLAIN_SERVER => {
+                self.plain_server = bool_value(v)?;
+                self.mechanism = if self.plain_server {
+                    ZMQ_PLAIN
+                } else {
+                    ZMQ_NULL
+                };
+            }
+            ZMQ_PLAIN_USERNAME => {
+                self.plain_username = short_string(v)?;
+                self.plain_server = false;
+                self.mechanism = if v.is_empty() { ZMQ_NULL } else { ZMQ_PLAIN };
+            }
+            ZMQ_PLAIN_PASSWORD => {
+                self.plain_password = short_string(v)?;
+                self.plain_server = false;
+                self.mechanism = if v.is_empty() { ZMQ_NULL } else { ZMQ_PLAIN };
+            }
+            ZMQ_GSSAPI_SERVER
+            | ZMQ_GSSAPI_PLAINTEXT
+            | ZMQ_GSSAPI_PRINCIPAL
+            | ZMQ_GSSAPI_SERVICE_PRINCIPAL
+            | ZMQ_GSSAPI_PRINCIPAL_NAMETYPE
+            | ZMQ_GSSAPI_SERVICE_PRINCIPAL_NAMETYPE
+            | ZMQ_CURVE_SERVER
+            | ZMQ_CURVE_PUBLICKEY
+            | ZMQ_CURVE_SECRETKEY
+            | ZMQ_CURVE_SERVERKEY => return Err(Error::Invalid),
+            crate::consts::draft::ZMQ_ZAP_ENFORCE_DOMAIN => {
+                self.zap_enforce_domain = bool_value(v)?
+            }
+            crate::consts::draft::ZMQ_LOOPBACK_FASTPATH => self.loopback_fastpath = bool_value(v)?,
+            crate::consts::draft::ZMQ_RECONNECT_STOP => self.reconnect_stop = int_value(v)?,
+            _ => return Err(Error::Invalid),
+        }
+        Ok(())
+    }
+
+    /// Answers `zmq_getsockopt(option)` for the common options into `out`, returning the
+    /// number of bytes written.
+    pub(crate) fn get(&self, option: i32, out: &mut [u8]) -> Result<usize> {
+        let int = |x: i32, out: &mut [u8]| value::put_exact(out, &x.to_ne_bytes());
+        match option {
+            ZMQ_TYPE => int(self.socket_type, out),
+            ZMQ_SNDHWM | ZMQ_HWM => int(self.sndhwm, out),
+            ZMQ_RCVHWM => int(self.rcvhwm, out),
+            ZMQ_AFFINITY => value::put_exact(out, &self.affinity.to_ne_bytes()),
+            ZMQ_ROUTING_ID => value::put_binary(out, self.routing_id.as_deref().unwrap_or(&[])),
+            ZMQ_RATE => int(self.rate, out),
+            ZMQ_RECOVERY_IVL => int(self.recovery_ivl, out),
+            ZMQ_SNDBUF => int(self.sndbuf, out),
+            ZMQ_RCVBUF => int(self.rcvbuf, out),
+            ZMQ_LINGER => int(self.linger, out),
+            ZMQ_RECONNECT_IVL => int(self.reconnect_ivl, out),
+            ZMQ_RECONNECT_IVL_MAX => int(self.reconnect_ivl_max, out),
+            ZMQ_BACKLOG => int(self.backlog, out),
+            ZMQ_MAXMSGSIZE => value::put_exact(out, &self.maxmsgsize.to_ne_bytes()),
+            ZMQ_MULTICAST_HOPS => int(self.multicast_hops, out),
+            ZMQ_RCVTIMEO => int(self.rcvtimeo, out),
+            ZMQ_SNDTIMEO => int(self.sndtimeo, out),
+            ZMQ_IPV6 => int(i32::from(self.ipv6), out),
+            ZMQ_IPV4ONLY => int(i32::from(!self.ipv6), out),
+            ZMQ_IMMEDIATE => int(i32::from(self.immediate), out),
+            ZMQ_TCP_KEEPALIVE => int(self.tcp_keepalive, out),
+            ZMQ_TCP_KEEPALIVE_CNT => int(self.tcp_keepalive_cnt, out),
+            ZMQ_TCP_KEEPALIVE_IDLE => int(self.tcp_keepalive_idle, out),
+            ZMQ_TCP_KEEPALIVE_INTVL => int(self.tcp_keepalive_intvl, out),
+            ZMQ_MECHANISM => int(self.mechanism, out),
+            ZMQ_PLAIN_SERVER => int(i32::from(self.plain_server), out),
+            ZMQ_PLAIN_USERNAME => value::put_string(out, &self.plain_username),
+            ZMQ_PLAIN_PASSWORD => value::put_string(out, &self.plain_password),
+            ZMQ_ZAP_DOMAIN => value::put_string(out, &self.zap_domain),
+            ZMQ_TOS => int(self.tos, out),
+            ZMQ_HANDSHAKE_IVL => int(self.handshake_ivl, out),
+            ZMQ_HEARTBEAT_IVL => int(self.heartbeat_ivl, out),
+            ZMQ_HEARTBEAT_TTL => int(self.heartbeat_ttl, out),
+            ZMQ_HEARTBEAT_TIMEOUT => int(self.heartbeat_timeout, out),
+            ZMQ_CONNECT_TIMEOUT => int(self.connect_timeout, out),
+            ZMQ_TCP_MAXRT => int(self.tcp_maxrt, out),
+            ZMQ_MULTICAST_MAXTPDU => int(self.multicast_maxtpdu, out),
+            ZMQ_USE_FD => int(self.use_fd, out),
+            ZMQ_CONFLATE => int(i32::from(self.conflate), out),
+            ZMQ_INVERT_MATCHING => int(i32::from(self.invert_matching), out),
+            ZMQ_SOCKS_PROXY => value::put_string(out, &self.socks_proxy),
+            ZMQ_BINDTODEVICE => value::put_string(out, &self.bindtodevice),
+            ZMQ_GSSAPI_SERVER => int(i32::from(self.gssapi_server), out),
+            ZMQ_GSSAPI_PLAINTEXT => int(i32::from(self.gssapi_plaintext), out),
+            crate::consts::draft::ZMQ_ZAP_ENFORCE_DOMAIN => {
+                int(i32::from(self.zap_enforce_domain), out)
+            }
+            crate::consts::draft::ZMQ_LOOPBACK_FASTPATH => {
+                int(i32::from(self.loopback_fastpath), out)
+            }
+            crate::consts::draft::ZMQ_RECONNECT_STOP => int(self.reconnect_stop, out),
+            _ => Err(Error::Invalid),
+        }
+    }
+}
+
+fn positive(v: &[u8]) -> Result<i32> {
+    let x = int_value(v)?;
+    if x <= 0 { Err(Error::Invalid) } else { Ok(x) }
+}
+
+fn short_string(v: &[u8]) -> Result<Vec<u8>> {
+    if v.len() > 255 {
+        return Err(Error::Invalid);
+    }
+    let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+    Ok(v[..end].to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get_int(o: &Options, opt: i32) -> i32 {
+        let mut b = [0u8; 4];
+        assert_eq!(o.get(opt, &mut b).unwrap(), 4);
+        i32::from_ne_bytes(b)
+    }
+
+    #[test]
+    fn defaults_match_libzmq() {
+        let o = Options::new(ZMQ_DEALER);
+        assert_eq!(get_int(&o, ZMQ_SNDHWM), 1000);
+        assert_eq!(get_int(&o, ZMQ_LINGER), -1);
+        assert_eq!(get_int(&o, ZMQ_HANDSHAKE_IVL), 30000);
+        assert_eq!(get_int(&Options::new(ZMQ_SUB), ZMQ_LINGER), 0);
+    }
+
+    #[test]
+    fn int_options_need_exact_size() {
+        let mut o = Options::new(ZMQ_PUSH);
+        assert_eq!(o.set(ZMQ_SNDHWM, &5i64.to_ne_bytes()), Err(Error::Invalid));
+        let mut big = [0u8; 8];
+        assert_eq!(o.get(ZMQ_SNDHWM, &mut big), Err(Error::Invalid));
+        o.set(ZMQ_SNDHWM, &5i32.to_ne_bytes()).unwrap();
+        assert_eq!(get_int(&o, ZMQ_SNDHWM), 5);
+    }
+
+    #[test]
+    fn legacy_hwm_accepts_4_or_8_bytes_and_sets_both() {
+        let mut o = Options::new(ZMQ_PUB);
+        o.set(ZMQ_HWM, &7i64.to_ne_bytes()).unwrap();
+        assert_eq!((o.sndhwm, o.rcvhwm), (7, 7));
+        o.set(ZMQ_HWM, &9i32.to_ne_bytes()).unwrap();
+        assert_eq!(get_int(&o, ZMQ_HWM), 9);
+        assert_eq!(o.set(ZMQ_HWM, &[1, 2]), Err(Error::Invalid));
+        assert_eq!(o.set(ZMQ_HWM, &(-1i32).to_ne_bytes()), Err(Error::Invalid));
+    }
+
+    #[test]
+    fn routing_id_is_1_to_255_bytes() {
+        let mut o = Options::new(ZMQ_DEALER);
+        assert_eq!(o.set(ZMQ_ROUTING_ID, b""), Err(Error::Invalid));
+        assert_eq!(o.set(ZMQ_ROUTING_ID, &[1u8; 256]), Err(Error::Invalid));
+        o.set(ZMQ_ROUTING_ID, b"abc").unwrap();
+        let mut out = [0u8; 255];
+        assert_eq!(o.get(ZMQ_ROUTING_ID, &mut out).unwrap(), 3);
+    }
+
+    #[test]
+    fn linger_and_timeouts_reject_below_minus_one() {
+        let mut o = Options::new(ZMQ_REQ);
+        assert_eq!(
+            o.set(ZMQ_LINGER, &(-2i32).to_ne_bytes()),
+            Err(Error::Invalid)
+        );
+        o.set(ZMQ_RCVTIMEO, &(-1i32).to_ne_bytes()).unwrap();
+    }
+
+    #[test]
+    fn unknown_option_is_einval() {
+        let mut o = Options::new(ZMQ_REQ);
+        assert_eq!(o.set(9999, &0i32.to_ne_bytes()), Err(Error::Invalid));
+        assert_eq!(o.get(9999, &mut [0u8; 4]), Err(Error::Invalid));
+    }
+}

@@ -1,0 +1,82 @@
+//! Decoding and encoding option values with libzmq's size rules.
+#![forbid(unsafe_code)]
+
+use crate::error::{Error, Result};
+
+/// An `int` option value: exactly 4 bytes.
+pub(crate) fn int_value(v: &[u8]) -> Result<i32> {
+    let b: [u8; 4] = v.try_into().map_err(|_| Error::Invalid)?;
+    Ok(i32::from_ne_bytes(b))
+}
+
+/// A boolean carried in an `int`: negative values are invalid, non-zero is true.
+pub(crate) fn bool_value(v: &[u8]) -> Result<bool> {
+    let x = int_value(v)?;
+    if x < 0 {
+        return Err(Error::Invalid);
+    }
+    Ok(x != 0)
+}
+
+/// An `int64_t` option value: exactly 8 bytes.
+pub(crate) fn i64_value(v: &[u8]) -> Result<i64> {
+    let b: [u8; 8] = v.try_into().map_err(|_| Error::Invalid)?;
+    Ok(i64::from_ne_bytes(b))
+}
+
+/// A `uint64_t` option value: exactly 8 bytes.
+pub(crate) fn u64_value(v: &[u8]) -> Result<u64> {
+    let b: [u8; 8] = v.try_into().map_err(|_| Error::Invalid)?;
+    Ok(u64::from_ne_bytes(b))
+}
+
+/// Writes a fixed-size value; the caller's buffer must be exactly that size.
+pub(crate) fn put_exact(out: &mut [u8], v: &[u8]) -> Result<usize> {
+    if out.len() != v.len() {
+        return Err(Error::Invalid);
+    }
+    out.copy_from_slice(v);
+    Ok(v.len())
+}
+
+/// Writes a value into a buffer at least as large; returns the length written.
+pub(crate) fn put_at_least(out: &mut [u8], v: &[u8]) -> Result<usize> {
+    let dst = out.get_mut(..v.len()).ok_or(Error::Invalid)?;
+    dst.copy_from_slice(v);
+    Ok(v.len())
+}
+
+/// Writes binary data (no terminator); the buffer must be large enough.
+pub(crate) fn put_binary(out: &mut [u8], v: &[u8]) -> Result<usize> {
+    put_at_least(out, v)
+}
+
+/// Writes a NUL-terminated string; the returned length counts the NUL.
+pub(crate) fn put_string(out: &mut [u8], v: &[u8]) -> Result<usize> {
+    if out.len() < v.len() + 1 {
+        return Err(Error::Invalid);
+    }
+    out[..v.len()].copy_from_slice(v);
+    out[v.len()] = 0;
+    Ok(v.len() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_needs_room_for_nul() {
+        let mut small = [0u8; 3];
+        assert_eq!(put_string(&mut small, b"abc"), Err(Error::Invalid));
+        let mut ok = [9u8; 4];
+        assert_eq!(put_string(&mut ok, b"abc").unwrap(), 4);
+        assert_eq!(&ok, b"abc\0");
+    }
+
+    #[test]
+    fn bool_rejects_negative() {
+        assert_eq!(bool_value(&(-1i32).to_ne_bytes()), Err(Error::Invalid));
+        assert!(bool_value(&5i32.to_ne_bytes()).unwrap());
+    }
+}

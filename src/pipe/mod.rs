@@ -1,0 +1,490 @@
+//! Pipes: a bidirectional message channel between two owners (socket ↔ socket for inproc,
+//! socket ↔ session for tcp/ipc), each owning one [`PipeEnd`].
+//!
+//! Layer L1 (depends on `msg`, `error`). Each direction is a queue of frames with libzmq's
+//! rules: the high-water mark counts whole messages (0 = unbounded); a multipart message becomes
+//! readable only once its last frame is written, so a reader sees all of it or none; the writer
+//! may roll back an unfinished message. Wake-ups are batched: a reader is notified only when it
+//! found the queue empty and went to sleep, a blocked writer only when the queue has drained to
+//! the low-water mark. Notifications go to the owner through [`PipeNotify`], never upward calls.
+//!
+//! Closing an end is libzmq's delimiter: the peer still reads everything written before the
+//! close, then sees [`Read::Closed`]; anything the closing end had not yet read is dropped.
+#![forbid(unsafe_code)]
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use crate::msg::Msg;
+
+/// Identifies one end of one pipe, unique in the process.
+pub(crate) type PipeId = u64;
+
+/// What an owner is told about one of its pipe ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PipeEvent {
+    /// Messages became readable after the owner had found the pipe empty.
+    Readable,
+    /// The pipe drained below its low-water mark after the owner had found it full.
+    Writable,
+    /// The peer closed its end.
+    PeerClosed,
+}
+
+/// Receives pipe events for the ends an object owns. Called without any pipe lock held; must
+/// not block (implementations post a command to a mailbox).
+pub(crate) trait PipeNotify: Send + Sync {
+    /// Tells the owner of end `id` about `event`.
+    fn notify(&self, id: PipeId, event: PipeEvent);
+}
+
+/// The result of reading a pipe end.
+#[derive(Debug)]
+pub(crate) enum Read {
+    /// The next frame.
+    Msg(Msg),
+    /// Nothing readable now; the owner will get [`PipeEvent::Readable`] when that changes.
+    Empty,
+    /// The peer closed and everything it wrote has been read.
+    Closed,
+}
+
+/// Why a write was refused; the frame is handed back.
+#[derive(Debug)]
+pub(crate) enum WriteError {
+    /// The high-water mark is reached; the owner gets [`PipeEvent::Writable`] later.
+    Full(Msg),
+    /// The peer closed its end.
+    Closed(Msg),
+}
+
+/// The high-water mark's low-water companion, as libzmq computes it.
+pub(crate) fn low_water_mark(hwm: u64) -> u64 {
+    const MAX_DELTA: u64 = 1024;
+    if hwm > MAX_DELTA * 2 {
+        hwm - MAX_DELTA
+    } else {
+        hwm.div_ceil(2)
+    }
+}
+
+#[derive(Default)]
+struct Direction {
+    queue: VecDeque<Msg>,
+    /// Frames at the front of `queue` that belong to complete messages.
+    readable: usize,
+    written: u64,
+    read: u64,
+    hwm: u64,
+    conflate: bool,
+    reader_asleep: bool,
+    writer_blocked: bool,
+    writer_closed: bool,
+    reader_closed: bool,
+}
+
+impl Direction {
+    fn full(&self) -> bool {
+        self.hwm > 0 && self.written - self.read >= self.hwm
+    }
+
+    fn in_message(&self) -> bool {
+        self.queue.len() > self.readable
+    }
+}
+
+struct Shared {
+    /// `dirs[s]` is written by side `s` and read by side `1 - s`.
+    dirs: [Mutex<Direction>; 2],
+    owners: Mutex<[Option<Arc<dyn PipeNotify>>; 2]>,
+    /// The routing id each side announced (its ZMQ_ROUTING_ID), for the other side to use.
+    routing_ids: Mutex<[Option<Bytes>; 2]>,
+    ids: [PipeId; 2],
+}
+
+/// One end of a pipe: reads what the other end writes and writes what it reads.
+#[derive(Clone)]
+pub(crate) struct PipeEnd {
+    shared: Arc<Shared>,
+    side: usize,
+}
+
+impl std::fmt::Debug for PipeEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PipeEnd({})", self.id())
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Limits and behaviour of one direction of a new pipe.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct DirectionConfig {
+    /// High-water mark in messages, 0 = unbounded.
+    pub(crate) hwm: u64,
+    /// Keep only the newest complete message (`ZMQ_CONFLATE`).
+    pub(crate) conflate: bool,
+}
+
+/// Creates a pipe: `a_to_b` configures what end A writes, `b_to_a` what end B writes.
+pub(crate) fn pair(a_to_b: DirectionConfig, b_to_a: DirectionConfig) -> (PipeEnd, PipeEnd) {
+    let mk = |c: DirectionConfig| {
+        Mutex::new(Direction {
+            hwm: c.hwm,
+            conflate: c.conflate,
+            reader_asleep: true,
+            ..Direction::default()
+        })
+    };
+    let shared = Arc::new(Shared {
+        dirs: [mk(a_to_b), mk(b_to_a)],
+        owners: Mutex::new([None, None]),
+        routing_ids: Mutex::new([None, None]),
+        ids: [
+            NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        ],
+    });
+    (
+        PipeEnd {
+            shared: Arc::clone(&shared),
+            side: 0,
+        },
+        PipeEnd { shared, side: 1 },
+    )
+}
+
+impl PipeEnd {
+    /// This end's id.
+    pub(crate) fn id(&self) -> PipeId {
+        self.shared.ids[self.side]
+    }
+
+    /// The other end's id.
+    pub(crate) fn peer_id(&self) -> PipeId {
+        self.shared.ids[1 - self.side]
+    }
+
+    fn out(&self) -> &Mutex<Direction> {
+        &self.shared.dirs[self.side]
+    }
+
+    fn inbound(&self) -> &Mutex<Direction> {
+        &self.shared.dirs[1 - self.side]
+    }
+
+    fn notify_peer(&self, event: PipeEvent) {
+        let owner = self.shared.owners.lock()[1 - self.side].clone();
+        if let Some(owner) = owner {
+            owner.notify(self.peer_id(), event);
+        }
+    }
+
+    /// Sets who is told about this end's events. An owner attached after events happened is
+    /// told about them at once (readable data, or a closed peer).
+    pub(crate) fn set_owner(&self, owner: Arc<dyn PipeNotify>) {
+        self.shared.owners.lock()[self.side] = Some(Arc::clone(&owner));
+        let (readable, closed) = {
+            let d = self.inbound().lock();
+            (d.readable > 0, d.writer_closed)
+        };
+        if closed {
+            owner.notify(self.id(), PipeEvent::PeerClosed);
+        } else if readable {
+            owner.notify(self.id(), PipeEvent::Readable);
+        }
+    }
+
+    /// Records the routing id this end's owner announces to the peer.
+    pub(crate) fn set_own_routing_id(&self, id: Option<Bytes>) {
+        self.shared.routing_ids.lock()[self.side] = id;
+    }
+
+    /// The routing id the peer announced, if any.
+    pub(crate) fn peer_routing_id(&self) -> Option<Bytes> {
+        self.shared.routing_ids.lock()[1 - self.side].clone()
+    }
+
+    /// Changes the high-water mark of what this end writes (libzmq fixes inproc HWMs at bind).
+    pub(crate) fn set_out_hwm(&self, hwm: u64) {
+        self.out().lock().hwm = hwm;
+    }
+
+    /// Changes the high-water mark of what this end reads.
+    pub(crate) fn set_in_hwm(&self, hwm: u64) {
+        self.inbound().lock().hwm = hwm;
+    }
+
+    /// True if a frame can be written now; when not, the owner gets `Writable` later.
+    pub(crate) fn check_write(&self) -> bool {
+        let mut d = self.out().lock();
+        if d.reader_closed {
+            return false;
+        }
+        if !d.in_message() && d.full() {
+            d.writer_blocked = true;
+            return false;
+        }
+        true
+    }
+
+    /// Writes one frame. A frame without MORE completes the message and makes it readable.
+    /// The HWM is checked at the first frame of a message only, as libzmq does.
+    pub(crate) fn write(&self, msg: Msg) -> Result<(), WriteError> {
+        let wake = {
+            let mut d = self.out().lock();
+            if d.reader_closed {
+                return Err(WriteError::Closed(msg));
+            }
+            if !d.in_message() && d.full() {
+                d.writer_blocked = true;
+                return Err(WriteError::Full(msg));
+            }
+            let last = !msg.more();
+            d.queue.push_back(msg);
+            if !last {
+                return Ok(());
+            }
+            if d.conflate {
+                let keep = d.queue.len() - d.readable;
+                let drop_n = d.readable;
+                d.queue.drain(..drop_n);
+                d.readable = keep;
+                d.written = d.read + 1;
+            } else {
+                d.readable = d.queue.len();
+                d.written += 1;
+            }
+            std::mem::replace(&mut d.reader_asleep, false)
+        };
+        if wake {
+            self.notify_peer(PipeEvent::Readable);
+        }
+        Ok(())
+    }
+
+    /// Drops the frames of an unfinished message this end was writing.
+    pub(crate) fn rollback(&self) {
+        let mut d = self.out().lock();
+        let keep = d.readable;
+        d.queue.truncate(keep);
+    }
+
+    /// True if a frame is readable now; when not, the owner gets `Readable` later.
+    pub(crate) fn check_read(&self) -> bool {
+        let mut d = self.inbound().lock();
+        if d.readable > 0 {
+            return true;
+        }
+        d.reader_asleep = true;
+        false
+    }
+
+    /// Reads the next frame.
+    pub(crate) fn read(&self) -> Read {
+        let (msg, wake) = {
+            let mut d = self.inbound().lock();
+            if d.readable == 0 {
+                if d.writer_closed && d.queue.is_empty() {
+                    return Read::Closed;
+                }
+                d.reader_asleep = true;
+                return Read::Empty;
+            }
+            let Some(msg) = d.queue.pop_front() else {
+                return Read::Empty;
+            };
+            d.readable -= 1;
+            let mut wake = false;
+            if !msg.more() {
+                d.read += 1;
+                if d.writer_blocked && d.written - d.read <= low_water_mark(d.hwm) {
+                    d.writer_blocked = false;
+                    wake = true;
+                }
+            }
+            (msg, wake)
+        };
+        if wake {
+            self.notify_peer(PipeEvent::Writable);
+        }
+        Read::Msg(msg)
+    }
+
+    /// True once the peer has closed (there may still be frames to read).
+    pub(crate) fn peer_closed(&self) -> bool {
+        self.inbound().lock().writer_closed
+    }
+
+    /// Whole messages queued towards the peer and not yet read by it.
+    pub(crate) fn out_queued(&self) -> u64 {
+        let d = self.out().lock();
+        d.written - d.read
+    }
+
+    /// Closes this end: an unfinished outgoing message is dropped, everything complete stays
+    /// readable by the peer (then it sees `Closed`), and unread incoming frames are dropped.
+    /// Idempotent.
+    pub(crate) fn close(&self) {
+        {
+            let mut d = self.out().lock();
+            if d.writer_closed {
+                return;
+            }
+            let keep = d.readable;
+            d.queue.truncate(keep);
+            d.writer_closed = true;
+        }
+        let dropped = {
+            let mut d = self.inbound().lock();
+            d.reader_closed = true;
+            d.readable = 0;
+            std::mem::take(&mut d.queue)
+        };
+        drop(dropped);
+        self.shared.owners.lock()[self.side] = None;
+        self.notify_peer(PipeEvent::PeerClosed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Recorder(Mutex<Vec<(PipeId, PipeEvent)>>);
+    impl PipeNotify for Recorder {
+        fn notify(&self, id: PipeId, event: PipeEvent) {
+            self.0.lock().push((id, event));
+        }
+    }
+
+    fn frame(data: &[u8], more: bool) -> Msg {
+        let mut m = Msg::copy_from(data);
+        m.set_more(more);
+        m
+    }
+
+    fn read_data(end: &PipeEnd) -> Option<Vec<u8>> {
+        match end.read() {
+            Read::Msg(m) => Some(m.data().to_vec()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn multipart_becomes_readable_only_when_complete() {
+        let (a, b) = pair(DirectionConfig::default(), DirectionConfig::default());
+        a.write(frame(b"1", true)).unwrap();
+        assert!(!b.check_read());
+        a.write(frame(b"2", false)).unwrap();
+        assert!(b.check_read());
+        assert_eq!(read_data(&b).unwrap(), b"1");
+        assert_eq!(read_data(&b).unwrap(), b"2");
+        assert!(matches!(b.read(), Read::Empty));
+    }
+
+    #[test]
+    fn hwm_counts_whole_messages_and_lwm_wakes_writer() {
+        let cfg = DirectionConfig {
+            hwm: 4,
+            conflate: false,
+        };
+        let (a, b) = pair(cfg, cfg);
+        let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
+        a.set_owner(rec.clone());
+        for _ in 0..4 {
+            a.write(frame(b"x", true)).unwrap();
+            a.write(frame(b"y", false)).unwrap();
+        }
+        assert!(matches!(
+            a.write(frame(b"z", false)),
+            Err(WriteError::Full(_))
+        ));
+        assert!(!a.check_write());
+        // Read one message: 3 queued > lwm 2, no wake yet.
+        read_data(&b);
+        read_data(&b);
+        assert!(rec.0.lock().is_empty());
+        read_data(&b);
+        read_data(&b);
+        assert_eq!(rec.0.lock().as_slice(), &[(a.id(), PipeEvent::Writable)]);
+        assert!(a.check_write());
+    }
+
+    #[test]
+    fn reader_is_woken_once_per_sleep() {
+        let (a, b) = pair(DirectionConfig::default(), DirectionConfig::default());
+        let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
+        b.set_owner(rec.clone());
+        a.write(frame(b"1", false)).unwrap();
+        a.write(frame(b"2", false)).unwrap();
+        assert_eq!(rec.0.lock().len(), 1, "one wake for a burst");
+        read_data(&b);
+        read_data(&b);
+        assert!(matches!(b.read(), Read::Empty));
+        a.write(frame(b"3", false)).unwrap();
+        assert_eq!(rec.0.lock().len(), 2);
+    }
+
+    #[test]
+    fn rollback_drops_unfinished_message_only() {
+        let (a, b) = pair(DirectionConfig::default(), DirectionConfig::default());
+        a.write(frame(b"done", false)).unwrap();
+        a.write(frame(b"half", true)).unwrap();
+        a.rollback();
+        a.write(frame(b"next", false)).unwrap();
+        assert_eq!(read_data(&b).unwrap(), b"done");
+        assert_eq!(read_data(&b).unwrap(), b"next");
+    }
+
+    #[test]
+    fn close_delivers_pending_then_closed_and_refuses_writes() {
+        let (a, b) = pair(DirectionConfig::default(), DirectionConfig::default());
+        let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
+        b.set_owner(rec.clone());
+        a.write(frame(b"last words", false)).unwrap();
+        a.write(frame(b"cut", true)).unwrap();
+        a.close();
+        assert!(rec.0.lock().contains(&(b.id(), PipeEvent::PeerClosed)));
+        assert_eq!(read_data(&b).unwrap(), b"last words");
+        assert!(matches!(b.read(), Read::Closed));
+        assert!(matches!(
+            b.write(frame(b"x", false)),
+            Err(WriteError::Closed(_))
+        ));
+    }
+
+    #[test]
+    fn conflate_keeps_only_newest_message() {
+        let cfg = DirectionConfig {
+            hwm: 0,
+            conflate: true,
+        };
+        let (a, b) = pair(cfg, cfg);
+        for i in 0..5u8 {
+            a.write(frame(&[i], false)).unwrap();
+        }
+        assert_eq!(read_data(&b).unwrap(), vec![4]);
+        assert!(matches!(b.read(), Read::Empty));
+    }
+
+    #[test]
+    fn late_owner_is_told_about_pending_data() {
+        let (a, b) = pair(DirectionConfig::default(), DirectionConfig::default());
+        a.write(frame(b"early", false)).unwrap();
+        let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
+        b.set_owner(rec.clone());
+        assert_eq!(rec.0.lock().as_slice(), &[(b.id(), PipeEvent::Readable)]);
+    }
+
+    #[test]
+    fn lwm_matches_libzmq() {
+        assert_eq!(low_water_mark(1000), 500);
+        assert_eq!(low_water_mark(1), 1);
+        assert_eq!(low_water_mark(10_000), 10_000 - 1024);
+    }
+}

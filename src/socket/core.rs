@@ -1,0 +1,297 @@
+//! `Socket`: what all socket types share.
+//!
+//! A socket is used by one application thread at a time (the handle layer serialises calls).
+//! Other threads reach it only through its mailbox: pipe events from peers, new inproc pipes,
+//! and the context's `Stop`. Every API call first drains the mailbox; a blocking call then
+//! sleeps on the mailbox's fd until a command may have changed the answer, so a busy pipe costs
+//! no system call per message.
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::pattern::{self, Pattern};
+use crate::command::{Command, SocketNotify};
+use crate::consts::*;
+use crate::ctx::{InprocPeer, Shared, SocketId};
+use crate::error::{Error, Result};
+use crate::mailbox::Mailbox;
+use crate::msg::Msg;
+use crate::options::Options;
+use crate::pipe::{PipeEnd, PipeEvent, PipeId, PipeNotify};
+
+/// A socket of any type.
+pub(crate) struct Socket {
+    pub(crate) options: Options,
+    pub(super) id: SocketId,
+    pub(super) shared: Arc<Shared>,
+    pub(super) mailbox: Arc<Mailbox<Command>>,
+    notify: Arc<dyn PipeNotify>,
+    pattern: Box<dyn Pattern>,
+    pipes: Vec<PipeEnd>,
+    /// Inproc connections made with zmq_connect: endpoint name and our pipe end's id.
+    pub(super) connects: Vec<(String, PipeId)>,
+    /// Inproc names bound with zmq_bind.
+    pub(super) binds: Vec<String>,
+    terminated: bool,
+    rcvmore: bool,
+    pub(super) last_endpoint: String,
+}
+
+impl Socket {
+    /// Creates a socket of `socket_type` in the context behind `shared`.
+    /// Errors: EINVAL (unknown type), ETERM, EMFILE.
+    pub(crate) fn new(shared: Arc<Shared>, socket_type: i32) -> Result<Socket> {
+        if !pattern::is_supported(socket_type) {
+            return Err(Error::Invalid);
+        }
+        let options = Options::new(socket_type);
+        let pattern = pattern::new(socket_type, &options)?;
+        let mailbox = Arc::new(Mailbox::new()?);
+        let id = shared.register(Arc::clone(&mailbox))?;
+        let ipv6 = shared.options().ipv6;
+        let mut socket = Socket {
+            options,
+            id,
+            notify: Arc::new(SocketNotify(Arc::clone(&mailbox))),
+            shared,
+            mailbox,
+            pattern,
+            pipes: Vec::new(),
+            connects: Vec::new(),
+            binds: Vec::new(),
+            terminated: false,
+            rcvmore: false,
+            last_endpoint: String::new(),
+        };
+        socket.options.ipv6 = ipv6;
+        Ok(socket)
+    }
+
+    /// Handles every pending command without blocking.
+    pub(crate) fn process_commands(&mut self) {
+        while let Some(cmd) = self.mailbox.try_recv() {
+            match cmd {
+                Command::Pipe(id, PipeEvent::Readable) => self.pattern.read_activated(id),
+                Command::Pipe(id, PipeEvent::Writable) => self.pattern.write_activated(id),
+                Command::Pipe(id, PipeEvent::PeerClosed) => {
+                    self.pipes.retain(|p| p.id() != id);
+                    self.connects.retain(|(_, p)| *p != id);
+                    self.pattern.terminated(id);
+                }
+                Command::Attach { pipe, assigned_id } => self.attach(pipe, assigned_id),
+                Command::Stop => self.terminated = true,
+            }
+        }
+    }
+
+    /// Takes ownership of one end of a new pipe.
+    pub(super) fn attach(&mut self, pipe: PipeEnd, assigned_id: Option<Bytes>) {
+        self.pipes.push(pipe.clone());
+        self.pattern.attach(pipe.clone(), assigned_id);
+        pipe.set_owner(Arc::clone(&self.notify));
+    }
+
+    /// Closes our end of pipe `id` (a disconnect) and forgets it.
+    pub(super) fn detach(&mut self, id: PipeId) {
+        if let Some(i) = self.pipes.iter().position(|p| p.id() == id) {
+            let pipe = self.pipes.swap_remove(i);
+            self.pattern.terminated(id);
+            pipe.close();
+        }
+    }
+
+    /// What this socket contributes to an inproc connection.
+    pub(super) fn inproc_peer(&self) -> InprocPeer {
+        InprocPeer {
+            socket_id: self.id,
+            mailbox: Arc::clone(&self.mailbox),
+            socket_type: self.options.socket_type,
+            sndhwm: self.options.sndhwm,
+            rcvhwm: self.options.rcvhwm,
+            conflate: self.options.conflate,
+            routing_id: self.options.routing_id.clone(),
+        }
+    }
+
+    fn check_alive(&mut self) -> Result<()> {
+        self.process_commands();
+        if self.terminated {
+            return Err(Error::Term);
+        }
+        Ok(())
+    }
+
+    /// Runs `attempt` until it stops answering `Again`, sleeping on the mailbox in between,
+    /// for at most `timeout_ms` (-1 = forever; 0 or `dontwait` = one attempt).
+    fn blocking<T>(
+        &mut self,
+        dontwait: bool,
+        timeout_ms: i32,
+        mut attempt: impl FnMut(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        self.check_alive()?;
+        match attempt(self) {
+            Err(Error::Again) if !dontwait && timeout_ms != 0 => {}
+            other => return other,
+        }
+        let deadline = (timeout_ms > 0).then(|| crate::sys::now_ms() + timeout_ms as u64);
+        loop {
+            let wait = match deadline {
+                None => -1,
+                Some(d) => {
+                    let now = crate::sys::now_ms();
+                    if now >= d {
+                        return Err(Error::Again);
+                    }
+                    i32::try_from(d - now).unwrap_or(i32::MAX)
+                }
+            };
+            self.mailbox.wait(wait)?;
+            self.check_alive()?;
+            match attempt(self) {
+                Err(Error::Again) => {}
+                other => return other,
+            }
+        }
+    }
+
+    /// Sends one frame; `more` marks that further frames of the same message follow.
+    /// On success the frame is taken out of `msg`.
+    pub(crate) fn send(&mut self, msg: &mut Msg, more: bool, dontwait: bool) -> Result<()> {
+        msg.set_more(more);
+        let timeout = self.options.sndtimeo;
+        self.blocking(dontwait, timeout, |s| s.pattern.send(msg))
+    }
+
+    /// Receives one frame.
+    pub(crate) fn recv(&mut self, dontwait: bool) -> Result<Msg> {
+        let timeout = self.options.rcvtimeo;
+        let msg = self.blocking(dontwait, timeout, |s| s.pattern.recv())?;
+        self.rcvmore = msg.more();
+        Ok(msg)
+    }
+
+    /// `ZMQ_EVENTS`: POLLIN if a frame can be received now, POLLOUT if one can be sent.
+    pub(crate) fn events(&mut self) -> Result<i16> {
+        self.check_alive()?;
+        let mut ev = 0;
+        if self.pattern.has_in() {
+            ev |= ZMQ_POLLIN as i16;
+        }
+        if self.pattern.has_out() {
+            ev |= ZMQ_POLLOUT as i16;
+        }
+        Ok(ev)
+    }
+
+    /// `ZMQ_FD`: readable whenever `events` may have changed.
+    pub(crate) fn fd(&self) -> i32 {
+        self.mailbox.fd()
+    }
+
+    /// `zmq_setsockopt`.
+    pub(crate) fn set_option(&mut self, option: i32, value: &[u8]) -> Result<()> {
+        self.check_alive()?;
+        if let Some(r) = self.pattern.set_option(option, value) {
+            return r;
+        }
+        self.options.set(option, value)
+    }
+
+    /// `zmq_getsockopt`: writes into `out` and returns the length.
+    pub(crate) fn get_option(&mut self, option: i32, out: &mut [u8]) -> Result<usize> {
+        self.check_alive()?;
+        let int = |v: i32, out: &mut [u8]| crate::options::put_at_least(out, &v.to_ne_bytes());
+        match option {
+            ZMQ_RCVMORE => int(i32::from(self.rcvmore), out),
+            ZMQ_FD => int(self.fd(), out),
+            ZMQ_EVENTS => {
+                let ev = self.events()?;
+                int(i32::from(ev), out)
+            }
+            ZMQ_THREAD_SAFE => int(0, out),
+            ZMQ_LAST_ENDPOINT => crate::options::put_string(out, self.last_endpoint.as_bytes()),
+            _ => self.options.get(option, out),
+        }
+    }
+
+    /// `zmq_bind`.
+    pub(crate) fn bind(&mut self, endpoint: &str) -> Result<()> {
+        self.check_alive()?;
+        let (scheme, address) = split_endpoint(endpoint)?;
+        match scheme {
+            "inproc" => super::inproc::bind(self, address)?,
+            _ => return Err(Error::ProtocolNotSupported),
+        }
+        self.last_endpoint = endpoint.to_owned();
+        Ok(())
+    }
+
+    /// `zmq_connect`.
+    pub(crate) fn connect(&mut self, endpoint: &str) -> Result<()> {
+        self.check_alive()?;
+        let (scheme, address) = split_endpoint(endpoint)?;
+        match scheme {
+            "inproc" => super::inproc::connect(self, address),
+            _ => Err(Error::ProtocolNotSupported),
+        }
+    }
+
+    /// `zmq_unbind`.
+    pub(crate) fn unbind(&mut self, endpoint: &str) -> Result<()> {
+        self.check_alive()?;
+        let (scheme, address) = split_endpoint(endpoint)?;
+        match scheme {
+            "inproc" => super::inproc::unbind(self, address),
+            _ => Err(Error::NotFound),
+        }
+    }
+
+    /// `zmq_disconnect`.
+    pub(crate) fn disconnect(&mut self, endpoint: &str) -> Result<()> {
+        self.check_alive()?;
+        let (scheme, address) = split_endpoint(endpoint)?;
+        match scheme {
+            "inproc" => super::inproc::disconnect(self, address),
+            _ => Err(Error::NotFound),
+        }
+    }
+
+    /// `zmq_close`: releases every pipe and endpoint. Complete messages already sent stay
+    /// readable by inproc peers; unread incoming ones are dropped.
+    pub(crate) fn close(self) {
+        self.shared.inproc.lock().remove_socket(self.id);
+        while let Some(cmd) = self.mailbox.try_recv() {
+            if let Command::Attach { pipe, .. } = cmd {
+                pipe.close();
+            }
+        }
+        for pipe in &self.pipes {
+            pipe.close();
+        }
+        self.shared.unregister(self.id);
+    }
+}
+
+/// Splits `scheme://address`; EINVAL without a scheme or with an empty address.
+fn split_endpoint(endpoint: &str) -> Result<(&str, &str)> {
+    let (scheme, address) = endpoint.split_once("://").ok_or(Error::Invalid)?;
+    if address.is_empty() {
+        return Err(Error::Invalid);
+    }
+    Ok((scheme, address))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_need_a_scheme_and_an_address() {
+        assert_eq!(split_endpoint("inproc://a").unwrap(), ("inproc", "a"));
+        assert_eq!(split_endpoint("inproc:/a"), Err(Error::Invalid));
+        assert_eq!(split_endpoint("inproc://"), Err(Error::Invalid));
+    }
+}

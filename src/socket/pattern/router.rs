@@ -1,0 +1,293 @@
+//! ROUTER (`ZMQ_XREP`) and REP.
+//!
+//! ROUTER prefixes each received message with the routing id of the pipe it came from and
+//! routes each sent message by its first frame. A peer's routing id is the one it announced
+//! (`ZMQ_ROUTING_ID`), the one this socket assigned with `ZMQ_CONNECT_ROUTING_ID`, or a
+//! generated 5-byte id (a zero byte and a 32-bit counter), as libzmq does. Unroutable messages
+//! are dropped, or refused with EHOSTUNREACH under `ZMQ_ROUTER_MANDATORY`.
+//!
+//! REP is a ROUTER that strips the envelope (everything up to the empty delimiter) from each
+//! request, and puts it back on the reply, in strict receive/send lock-step.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+
+use super::Pattern;
+use crate::consts::{ZMQ_PROBE_ROUTER, ZMQ_ROUTER_HANDOVER, ZMQ_ROUTER_MANDATORY};
+use crate::error::{Error, Result};
+use crate::msg::Msg;
+use crate::options::bool_value;
+use crate::pipe::{PipeEnd, PipeId, WriteError};
+use crate::socket::routing::fq::FairQueue;
+
+/// The ROUTER socket type (and the engine of REP).
+pub(crate) struct Router {
+    fq: FairQueue,
+    by_id: HashMap<Bytes, PipeEnd>,
+    ids: HashMap<PipeId, Bytes>,
+    /// The body frame read together with the routing id just returned.
+    prefetched: Option<Msg>,
+    /// True while the frames of a received message are being returned.
+    receiving: bool,
+    /// Where the frames of the message being sent go (None: dropped).
+    out: Option<PipeEnd>,
+    sending: bool,
+    next_id: u32,
+    mandatory: bool,
+    handover: bool,
+    probe: bool,
+    rep: Option<RepState>,
+}
+
+struct RepState {
+    sending_reply: bool,
+    request_begins: bool,
+    envelope: Vec<Msg>,
+}
+
+impl Router {
+    /// A ROUTER socket.
+    pub(crate) fn new() -> Router {
+        Router {
+            fq: FairQueue::default(),
+            by_id: HashMap::new(),
+            ids: HashMap::new(),
+            prefetched: None,
+            receiving: false,
+            out: None,
+            sending: false,
+            next_id: crate::util_random_u32(),
+            mandatory: false,
+            handover: false,
+            probe: false,
+            rep: None,
+        }
+    }
+
+    /// A REP socket.
+    pub(crate) fn new_rep() -> Router {
+        Router {
+            rep: Some(RepState {
+                sending_reply: false,
+                request_begins: true,
+                envelope: Vec::new(),
+            }),
+            ..Router::new()
+        }
+    }
+
+    fn generate_id(&mut self) -> Bytes {
+        loop {
+            self.next_id = self.next_id.wrapping_add(1);
+            let mut id = vec![0u8];
+            id.extend_from_slice(&self.next_id.to_be_bytes());
+            let id = Bytes::from(id);
+            if !self.by_id.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    fn forget(&mut self, id: PipeId) {
+        if let Some(rid) = self.ids.remove(&id) {
+            self.by_id.remove(&rid);
+        }
+        if self.out.as_ref().is_some_and(|p| p.id() == id) {
+            self.out = None;
+        }
+    }
+
+    fn router_send(&mut self, msg: &mut Msg) -> Result<()> {
+        if !self.sending {
+            // The first frame names the peer.
+            let more = msg.more();
+            self.out = None;
+            if let Some(pipe) = self.by_id.get(msg.data()) {
+                if !pipe.check_write() {
+                    if self.mandatory {
+                        return Err(Error::Again);
+                    }
+                } else {
+                    self.out = Some(pipe.clone());
+                }
+            } else if self.mandatory {
+                return Err(Error::HostUnreachable);
+            }
+            self.sending = more;
+            *msg = Msg::new();
+            return Ok(());
+        }
+        let more = msg.more();
+        if let Some(pipe) = &self.out {
+            let frame = std::mem::take(msg);
+            match pipe.write(frame) {
+                Ok(()) => {}
+                Err(WriteError::Full(_)) | Err(WriteError::Closed(_)) => {
+                    pipe.rollback();
+                    self.out = None;
+                }
+            }
+        } else {
+            *msg = Msg::new();
+        }
+        if !more {
+            self.sending = false;
+            self.out = None;
+        }
+        Ok(())
+    }
+
+    fn router_recv(&mut self) -> Result<Msg> {
+        if let Some(m) = self.prefetched.take() {
+            self.receiving = m.more();
+            return Ok(m);
+        }
+        if self.receiving {
+            let (m, _) = self.fq.recv()?;
+            self.receiving = m.more();
+            return Ok(m);
+        }
+        let (body, pipe) = self.fq.recv()?;
+        let rid = self.ids.get(&pipe).cloned().unwrap_or_default();
+        let mut id = Msg::from_bytes(rid);
+        id.set_more(true);
+        self.prefetched = Some(body);
+        Ok(id)
+    }
+
+    fn rep_recv(&mut self) -> Result<Msg> {
+        let Some(rep) = &self.rep else {
+            return Err(Error::State);
+        };
+        if rep.sending_reply {
+            return Err(Error::State);
+        }
+        if rep.request_begins {
+            'request: loop {
+                let mut envelope = Vec::new();
+                loop {
+                    let frame = self.router_recv()?;
+                    let (more, empty) = (frame.more(), frame.is_empty());
+                    envelope.push(frame);
+                    if !more {
+                        // Malformed: no delimiter. Drop it and wait for the next request.
+                        continue 'request;
+                    }
+                    if empty && envelope.len() > 1 {
+                        break;
+                    }
+                }
+                if let Some(rep) = &mut self.rep {
+                    rep.envelope = envelope;
+                    rep.request_begins = false;
+                }
+                break;
+            }
+        }
+        let m = self.router_recv()?;
+        if !m.more()
+            && let Some(rep) = &mut self.rep
+        {
+            rep.sending_reply = true;
+            rep.request_begins = true;
+        }
+        Ok(m)
+    }
+
+    fn rep_send(&mut self, msg: &mut Msg) -> Result<()> {
+        let envelope = match &mut self.rep {
+            Some(rep) if rep.sending_reply => std::mem::take(&mut rep.envelope),
+            _ => return Err(Error::State),
+        };
+        for mut frame in envelope {
+            frame.set_more(true);
+            self.router_send(&mut frame)?;
+        }
+        let more = msg.more();
+        self.router_send(msg)?;
+        if !more && let Some(rep) = &mut self.rep {
+            rep.sending_reply = false;
+        }
+        Ok(())
+    }
+}
+
+impl Pattern for Router {
+    fn attach(&mut self, pipe: PipeEnd, assigned_id: Option<Bytes>) {
+        let rid = match assigned_id.or_else(|| pipe.peer_routing_id()) {
+            Some(id) => id,
+            None => self.generate_id(),
+        };
+        if let Some(old) = self.by_id.get(&rid).cloned() {
+            if !self.handover {
+                pipe.close();
+                return;
+            }
+            self.forget(old.id());
+            self.fq.terminated(old.id());
+            old.close();
+        }
+        if self.probe {
+            let _ = pipe.write(Msg::new());
+        }
+        self.ids.insert(pipe.id(), rid.clone());
+        self.by_id.insert(rid, pipe.clone());
+        self.fq.attach(pipe);
+    }
+
+    fn read_activated(&mut self, id: PipeId) {
+        self.fq.activated(id);
+    }
+
+    fn write_activated(&mut self, _id: PipeId) {}
+
+    fn terminated(&mut self, id: PipeId) {
+        self.forget(id);
+        self.fq.terminated(id);
+    }
+
+    fn send(&mut self, msg: &mut Msg) -> Result<()> {
+        if self.rep.is_some() {
+            self.rep_send(msg)
+        } else {
+            self.router_send(msg)
+        }
+    }
+
+    fn recv(&mut self) -> Result<Msg> {
+        if self.rep.is_some() {
+            self.rep_recv()
+        } else {
+            self.router_recv()
+        }
+    }
+
+    fn has_in(&mut self) -> bool {
+        match &self.rep {
+            Some(rep) if rep.sending_reply => false,
+            _ => self.prefetched.is_some() || self.receiving || self.fq.has_in(),
+        }
+    }
+
+    fn has_out(&mut self) -> bool {
+        match &self.rep {
+            Some(rep) => rep.sending_reply,
+            None => true,
+        }
+    }
+
+    fn set_option(&mut self, option: i32, value: &[u8]) -> Option<Result<()>> {
+        if self.rep.is_some() {
+            return None;
+        }
+        let slot = match option {
+            ZMQ_ROUTER_MANDATORY => &mut self.mandatory,
+            ZMQ_ROUTER_HANDOVER => &mut self.handover,
+            ZMQ_PROBE_ROUTER => &mut self.probe,
+            _ => return None,
+        };
+        Some(bool_value(value).map(|v| *slot = v))
+    }
+}

@@ -1,0 +1,93 @@
+//! Fair queuing (PULL, DEALER, ROUTER, SUB, REQ replies): round-robin over readable pipes,
+//! reading all frames of one message from the same pipe.
+#![forbid(unsafe_code)]
+
+use super::ActiveSet;
+use crate::error::{Error, Result};
+use crate::msg::Msg;
+use crate::pipe::{PipeEnd, PipeId, Read};
+
+/// Round-robin reader over pipes.
+#[derive(Default)]
+pub(crate) struct FairQueue {
+    set: ActiveSet,
+    current: usize,
+    more: bool,
+}
+
+impl FairQueue {
+    /// Adds a new pipe (active).
+    pub(crate) fn attach(&mut self, pipe: PipeEnd) {
+        self.set.add(pipe);
+    }
+
+    /// The pipe has messages again.
+    pub(crate) fn activated(&mut self, id: PipeId) {
+        self.set.activate(id);
+    }
+
+    /// The peer closed: the pipe stays until what it wrote has been read.
+    pub(crate) fn terminated(&mut self, id: PipeId) {
+        if let Some(i) = self.set.position(id)
+            && !self.set.pipes[i].check_read()
+        {
+            self.remove(i);
+        }
+    }
+
+    fn remove(&mut self, i: usize) {
+        self.set.remove(i);
+        if self.current >= self.set.active {
+            self.current = 0;
+        }
+    }
+
+    /// Reads the next frame and the pipe it came from; `Again` when nothing is readable.
+    pub(crate) fn recv(&mut self) -> Result<(Msg, PipeId)> {
+        while self.set.active > 0 {
+            if self.current >= self.set.active {
+                self.current = 0;
+            }
+            let pipe = &self.set.pipes[self.current];
+            let id = pipe.id();
+            match pipe.read() {
+                Read::Msg(m) => {
+                    self.more = m.more();
+                    if !self.more {
+                        self.current = (self.current + 1) % self.set.active;
+                    }
+                    return Ok((m, id));
+                }
+                Read::Empty => {
+                    self.set.deactivate(self.current);
+                }
+                Read::Closed => {
+                    self.remove(self.current);
+                }
+            }
+        }
+        Err(Error::Again)
+    }
+
+    /// True if a frame is readable now.
+    pub(crate) fn has_in(&mut self) -> bool {
+        if self.more {
+            return true;
+        }
+        while self.set.active > 0 {
+            if self.current >= self.set.active {
+                self.current = 0;
+            }
+            let pipe = &self.set.pipes[self.current];
+            if pipe.check_read() {
+                return true;
+            }
+            if pipe.peer_closed() {
+                self.remove(self.current);
+            } else {
+                self.set.deactivate(self.current);
+            }
+        }
+        false
+    }
+}
