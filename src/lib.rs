@@ -10,3 +10,4 @@ pub mod consts;
 mod error;
 mod msg;
 mod sys;
+mod util;
