@@ -601,3 +601,178 @@ pub unsafe extern "C" fn zmq_timers_execute(timers: *mut c_void) -> c_int {
         Ok(0)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ptr::{null, null_mut};
+
+    fn errno_after<T>(f: impl FnOnce() -> T) -> (T, i32) {
+        crate::sys::set_errno(0);
+        let r = f();
+        (r, crate::sys::errno())
+    }
+
+    #[test]
+    fn counter_functions_reject_null_with_efault() {
+        // SAFETY: NULL is an accepted argument of every counter function.
+        unsafe {
+            assert_eq!(
+                errno_after(|| zmq_atomic_counter_inc(null_mut())),
+                (-1, libc::EFAULT)
+            );
+            assert_eq!(
+                errno_after(|| zmq_atomic_counter_dec(null_mut())),
+                (-1, libc::EFAULT)
+            );
+            assert_eq!(
+                errno_after(|| zmq_atomic_counter_value(null_mut())),
+                (-1, libc::EFAULT)
+            );
+            assert_eq!(
+                errno_after(|| zmq_atomic_counter_set(null_mut(), 1)).1,
+                libc::EFAULT
+            );
+            assert_eq!(
+                errno_after(|| zmq_atomic_counter_destroy(null_mut())).1,
+                libc::EFAULT
+            );
+            let mut none: *mut c_void = null_mut();
+            assert_eq!(errno_after(|| zmq_atomic_counter_destroy(&mut none)).1, 0);
+        }
+    }
+
+    #[test]
+    fn handles_of_another_kind_are_efault() {
+        let watch = zmq_stopwatch_start();
+        let mut timers = zmq_timers_new();
+        // SAFETY: both are live handles of this library, passed where another kind is expected.
+        unsafe {
+            assert_eq!(
+                errno_after(|| zmq_atomic_counter_inc(watch)),
+                (-1, libc::EFAULT)
+            );
+            assert_eq!(
+                errno_after(|| zmq_stopwatch_intermediate(timers)),
+                (0, libc::EFAULT)
+            );
+            assert_eq!(
+                errno_after(|| zmq_timers_timeout(watch)),
+                (-1, libc::EFAULT)
+            );
+            zmq_threadclose(timers);
+            assert_eq!(zmq_timers_timeout(timers), -1);
+            zmq_stopwatch_stop(watch);
+            assert_eq!(zmq_timers_destroy(&mut timers), 0);
+        }
+    }
+
+    #[test]
+    fn destroyed_counter_pointer_is_cleared() {
+        let mut counter = zmq_atomic_counter_new();
+        // SAFETY: a live counter, then the cleared pointer.
+        unsafe {
+            assert_eq!(zmq_atomic_counter_inc(counter), 0);
+            zmq_atomic_counter_destroy(&mut counter);
+            assert!(counter.is_null());
+            assert_eq!(
+                errno_after(|| zmq_atomic_counter_value(counter)),
+                (-1, libc::EFAULT)
+            );
+        }
+    }
+
+    #[test]
+    fn stopwatch_and_thread_reject_null() {
+        // SAFETY: NULL is accepted by all three.
+        unsafe {
+            assert_eq!(
+                errno_after(|| zmq_stopwatch_stop(null_mut())),
+                (0, libc::EFAULT)
+            );
+            assert_eq!(
+                errno_after(|| zmq_threadstart(None, null_mut())).1,
+                libc::EFAULT
+            );
+            assert_eq!(errno_after(|| zmq_threadclose(null_mut())).1, libc::EFAULT);
+        }
+    }
+
+    #[test]
+    fn z85_rejects_null_pointers() {
+        let mut out = [0u8; 16];
+        // SAFETY: NULL and valid buffers only.
+        unsafe {
+            let (r, e) = errno_after(|| zmq_z85_decode(out.as_mut_ptr(), null()));
+            assert!(r.is_null() && e == libc::EINVAL);
+            let (r, e) = errno_after(|| zmq_z85_decode(null_mut(), c"HelloWorld".as_ptr()));
+            assert!(r.is_null() && e == libc::EFAULT);
+            let (r, e) = errno_after(|| zmq_z85_encode(null_mut(), out.as_ptr(), 4));
+            assert!(r.is_null() && e == libc::EFAULT);
+            let (r, e) = errno_after(|| zmq_z85_encode(out.as_mut_ptr().cast(), null(), 4));
+            assert!(r.is_null() && e == libc::EFAULT);
+        }
+    }
+
+    #[test]
+    fn curve_functions_report_enotsup() {
+        let mut a = [0 as c_char; 41];
+        let mut b = [0 as c_char; 41];
+        // SAFETY: valid 41-byte buffers.
+        unsafe {
+            let k = errno_after(|| zmq_curve_keypair(a.as_mut_ptr(), b.as_mut_ptr()));
+            assert_eq!(k, (-1, libc::ENOTSUP));
+            let p = errno_after(|| zmq_curve_public(a.as_mut_ptr(), b.as_ptr()));
+            assert_eq!(p, (-1, libc::ENOTSUP));
+        }
+    }
+
+    /// Destroys the set whose address `arg` holds, from inside its own handler.
+    unsafe extern "C" fn destroy_own_set(_id: c_int, arg: *mut c_void) {
+        let slot = arg.cast::<*mut c_void>();
+        // SAFETY: arg points to the test's `timers` variable, a live set handle.
+        assert_eq!(unsafe { zmq_timers_destroy(slot) }, 0);
+    }
+
+    /// Counts its calls in the `c_int` at `arg`.
+    unsafe extern "C" fn count(_id: c_int, arg: *mut c_void) {
+        // SAFETY: arg points to the test's counter.
+        unsafe { *arg.cast::<c_int>() += 1 };
+    }
+
+    #[test]
+    fn destroy_from_a_handler_is_deferred_and_stops_the_pass() {
+        let mut timers = zmq_timers_new();
+        let handle = timers;
+        let mut fired: c_int = 0;
+        let slot = (&raw mut timers).cast::<c_void>();
+        // SAFETY: a live set; both handlers' args outlive the execute call.
+        unsafe {
+            assert!(zmq_timers_add(timers, 0, Some(destroy_own_set), slot) > 0);
+            assert!(zmq_timers_add(timers, 0, Some(count), (&raw mut fired).cast()) > 0);
+            assert_eq!(zmq_timers_execute(handle), 0);
+        }
+        assert!(timers.is_null());
+        assert_eq!(fired, 0);
+    }
+
+    /// Runs `zmq_timers_execute` on the set `arg` from inside one of its handlers.
+    unsafe extern "C" fn execute_nested(_id: c_int, arg: *mut c_void) {
+        // SAFETY: arg is the live set that is executing.
+        assert_eq!(unsafe { zmq_timers_execute(arg) }, 0);
+    }
+
+    #[test]
+    fn nested_execute_returns_at_once() {
+        let mut timers = zmq_timers_new();
+        let mut fired: c_int = 0;
+        // SAFETY: a live set; the counter outlives the execute calls.
+        unsafe {
+            assert!(zmq_timers_add(timers, 0, Some(execute_nested), timers) > 0);
+            assert!(zmq_timers_add(timers, 0, Some(count), (&raw mut fired).cast()) > 0);
+            assert_eq!(zmq_timers_execute(timers), 0);
+            assert_eq!(fired, 1);
+            assert_eq!(zmq_timers_destroy(&mut timers), 0);
+        }
+    }
+}
