@@ -1166,184 +1166,222 @@ int zmq_socket_monitor_pipes_stats(void *socket);
 #endif
 
 /*
- Encodes `size` bytes (a multiple of 4) as Z85 into `dest` (size*5/4+1 bytes); NULL + EINVAL on bad size.
+ Encodes `size` bytes at `data` as Z85 text (ZeroMQ RFC 32) into `dest`, which must hold
+ `size * 5 / 4 + 1` bytes (the text and a NUL). Returns `dest`, or NULL with errno EINVAL
+ when `size` is not a multiple of 4, EFAULT when `dest` is NULL or `data` is NULL with a
+ non-zero `size`. Neither buffer is retained. Thread-safe, never blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `data` must be NULL (with `size` 0) or readable for `size` bytes; `dest` must be NULL or
+ writable for `size * 5 / 4 + 1` bytes.
  */
-char *zmq_z85_encode(char *dest,
-                     const uint8_t *data,
-                     size_t size);
+char *zmq_z85_encode(char *dest, const uint8_t *data, size_t size);
 
 /*
- Decodes a Z85 string (length a multiple of 5) into `dest`; NULL + EINVAL on bad input.
+ Decodes the NUL-terminated Z85 `string` into `dest`, which must hold `strlen(string) * 4 / 5`
+ bytes. Returns `dest`, or NULL with errno EINVAL when `string` is NULL, empty, not a multiple
+ of 5 characters long, contains a character outside the Z85 alphabet or a 5-character group
+ above 0xFFFFFFFF, and EFAULT when `dest` is NULL. Nothing is written on failure and nothing
+ is retained. Thread-safe, never blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `string` must be NULL or NUL-terminated; `dest` must be NULL or writable for
+ `strlen(string) * 4 / 5` bytes.
  */
 uint8_t *zmq_z85_decode(uint8_t *dest, const char *string);
 
 /*
- Generates a CURVE key pair as two 41-byte Z85 strings; ENOTSUP without CURVE support.
+ Would generate a CURVE key pair as two 41-byte Z85 strings. This build has no CURVE support
+ yet (`zmq_has("curve")` is 0), so it always returns -1 with errno ENOTSUP and writes nothing.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ The buffers are not touched; any pointers are accepted.
  */
 int zmq_curve_keypair(char *z85_public_key, char *z85_secret_key);
 
 /*
- Derives the Z85 public key from a Z85 secret key; ENOTSUP without CURVE support.
+ Would derive the Z85 public key from a Z85 secret key. This build has no CURVE support yet
+ (`zmq_has("curve")` is 0), so it always returns -1 with errno ENOTSUP and writes nothing.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ The buffers are not touched; any pointers are accepted.
  */
 int zmq_curve_public(char *z85_public_key, const char *z85_secret_key);
 
 /*
- Creates an atomic counter initialised to 0; NULL + ENOMEM on failure.
+ Creates an atomic counter (32 bits) set to 0. The caller owns it and frees it with
+ `zmq_atomic_counter_destroy`. Never blocks.
  */
 void *zmq_atomic_counter_new(void);
 
 /*
- Sets the counter's value (not thread-safe with respect to other operations, as libzmq).
+ Sets the counter to `value` atomically. An invalid counter (NULL, destroyed, or another kind
+ of handle) sets errno to EFAULT and changes nothing. Never blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `counter` must be NULL or a handle from `zmq_atomic_counter_new`, not destroyed concurrently.
  */
 void zmq_atomic_counter_set(void *counter, int value);
 
 /*
- Increments the counter; returns the value before the increment.
+ Increments the counter atomically (wrapping) and returns its value before the increment;
+ -1 with errno EFAULT for an invalid counter. Thread-safe, never blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `counter` must be NULL or a handle from `zmq_atomic_counter_new`, not destroyed concurrently.
  */
 int zmq_atomic_counter_inc(void *counter);
 
 /*
- Decrements the counter; returns 0 once it reaches zero, else 1.
+ Decrements the counter atomically (wrapping); returns 0 if it is now zero, else 1; -1 with
+ errno EFAULT for an invalid counter. Thread-safe, never blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `counter` must be NULL or a handle from `zmq_atomic_counter_new`, not destroyed concurrently.
  */
 int zmq_atomic_counter_dec(void *counter);
 
 /*
- The counter's current value.
+ Returns the counter's current value; -1 with errno EFAULT for an invalid counter.
+ Thread-safe, never blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `counter` must be NULL or a handle from `zmq_atomic_counter_new`, not destroyed concurrently.
  */
 int zmq_atomic_counter_value(void *counter);
 
 /*
- Destroys the counter and sets `*counter_p` to NULL.
+ Frees the counter `*counter_p` and sets `*counter_p` to NULL; a NULL `*counter_p` is a no-op.
+ A NULL `counter_p` or an invalid counter sets errno to EFAULT and frees nothing. Never blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `counter_p` must be NULL or point to a `void *` holding NULL or a counter handle that no
+ other thread is using.
  */
 void zmq_atomic_counter_destroy(void **counter_p);
 
 /*
- Starts a stopwatch (microsecond resolution).
+ Starts a stopwatch on the monotonic clock (microseconds). The caller owns it and frees it
+ with `zmq_stopwatch_stop`. Never blocks.
  */
 void *zmq_stopwatch_start(void);
 
 /*
- Microseconds since the stopwatch started; it keeps running.
+ Microseconds since `watch` started; the stopwatch keeps running. 0 with errno EFAULT for an
+ invalid stopwatch. Never blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `watch` must be NULL or a handle from `zmq_stopwatch_start`, not stopped concurrently.
  */
 unsigned long zmq_stopwatch_intermediate(void *watch);
 
 /*
- Microseconds since the stopwatch started; frees the stopwatch.
+ Microseconds since `watch` started, and frees the stopwatch. 0 with errno EFAULT for an
+ invalid stopwatch. Never blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `watch` must be NULL or a handle from `zmq_stopwatch_start` that no other thread is using.
  */
 unsigned long zmq_stopwatch_stop(void *watch);
 
 /*
- Sleeps for `seconds` seconds.
+ Blocks the calling thread for `seconds` seconds; 0 or a negative value returns at once.
  */
 void zmq_sleep(int seconds);
 
 /*
- Starts a thread running `func(arg)`; returns a handle for `zmq_threadclose`.
+ Starts a thread (named "ZMQapp", all signals blocked, as in libzmq) that runs `func(arg)`.
+ Returns a handle the caller must pass to `zmq_threadclose`; NULL with errno EFAULT when
+ `func` is NULL, or with the OS's errno when no thread can be started. Never blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `func` must be NULL or safe to call with `arg` on another thread.
  */
 void *zmq_threadstart(zmq_thread_fn * func, void *arg);
 
 /*
- Joins a thread started by `zmq_threadstart` and frees its handle.
+ Blocks until the thread started by `zmq_threadstart` returns, then frees its handle. An
+ invalid handle (NULL, already closed) sets errno to EFAULT and does nothing else.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `thread` must be NULL or a handle from `zmq_threadstart` that no other thread is closing.
  */
 void zmq_threadclose(void *thread);
 
 /*
- Creates a timer set.
+ Creates an empty timer set; the caller owns it and frees it with `zmq_timers_destroy`.
+ Like libzmq's, a set is not thread-safe: use it from one thread at a time. Never blocks.
  */
 void *zmq_timers_new(void);
 
 /*
- Destroys a timer set and sets `*timers_p` to NULL; EFAULT for an invalid set.
+ Frees the timer set `*timers_p` and sets `*timers_p` to NULL; returns 0. -1 with errno
+ EFAULT when `timers_p` is NULL or `*timers_p` is not a live set. Called from one of the
+ set's own handlers, it takes effect when `zmq_timers_execute` returns and no further
+ handlers run. Never blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `timers_p` must be NULL or point to a `void *` holding NULL or a timer set handle.
  */
 int zmq_timers_destroy(void **timers_p);
 
 /*
- Adds a timer firing every `interval` ms; returns its id. EFAULT / EINVAL on bad arguments.
+ Adds a timer that calls `handler(id, arg)` every `interval` ms, from `zmq_timers_execute`,
+ until cancelled; returns its id (ids start at 1). -1 with errno EFAULT when `timers` is not
+ a live set or `handler` is NULL. `arg` is passed through, never dereferenced. Never blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `timers` must be NULL or a timer set handle; `handler` must be safe to call with `arg` from
+ the thread that calls `zmq_timers_execute`.
  */
 int zmq_timers_add(void *timers, size_t interval, zmq_timer_fn * handler, void *arg);
 
 /*
- Cancels a timer; EINVAL for an unknown id.
+ Cancels timer `timer_id`; returns 0. -1 with errno EFAULT when `timers` is not a live set,
+ EINVAL when no such timer exists or it is already cancelled. Never blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `timers` must be NULL or a timer set handle.
  */
 int zmq_timers_cancel(void *timers, int timer_id);
 
 /*
- Changes a timer's interval and restarts it; EINVAL for an unknown id.
+ Sets timer `timer_id`'s interval to `interval` ms and restarts it from now; returns 0.
+ -1 with errno EFAULT when `timers` is not a live set, EINVAL for an unknown timer. Never
+ blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `timers` must be NULL or a timer set handle.
  */
 int zmq_timers_set_interval(void *timers, int timer_id, size_t interval);
 
 /*
- Restarts a timer's interval from now; EINVAL for an unknown id.
+ Restarts timer `timer_id`'s interval from now; returns 0. -1 with errno EFAULT when `timers`
+ is not a live set, EINVAL for an unknown timer. Never blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `timers` must be NULL or a timer set handle.
  */
 int zmq_timers_reset(void *timers, int timer_id);
 
 /*
- Milliseconds until the next timer fires, 0 if one is due, -1 if none is active.
+ Milliseconds until the next timer is due (0 if one is overdue), or -1 when the set has no
+ active timer (errno untouched). -1 with errno EFAULT when `timers` is not a live set.
+ Never blocks.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `timers` must be NULL or a timer set handle.
  */
 long zmq_timers_timeout(void *timers);
 
 /*
- Runs the handlers of every due timer.
+ Calls, on this thread, the handler of every timer that is due, each at most once, in
+ deadline order, and re-arms them; returns 0. Handlers may add, cancel, reset or destroy
+ timers of the same set; a nested `zmq_timers_execute` from a handler returns 0 at once.
+ -1 with errno EFAULT when `timers` is not a live set. Blocks only as long as the handlers do.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `timers` must be NULL or a timer set handle; the registered handlers must be safe to call.
  */
 int zmq_timers_execute(void *timers);
 

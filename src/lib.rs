@@ -16,11 +16,4 @@ mod options;
 mod pipe;
 mod socket;
 mod sys;
-
-/// A random 32-bit value for seeding id counters (not for cryptography).
-pub(crate) fn util_random_u32() -> u32 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(sys::now_us());
-    h.finish() as u32
-}
+mod util;

@@ -1,13 +1,15 @@
 //! Thin, safe wrappers over the few OS calls the engine needs: errno, eventfd signalers,
-//! `poll(2)`, monotonic clock in milliseconds.
+//! `poll(2)`, monotonic clock in milliseconds, signal masks of library threads.
 //!
 //! Layer L1. The only module besides `capi/` (and the files ARCHITECTURE.md names) that may
 //! contain `unsafe`; every block carries its SAFETY argument.
 #![allow(unsafe_code, reason = "the OS boundary: errno, eventfd, poll")]
 
 mod signaler;
+mod thread;
 
 pub(crate) use signaler::Signaler;
+pub(crate) use thread::block_all_signals;
 
 /// Sets the calling thread's errno.
 pub(crate) fn set_errno(code: i32) {

@@ -34,7 +34,7 @@ impl Default for Req {
             reply_pipe: None,
             relaxed: false,
             correlate: false,
-            request_id: crate::util_random_u32(),
+            request_id: crate::util::random_u32(),
         }
     }
 }

@@ -58,7 +58,7 @@ impl Router {
             receiving: false,
             out: None,
             sending: false,
-            next_id: crate::util_random_u32(),
+            next_id: crate::util::random_u32(),
             mandatory: false,
             handover: false,
             probe: false,
