@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond a Rust toolchain, if it is missing:
 # Debian's libzmq (the reference library and header for drop-in and header checks), valgrind,
-# pkg-config and gcc. Quiet and idempotent: when everything is present it returns at once.
+# pkg-config and gcc (with libc6-dev). Quiet and idempotent: when everything is present it
+# returns at once.
 # Needs root (or passwordless sudo) only when something is missing.
 set -euo pipefail
 
-pkgs=(libzmq3-dev libzmq5 valgrind pkg-config gcc)
+pkgs=(libzmq3-dev libzmq5 valgrind pkg-config gcc libc6-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -26,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     log=$(mktemp)
     export DEBIAN_FRONTEND=noninteractive
     if ! { "${sudo[@]}" apt-get update -qq &&
-           "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+           "${sudo[@]}" apt-get install -y -qq "${missing[@]}"; } \
            >"$log" 2>&1 </dev/null; then
         cat "$log" >&2
         rm -f "$log"

@@ -146,7 +146,8 @@ symbols() {
 
 header_check() {
     local out rc=0
-    out=$(bash "$header_check_sh" "$prefix" 2>&1) || rc=$?
+    # TMPDIR: the tool leaves its scratch directory behind when it reports differences.
+    out=$(TMPDIR=$work bash "$header_check_sh" "$prefix" 2>&1) || rc=$?
     echo "$out"
     [ $rc = 0 ] && return 0
     # We are 4.3.5 and Debian is 4.3.4: exactly these two values may differ, nothing else.
