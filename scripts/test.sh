@@ -32,6 +32,7 @@ start=$SECONDS
 check() {
     local name=$1 t0=$SECONDS
     shift
+    rm -f "$work/note"
     if "$@" >"$log" 2>&1; then
         passed=$((passed + 1))
         printf 'ok   %-28s (%ds)%s\n' "$name" $((SECONDS - t0)) "$(note)"
