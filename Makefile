@@ -15,14 +15,15 @@ LIBS_PRIVATE = -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 REL = target/release
 
-.PHONY: all build install uninstall test header clean
+.PHONY: all build install uninstall test header clean FORCE
 
 all: build
 
 build:
 	$(CARGO) build --release --lib
 
-$(REL)/libzmq.pc: pkgconfig/libzmq.pc.in Makefile
+# Regenerated on every install: it bakes in PREFIX and LIBDIR, which may differ between runs.
+$(REL)/libzmq.pc: pkgconfig/libzmq.pc.in Makefile FORCE
 	@mkdir -p $(REL)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@LIBS_PRIVATE@|$(LIBS_PRIVATE)|' $< > $@
@@ -51,3 +52,5 @@ header:
 
 clean:
 	$(CARGO) clean
+
+FORCE:

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# The whole test suite (`make test`, and what .ci/run runs):
+#   deps, rustfmt, clippy -D warnings, cargo test (unit tests + header drift), committed header,
+#   make install into a temporary prefix, SONAME, installed files, pkg-config (shared and
+#   static, with a statically linked C program), DESTDIR install/uninstall, exported symbols
+#   against capi-tests/abi/symbols.txt and Debian's libzmq, ../shared/tools/header-check.sh,
+#   and the C API tests (scripts/capi-tests.sh).
+# Every check runs even when an earlier one failed (except when the install itself fails); the
+# last line is `N passed, N failed` over all checks and C test program runs.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root=$PWD
+if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then
+    # shellcheck disable=SC1091
+    . "$HOME/.cargo/env"
+fi
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+scripts/deps.sh
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/libzmq-rs-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+log=$work/log
+passed=0
+failed=0
+failures=()
+start=$SECONDS
+
+# check NAME CMD...: runs CMD with its output in a log; counts and reports it.
+check() {
+    local name=$1 t0=$SECONDS
+    shift
+    rm -f "$work/note"
+    if "$@" >"$log" 2>&1; then
+        passed=$((passed + 1))
+        printf 'ok   %-28s (%ds)%s\n' "$name" $((SECONDS - t0)) "$(note)"
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        printf 'FAIL %-28s (%ds)\n' "$name" $((SECONDS - t0))
+        if [ "$(wc -l <"$log")" -gt 80 ] && grep -q '^error' "$log"; then
+            # Long compiler output: the error lines and their locations.
+            grep -A1 -E '^error' "$log" | grep -v '^--$' | head -n 80 | sed 's/^/  | /'
+        else
+            tail -n 80 "$log" | sed 's/^/  | /'
+        fi
+    fi
+}
+# A check may leave a one-line note for the ok line in $work/note.
+note() { if [ -s "$work/note" ]; then echo " $(cat "$work/note")"; rm -f "$work/note"; fi; }
+skip() { echo "SKIP $1: $2"; }
+
+# Functions run under `if`, where set -e is off: every step below chains with && or returns.
+
+committed_header() {
+    git diff --exit-code -- include/zmq.h ||
+        { echo "include/zmq.h differs from the committed one: commit the regenerated header"; return 1; }
+}
+
+soname() {
+    local so
+    so=$(readelf -d "$prefix/lib/libzmq.so.5.2.5" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+    echo "SONAME: $so"
+    [ "$so" = libzmq.so.5 ]
+}
+
+installed_files() {
+    local ok=0 f
+    for f in lib/libzmq.so.5.2.5 lib/libzmq.a include/zmq.h include/zmq_utils.h lib/pkgconfig/libzmq.pc; do
+        [ -f "$prefix/$f" ] && [ ! -L "$prefix/$f" ] || { echo "missing file: $f"; ok=1; }
+    done
+    [ "$(readlink "$prefix/lib/libzmq.so.5")" = libzmq.so.5.2.5 ] || { echo "bad link lib/libzmq.so.5"; ok=1; }
+    [ "$(readlink "$prefix/lib/libzmq.so")" = libzmq.so.5 ] || { echo "bad link lib/libzmq.so"; ok=1; }
+    [ -e "$prefix/lib/libzmq.so" ] || { echo "lib/libzmq.so dangles"; ok=1; }
+    return $ok
+}
+
+pc() { PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config "$@" libzmq; }
+
+pkgconfig_flags() {
+    local flags static
+    flags=$(pc --cflags --libs) && static=$(pc --static --libs) || return 1
+    echo "cflags/libs: $flags"
+    echo "static libs: $static"
+    [ "$(pc --modversion)" = 4.3.5 ] || { echo "modversion is not 4.3.5"; return 1; }
+    [[ " $flags " == *" -I$prefix/include "* ]] || { echo "no -I$prefix/include"; return 1; }
+    [[ " $flags " == *" -L$prefix/lib "* && " $flags " == *" -lzmq "* ]] || { echo "no -L$prefix/lib -lzmq"; return 1; }
+    [[ " $static " == *" -lzmq "* && " $static " == *" -lpthread "* ]] || { echo "--static lacks -lzmq or Libs.private"; return 1; }
+}
+
+static_link() {
+    local d=$work/static cflags libs
+    mkdir -p "$d" &&
+        cat >"$d/t.c" <<'C' &&
+#include <stdio.h>
+#include <zmq.h>
+int main (void)
+{
+    int major, minor, patch;
+    zmq_msg_t m;
+    zmq_version (&major, &minor, &patch);
+    if (zmq_msg_init_size (&m, 100) != 0 || zmq_msg_size (&m) != 100 || zmq_msg_close (&m) != 0)
+        return 1;
+    printf ("static %d.%d.%d\n", major, minor, patch);
+    return 0;
+}
+C
+        cflags=$(pc --cflags) && libs=$(pc --static --libs) || return 1
+    # -l:libzmq.a makes the linker take the archive although libzmq.so sits beside it.
+    libs=$(sed -E 's/(^| )-lzmq( |$)/\1-l:libzmq.a\2/' <<<"$libs")
+    echo "cc $cflags t.c $libs"
+    # shellcheck disable=SC2086
+    cc -Wall -Wextra -Werror $cflags "$d/t.c" $libs -o "$d/t" || return 1
+    if readelf -d "$d/t" | grep -q 'NEEDED.*libzmq'; then echo "links libzmq.so dynamically"; return 1; fi
+    local out
+    out=$(env -u LD_LIBRARY_PATH "$d/t") || { echo "static program failed"; return 1; }
+    echo "$out"
+    [ "$out" = "static 4.3.5" ]
+}
+
+destdir_roundtrip() {
+    local dest=$work/dest left
+    make install DESTDIR="$dest" || return 1
+    [ -f "$dest/usr/local/lib/libzmq.so.5.2.5" ] || { echo "DESTDIR install put nothing in $dest/usr/local/lib"; return 1; }
+    grep -qx 'prefix=/usr/local' "$dest/usr/local/lib/pkgconfig/libzmq.pc" || { echo "libzmq.pc prefix is not /usr/local"; return 1; }
+    make uninstall DESTDIR="$dest" || return 1
+    left=$(find "$dest" ! -type d)
+    [ -z "$left" ] || { echo "left behind after uninstall:"; echo "$left"; return 1; }
+}
+
+symbols() {
+    local lib=$prefix/lib/libzmq.so.5.2.5 deb list=capi-tests/abi/symbols.txt bad
+    deb=/usr/lib/$(cc -print-multiarch)/libzmq.so.5
+    nm -D --defined-only "$lib" | awk '$2=="T"{print $3}' | LC_ALL=C sort >"$work/syms" || return 1
+    diff -u --label "$list" --label "exported by libzmq.so" "$list" "$work/syms" ||
+        { echo "exported functions differ from $list (update it if the change is intended)"; return 1; }
+    bad=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -v '^zmq_' || true)
+    [ -z "$bad" ] || { echo "exported symbols outside zmq_*:"; echo "$bad"; return 1; }
+    [ -f "$deb" ] || { echo "Debian's libzmq.so.5 missing at $deb"; return 1; }
+    nm -D --defined-only "$deb" | awk '$2=="T"{print $3}' | LC_ALL=C sort >"$work/deb-syms" || return 1
+    bad=$(LC_ALL=C comm -23 "$work/deb-syms" "$list")
+    [ -z "$bad" ] || { echo "Debian's libzmq exports these and $list lacks them:"; echo "$bad"; return 1; }
+    echo "($(wc -l <"$list") functions, all $(wc -l <"$work/deb-syms") of Debian's)" >"$work/note"
+}
+
+header_check() {
+    local out rc=0
+    # TMPDIR: the tool leaves its scratch directory behind when it reports differences.
+    out=$(TMPDIR=$work bash "$header_check_sh" "$prefix" 2>&1) || rc=$?
+    echo "$out"
+    [ $rc = 0 ] && return 0
+    # We are 4.3.5 and Debian is 4.3.4: exactly these two values may differ, nothing else.
+    if [ "$(tr -s ' ' <<<"$out" | sed 's/ $//')" = "values differ: > ZMQ_VERSION=40305 > ZMQ_VERSION_PATCH=5" ]; then
+        echo "(only the expected 4.3.5 vs 4.3.4 version differences)" >"$work/note"
+        return 0
+    fi
+    return 1
+}
+
+echo "== libzmq-rs test suite"
+check "cargo fmt --check" cargo fmt --check
+check "cargo clippy -D warnings" cargo clippy --all-targets -- -D warnings
+check "cargo test" cargo test
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    check "committed include/zmq.h" committed_header
+else
+    skip "committed include/zmq.h" "not a git checkout"
+fi
+
+check "make install PREFIX=tmp" make install PREFIX="$prefix"
+if [ ! -f "$prefix/lib/pkgconfig/libzmq.pc" ]; then
+    echo "install failed: skipping every check that needs the installed library"
+    failed=$((failed + 1))
+else
+    check "SONAME libzmq.so.5" soname
+    check "installed files" installed_files
+    check "pkg-config" pkgconfig_flags
+    check "static link via pkg-config" static_link
+    check "DESTDIR install/uninstall" destdir_roundtrip
+    check "exported symbols" symbols
+    header_check_sh=$root/../shared/tools/header-check.sh
+    if [ -f "$header_check_sh" ]; then
+        check "header-check vs Debian zmq.h" header_check
+    else
+        skip "header-check vs Debian zmq.h" "$header_check_sh not found (../shared is missing)"
+    fi
+
+    echo "== C API tests"
+    capi_rc=0
+    scripts/capi-tests.sh "$prefix" | tee "$work/capi.out" || capi_rc=$?
+    summary=$(tail -n 1 "$work/capi.out")
+    if [[ $summary =~ ^capi:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        passed=$((passed + BASH_REMATCH[1]))
+        failed=$((failed + BASH_REMATCH[2]))
+        [ "${BASH_REMATCH[2]}" = 0 ] || failures+=("C API tests")
+        if [ $capi_rc != 0 ] && [ "${BASH_REMATCH[2]}" = 0 ]; then failed=$((failed + 1)); failures+=("C API runner"); fi
+    else
+        failed=$((failed + 1))
+        failures+=("C API runner")
+    fi
+fi
+
+echo "== $((SECONDS - start))s${failures:+; failed: $(IFS=,; echo "${failures[*]}")}"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
