@@ -657,44 +657,48 @@ extern "C" {
 #endif // __cplusplus
 
 /*
- Creates a context.
+ Creates a context. Never fails (NULL with ENOMEM only if allocation fails).
  */
 void *zmq_ctx_new(void);
 
 /*
- Terminates a context: blocks until every socket is closed and lingered.
+ Terminates a context: blocking calls on its sockets return ETERM, later calls other than
+ `zmq_close` fail with ETERM, and this call blocks until every socket is closed; then the
+ context is freed. Errors: EFAULT (not a context).
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `context` must be NULL or a handle from `zmq_ctx_new`/`zmq_init`, not used afterwards.
  */
 int zmq_ctx_term(void *context);
 
 /*
- Starts terminating a context: blocking calls return ETERM.
+ Starts terminating a context without waiting: blocking calls return ETERM. The context must
+ still be released with `zmq_ctx_term`. Errors: EFAULT.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `context` must be NULL or a live context handle.
  */
 int zmq_ctx_shutdown(void *context);
 
 /*
- Sets a context option.
+ Sets a context option (`ZMQ_IO_THREADS`, `ZMQ_MAX_SOCKETS`, `ZMQ_IPV6`, `ZMQ_BLOCKY`,
+ `ZMQ_MAX_MSGSZ`, `ZMQ_THREAD_*`). Errors: EINVAL, EFAULT.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `context` must be NULL or a live context handle.
  */
 int zmq_ctx_set(void *context, int option, int optval);
 
 /*
- Reads a context option.
+ Reads a context option (also `ZMQ_SOCKET_LIMIT`, `ZMQ_MSG_T_SIZE`). Errors: EINVAL, EFAULT.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `context` must be NULL or a live context handle.
  */
 int zmq_ctx_get(void *context, int option);
 
 /*
- Legacy: creates a context with `io_threads` I/O threads.
+ Legacy: creates a context with `io_threads` I/O threads. Errors: EINVAL (negative).
  */
 void *zmq_init(int io_threads);
 
@@ -702,7 +706,7 @@ void *zmq_init(int io_threads);
  Legacy name of `zmq_ctx_term`.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ As `zmq_ctx_term`.
  */
 int zmq_term(void *context);
 
@@ -710,26 +714,27 @@ int zmq_term(void *context);
  Legacy name of `zmq_ctx_term`.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ As `zmq_ctx_term`.
  */
 int zmq_ctx_destroy(void *context);
 
 #if defined(ZMQ_BUILD_DRAFT_API)
 /*
- Sets a context option of any type (draft API).
+ Sets a context option of any type (draft API); only int-sized options are known.
+ Errors: EINVAL, EFAULT.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `context` a live handle or NULL; `optval` valid for `optvallen` bytes or NULL.
  */
 int zmq_ctx_set_ext(void *context, int option, const void *optval, size_t optvallen);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
 /*
- Reads a context option of any type (draft API).
+ Reads a context option of any type (draft API). Errors: EINVAL, EFAULT.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `context` a live handle or NULL; `optval` writable for `*optvallen` bytes.
  */
 int zmq_ctx_get_ext(void *context, int option, void *optval, size_t *optvallen);
 #endif
@@ -926,74 +931,89 @@ const char *zmq_msg_group(struct zmq_msg_t *msg);
 #endif
 
 /*
- Waits for events on sockets and fds; returns how many items have events.
+ Waits for events on sockets and fds: returns the number of items whose `revents` is
+ non-zero, 0 on timeout. `timeout` in ms: -1 waits forever, 0 returns at once.
+ Errors: ETERM (a socket's context was terminated), EFAULT (NULL items with `nitems` > 0),
+ EINTR (a signal arrived), ENOTSOCK.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `items` NULL or valid for `nitems` entries.
  */
 int zmq_poll(struct zmq_pollitem_t *items, int nitems, long timeout);
 
 /*
- Relays messages between two sockets until the context ends.
+ Relays messages between `frontend` and `backend` (copying each to `capture` if not NULL)
+ until the context is terminated; then returns -1 with ETERM, as libzmq does.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ Each argument NULL (capture only) or a socket handle used by no other thread meanwhile.
  */
 int zmq_proxy(void *frontend, void *backend, void *capture);
 
 /*
- A proxy controlled by PAUSE/RESUME/TERMINATE/STATISTICS messages on `control`.
+ A proxy controlled through `control`: "PAUSE", "RESUME", "TERMINATE" (returns 0) and
+ "STATISTICS" (replies with eight uint64 frames: messages and bytes in and out of the
+ frontend, then of the backend). Errors as `zmq_proxy`.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ As `zmq_proxy`; `control` NULL or a socket handle.
  */
 int zmq_proxy_steerable(void *frontend, void *backend, void *capture, void *control);
 
 /*
- Legacy device (QUEUE, FORWARDER, STREAMER): a proxy without capture.
+ Legacy device (`ZMQ_QUEUE`, `ZMQ_FORWARDER`, `ZMQ_STREAMER`): a proxy without capture.
+ Errors as `zmq_proxy`.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ As `zmq_proxy`.
  */
 int zmq_device(int type_, void *frontend, void *backend);
 
 /*
- Sends `len` bytes as one frame; returns the byte count.
+ Sends `len` bytes (copied) as one frame; `ZMQ_SNDMORE` marks more frames to follow,
+ `ZMQ_DONTWAIT` fails with EAGAIN instead of blocking. Returns `len`.
+ Errors: EAGAIN, ENOTSUP (socket type cannot send), EFSM, EHOSTUNREACH, ETERM, EINTR,
+ ENOTSOCK, EFAULT.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle; `buf` NULL or valid for `len` bytes.
  */
 int zmq_send(void *socket, const void *buf, size_t len, int flags);
 
 /*
- Sends a constant buffer without copying; returns the byte count.
+ Sends a constant buffer without copying (it must stay valid and unchanged until every copy
+ of the message is gone). Returns `len`. Errors as `zmq_send`.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle; `buf` NULL or valid for `len` bytes for as long as the
+ library may hold the message.
  */
 int zmq_send_const(void *socket, const void *buf, size_t len, int flags);
 
 /*
- Receives a frame into `buf`, truncating to `len`; returns the full frame size.
+ Receives one frame into `buf`, truncated to `len` bytes; returns the frame's full size
+ (which may exceed `len`). Errors: EAGAIN, ENOTSUP, EFSM, ETERM, EINTR, ENOTSOCK, EFAULT.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle; `buf` NULL or writable for `len` bytes.
  */
 int zmq_recv(void *socket, void *buf, size_t len, int flags);
 
 /*
- Sends a message frame; on success the message is emptied.
+ Sends a message frame; on success `msg` is left empty (ready to close or reuse). Returns the
+ frame's size. Errors as `zmq_send`.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `msg` NULL or an initialised `zmq_msg_t`; `socket` NULL or a socket handle.
  */
 int zmq_msg_send(struct zmq_msg_t *msg, void *socket, int flags);
 
 /*
- Receives a frame into `msg`; returns its size.
+ Receives a frame into `msg` (its previous content is released). Returns the frame's size.
+ Errors as `zmq_recv`.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `msg` NULL or an initialised `zmq_msg_t`; `socket` NULL or a socket handle.
  */
 int zmq_msg_recv(struct zmq_msg_t *msg, void *socket, int flags);
 
@@ -1001,7 +1021,7 @@ int zmq_msg_recv(struct zmq_msg_t *msg, void *socket, int flags);
  Legacy form of `zmq_msg_send` with the arguments swapped.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ As `zmq_msg_send`.
  */
 int zmq_sendmsg(void *socket, struct zmq_msg_t *msg, int flags);
 
@@ -1009,144 +1029,156 @@ int zmq_sendmsg(void *socket, struct zmq_msg_t *msg, int flags);
  Legacy form of `zmq_msg_recv` with the arguments swapped.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ As `zmq_msg_recv`.
  */
 int zmq_recvmsg(void *socket, struct zmq_msg_t *msg, int flags);
 
 /*
- Sends `count` buffers as one multipart message.
+ Sends `count` buffers (copied) as one multipart message. Returns the size of the last part.
+ Errors: EINVAL (NULL or empty vector), and those of `zmq_send`.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `iov` NULL or valid for `count` entries, each valid for its length.
  */
 int zmq_sendiov(void *socket, struct iovec *iov, size_t count, int flags);
 
 /*
- Receives a multipart message into freshly allocated buffers.
+ Receives up to `*count` parts of a multipart message into buffers allocated with malloc
+ (the caller frees them), setting `*count` to the number received. Returns the total size.
+ Errors: EINVAL (NULL arguments), and those of `zmq_recv`.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `iov` NULL or writable for `*count` entries; `count` NULL or a valid size_t.
  */
 int zmq_recviov(void *socket, struct iovec *iov, size_t *count, int flags);
 
 /*
- Creates a socket of `type_` in `context`.
+ Creates a socket of type `type_` in `context`. Errors: EFAULT (bad context), EINVAL
+ (unknown type), ETERM (context terminating), EMFILE (`ZMQ_MAX_SOCKETS` reached).
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `context` must be NULL or a live context handle.
  */
 void *zmq_socket(void *context, int type_);
 
 /*
- Closes a socket; returns at once, pending messages linger in the background.
+ Closes a socket and frees its handle. Returns at once; messages already sent stay
+ deliverable to inproc peers. Errors: ENOTSOCK.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` must be NULL or a socket handle, not used again afterwards.
  */
 int zmq_close(void *socket);
 
 /*
- Sets a socket option.
+ Sets a socket option; the value's size must match the option's type exactly.
+ Errors: EINVAL (unknown option, wrong size or value), ETERM, ENOTSOCK, EFAULT.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle; `optval` NULL or valid for `optvallen` bytes.
  */
 int zmq_setsockopt(void *socket, int option, const void *optval, size_t optvallen);
 
 /*
- Reads a socket option.
+ Reads a socket option into `optval`, updating `*optvallen` to the size written.
+ Errors: EINVAL (unknown option or buffer of the wrong size), ETERM, ENOTSOCK, EFAULT.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle; `optvallen` NULL or a valid size_t; `optval` NULL or
+ writable for `*optvallen` bytes.
  */
 int zmq_getsockopt(void *socket, int option, void *optval, size_t *optvallen);
 
 /*
- Accepts connections on an endpoint.
+ Accepts connections on `endpoint` (`inproc://name` today). Errors: EINVAL (malformed),
+ EPROTONOSUPPORT (transport not available), EADDRINUSE, ETERM, ENOTSOCK.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle; `endpoint` NULL or a C string.
  */
 int zmq_bind(void *socket, const char *endpoint);
 
 /*
- Connects to an endpoint.
+ Connects to `endpoint`; inproc connections may precede the bind. Errors: EINVAL,
+ EPROTONOSUPPORT, ETERM, ENOTSOCK.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle; `endpoint` NULL or a C string.
  */
 int zmq_connect(void *socket, const char *endpoint);
 
 /*
- Stops accepting connections on an endpoint.
+ Stops accepting on an endpoint this socket bound. Errors: ENOENT, EINVAL, ETERM, ENOTSOCK.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle; `endpoint` NULL or a C string.
  */
 int zmq_unbind(void *socket, const char *endpoint);
 
 /*
- Disconnects from an endpoint.
+ Drops the connections this socket made to `endpoint`. Errors: ENOENT, EINVAL, ETERM,
+ ENOTSOCK.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle; `endpoint` NULL or a C string.
  */
 int zmq_disconnect(void *socket, const char *endpoint);
 
 /*
- Publishes socket events on an inproc PAIR endpoint.
+ Publishes socket events on an inproc PAIR endpoint. Not available yet: fails with ENOTSUP
+ (ENOTSOCK for a bad handle).
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle; `endpoint` NULL or a C string.
  */
 int zmq_socket_monitor(void *socket, const char *endpoint, int events);
 
 #if defined(ZMQ_BUILD_DRAFT_API)
 /*
- Joins a DISH group (draft API).
+ Joins a DISH group (draft API). Not available: ENOTSUP.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle.
  */
 int zmq_join(void *socket, const char *group);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
 /*
- Leaves a DISH group (draft API).
+ Leaves a DISH group (draft API). Not available: ENOTSUP.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle.
  */
 int zmq_leave(void *socket, const char *group);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
 /*
- Connects a PEER socket and returns the peer's routing id (draft API).
+ Connects a PEER socket (draft API). Not available: returns 0 with ENOTSUP.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle.
  */
 uint32_t zmq_connect_peer(void *socket, const char *endpoint);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
 /*
- ROUTER peer state flags (draft API).
+ ROUTER peer state (draft API). Not available: ENOTSUP.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle.
  */
 int zmq_socket_get_peer_state(void *socket, const void *routing_id, size_t routing_id_size);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
 /*
- Versioned socket monitor (draft API).
+ Versioned socket monitor (draft API). Not available: ENOTSUP.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle.
  */
 int zmq_socket_monitor_versioned(void *socket,
                                  const char *endpoint,
@@ -1157,10 +1189,10 @@ int zmq_socket_monitor_versioned(void *socket,
 
 #if defined(ZMQ_BUILD_DRAFT_API)
 /*
- Requests pipe statistics events (draft API).
+ Requests pipe statistics events (draft API). Not available: ENOTSUP.
 
  # Safety
- Pointer arguments must be NULL or valid as `zmq.h` documents for this function.
+ `socket` NULL or a socket handle.
  */
 int zmq_socket_monitor_pipes_stats(void *socket);
 #endif

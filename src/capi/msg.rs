@@ -44,8 +44,10 @@ pub(crate) unsafe fn put(p: *mut zmq_msg_t, msg: Msg) -> Result<()> {
     unsafe {
         p.cast::<Msg>().write(msg);
     }
-    // SAFETY: as above, the marker slot is inside the same zmq_msg_t.
-    unsafe { marker(p).write(LIVE) };
+    // SAFETY: the marker slot lies inside the same zmq_msg_t.
+    let slot = unsafe { marker(p) };
+    // SAFETY: slot is an aligned u64 inside the caller's writable zmq_msg_t.
+    unsafe { slot.write(LIVE) };
     Ok(())
 }
 
@@ -57,7 +59,9 @@ pub(crate) unsafe fn get<'a>(p: *const zmq_msg_t) -> Result<&'a mut Msg> {
     check_ptr(p)?;
     // SAFETY: p is non-null and aligned; reading the marker reads initialised-or-garbage bytes
     // of the caller's struct, which any u64 value is valid for.
-    if unsafe { marker(p).read() } != LIVE {
+    let slot = unsafe { marker(p) };
+    // SAFETY: slot is an aligned u64 inside the caller's zmq_msg_t.
+    if unsafe { slot.read() } != LIVE {
         return Err(Error::Fault);
     }
     // SAFETY: the marker says a Msg was written here by `put` and not taken since.
@@ -74,7 +78,9 @@ pub(crate) unsafe fn take(p: *mut zmq_msg_t) -> Result<Msg> {
     // SAFETY: validated live above; the marker is flipped so nobody reads the moved-out value.
     let msg = unsafe { p.cast::<Msg>().read() };
     // SAFETY: marker slot inside the validated struct.
-    unsafe { marker(p).write(CLOSED) };
+    let slot = unsafe { marker(p) };
+    // SAFETY: slot is an aligned u64 inside the caller's writable zmq_msg_t.
+    unsafe { slot.write(CLOSED) };
     Ok(msg)
 }
 

@@ -145,7 +145,7 @@ pub unsafe extern "C" fn zmq_poll(
                 revents: 0,
             })
             .collect();
-        let n = poll_items(&mut set, i64::from(timeout))?;
+        let n = poll_items(&mut set, timeout)?;
         for (u, it) in user.iter_mut().zip(&set) {
             u.revents = it.revents;
         }

@@ -53,7 +53,7 @@ fn into_handle<T>(tag: u32, value: T) -> *mut c_void {
 /// must not be released while the borrow lives. Every handle from [`into_handle`] qualifies
 /// until it is released.
 unsafe fn handle<'a, T>(ptr: *mut c_void, tag: u32) -> Result<&'a Tagged<T>> {
-    if ptr.is_null() || (ptr as usize) % align_of::<Tagged<T>>() != 0 {
+    if ptr.is_null() || !(ptr as usize).is_multiple_of(align_of::<Tagged<T>>()) {
         return Err(Error::Fault);
     }
     // SAFETY: ptr is non-null, aligned and readable for 4 bytes per the contract; every handle
@@ -603,6 +603,10 @@ pub unsafe extern "C" fn zmq_timers_execute(timers: *mut c_void) -> c_int {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::multiple_unsafe_ops_per_block,
+    reason = "tests drive the C API in sequences"
+)]
 mod tests {
     use super::*;
     use std::ptr::{null, null_mut};

@@ -18,7 +18,6 @@ use crate::pipe::PipeEnd;
 pub(crate) struct InprocPeer {
     pub(crate) socket_id: SocketId,
     pub(crate) mailbox: Arc<Mailbox<Command>>,
-    pub(crate) socket_type: i32,
     pub(crate) sndhwm: i32,
     pub(crate) rcvhwm: i32,
     pub(crate) conflate: bool,
@@ -88,18 +87,5 @@ impl Inproc {
             });
         }
         self.pending.retain(|_, l| !l.is_empty());
-    }
-
-    /// Drops pending connections of `socket` to `name` whose pipe ends are in `pipes`.
-    pub(crate) fn remove_pending(&mut self, name: &str, peer_ids: &[crate::pipe::PipeId]) {
-        if let Some(list) = self.pending.get_mut(name) {
-            list.retain(|p| {
-                let keep = !peer_ids.contains(&p.pipe.id());
-                if !keep {
-                    p.pipe.close();
-                }
-                keep
-            });
-        }
     }
 }

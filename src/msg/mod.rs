@@ -32,8 +32,6 @@ pub(crate) const INLINE_CAP: usize = 38;
 pub(crate) mod flags {
     /// More frames follow in this message (`ZMQ_MORE`).
     pub(crate) const MORE: u8 = 1;
-    /// The frame is a ZMTP command, not user data.
-    pub(crate) const COMMAND: u8 = 2;
     /// The content is shared with another message (`ZMQ_SHARED`).
     pub(crate) const SHARED: u8 = 128;
 }
@@ -143,14 +141,6 @@ impl Msg {
         }
     }
 
-    /// The content as shared `Bytes` (copies only inline frames).
-    pub(crate) fn to_bytes(&self) -> Bytes {
-        match &self.body {
-            Body::Inline { .. } => Bytes::copy_from_slice(self.data()),
-            Body::Heap(b) => b.clone(),
-        }
-    }
-
     /// Content length in bytes.
     pub(crate) fn len(&self) -> usize {
         match &self.body {
@@ -176,21 +166,6 @@ impl Msg {
         } else {
             self.flags &= !flags::MORE;
         }
-    }
-
-    /// All flags.
-    pub(crate) fn flags(&self) -> u8 {
-        self.flags
-    }
-
-    /// Sets the given flag bits.
-    pub(crate) fn set_flags(&mut self, bits: u8) {
-        self.flags |= bits;
-    }
-
-    /// Clears the given flag bits.
-    pub(crate) fn reset_flags(&mut self, bits: u8) {
-        self.flags &= !bits;
     }
 
     /// True when the content is shared with another message or is constant.
@@ -226,6 +201,7 @@ impl Msg {
     }
 
     /// Attaches peer properties (shared by every frame from that peer).
+    #[allow(dead_code, reason = "set by the tcp/ipc engines (next issue)")]
     pub(crate) fn set_metadata(&mut self, props: Arc<Metadata>) {
         self.props = Some(props);
     }

@@ -67,7 +67,6 @@ pub(crate) struct Options {
     pub(crate) zap_enforce_domain: bool,
     pub(crate) loopback_fastpath: bool,
     pub(crate) reconnect_stop: i32,
-    pub(crate) ipv4only: bool,
 }
 
 impl Options {
@@ -126,7 +125,6 @@ impl Options {
             zap_enforce_domain: false,
             loopback_fastpath: false,
             reconnect_stop: 0,
-            ipv4only: true,
         }
     }
 

@@ -320,12 +320,6 @@ impl PipeEnd {
         self.inbound().lock().writer_closed
     }
 
-    /// Whole messages queued towards the peer and not yet read by it.
-    pub(crate) fn out_queued(&self) -> u64 {
-        let d = self.out().lock();
-        d.written - d.read
-    }
-
     /// Closes this end: an unfinished outgoing message is dropped, everything complete stays
     /// readable by the peer (then it sees `Closed`), and unread incoming frames are dropped.
     /// Idempotent.

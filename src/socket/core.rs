@@ -107,7 +107,6 @@ impl Socket {
         InprocPeer {
             socket_id: self.id,
             mailbox: Arc::clone(&self.mailbox),
-            socket_type: self.options.socket_type,
             sndhwm: self.options.sndhwm,
             rcvhwm: self.options.rcvhwm,
             conflate: self.options.conflate,

@@ -13,14 +13,18 @@ pub(crate) use thread::block_all_signals;
 
 /// Sets the calling thread's errno.
 pub(crate) fn set_errno(code: i32) {
-    // SAFETY: __errno_location returns the calling thread's errno slot, valid for the thread's life.
-    unsafe { *libc::__errno_location() = code };
+    // SAFETY: __errno_location has no preconditions.
+    let slot = unsafe { libc::__errno_location() };
+    // SAFETY: it returns the calling thread's errno slot, valid for the thread's life.
+    unsafe { *slot = code };
 }
 
 /// Reads the calling thread's errno.
 pub(crate) fn errno() -> i32 {
-    // SAFETY: as in set_errno.
-    unsafe { *libc::__errno_location() }
+    // SAFETY: __errno_location has no preconditions.
+    let slot = unsafe { libc::__errno_location() };
+    // SAFETY: it returns the calling thread's errno slot, valid for the thread's life.
+    unsafe { *slot }
 }
 
 /// Readiness wanted from / reported for one fd in [`poll_fds`].

@@ -29,7 +29,7 @@ const DIGITS: [u8; 256] = {
 /// The number of characters `len` bytes encode to (without a terminating NUL), or
 /// [`Error::Invalid`] when `len` is not a multiple of 4.
 pub(crate) fn encoded_len(len: usize) -> Result<usize> {
-    if len % 4 != 0 {
+    if !len.is_multiple_of(4) {
         return Err(Error::Invalid);
     }
     Ok(len / 4 * 5)
@@ -57,7 +57,7 @@ pub(crate) fn encode(data: &[u8]) -> Result<Vec<u8>> {
 /// allowed), all with [`Error::Invalid`].
 pub(crate) fn decode(text: &[u8]) -> Result<Vec<u8>> {
     // libzmq refuses the empty string even though 0 is a multiple of 5.
-    if text.is_empty() || text.len() % 5 != 0 {
+    if text.is_empty() || !text.len().is_multiple_of(5) {
         return Err(Error::Invalid);
     }
     let mut out = Vec::with_capacity(text.len() / 5 * 4);

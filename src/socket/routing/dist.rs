@@ -40,11 +40,6 @@ impl Distributor {
         self.targets.retain(|&t| t != id);
     }
 
-    /// Every attached pipe.
-    pub(crate) fn pipes(&self) -> impl Iterator<Item = &PipeEnd> {
-        self.entries.iter().map(|e| &e.pipe)
-    }
-
     /// True if every pipe selected by `matches` could take a new message now.
     pub(crate) fn all_writable(&mut self, mut matches: impl FnMut(&PipeEnd) -> bool) -> bool {
         self.entries
