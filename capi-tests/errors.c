@@ -37,10 +37,10 @@ static void test_strerror (void)
     printf ("ETERM: %s\n", zmq_strerror (ETERM));
     printf ("EMTHREAD: %s\n", zmq_strerror (EMTHREAD));
 
-    /* Everything else is the system's message. EHOSTUNREACH is left out on purpose: libzmq
-     * returns its own "Host unreachable" for it on every platform, while libzmq-rs currently
-     * returns strerror's "No route to host" (a known difference in src/error.rs; add
-     * CHECK_STR (zmq_strerror (EHOSTUNREACH), "Host unreachable") here once it is fixed). */
+    /* libzmq words EHOSTUNREACH itself on every platform. */
+    CHECK_STR (zmq_strerror (EHOSTUNREACH), "Host unreachable");
+
+    /* Everything else is the system's message. */
     const int sys[] = {EINVAL, EAGAIN, EFAULT, EINTR, ENOTSUP, EPROTONOSUPPORT,
                        ENOTSOCK, EMSGSIZE, ENOMEM, EADDRINUSE, ECONNREFUSED};
     for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++) {

@@ -129,7 +129,8 @@ impl From<std::io::Error> for Error {
 /// The crate's result type.
 pub(crate) type Result<T> = std::result::Result<T, Error>;
 
-/// The text `zmq_strerror` gives for the four ZeroMQ-specific codes; `None` for the rest,
+/// The text `zmq_strerror` gives for the four ZeroMQ-specific codes (and EHOSTUNREACH, which
+/// libzmq words itself); `None` for the rest,
 /// which take the system's message.
 pub(crate) fn native_message(code: i32) -> Option<&'static str> {
     match code {
@@ -137,6 +138,8 @@ pub(crate) fn native_message(code: i32) -> Option<&'static str> {
         ENOCOMPATPROTO => Some("The protocol is not compatible with the socket type"),
         ETERM => Some("Context was terminated"),
         EMTHREAD => Some("No thread available"),
+        // libzmq has its own wording for this one on every platform.
+        libc::EHOSTUNREACH => Some("Host unreachable"),
         _ => None,
     }
 }

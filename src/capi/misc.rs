@@ -49,6 +49,7 @@ fn native_c_message(errnum: c_int) -> *const c_char {
         crate::error::EFSM => c"Operation cannot be accomplished in current state",
         crate::error::ENOCOMPATPROTO => c"The protocol is not compatible with the socket type",
         crate::error::ETERM => c"Context was terminated",
+        libc::EHOSTUNREACH => c"Host unreachable",
         _ => c"No thread available",
     };
     debug_assert_eq!(s.to_str().ok(), native_message(errnum));
