@@ -17,3 +17,4 @@ mod pipe;
 mod socket;
 mod sys;
 mod util;
+mod zmtp;

@@ -1,0 +1,189 @@
+//! ZMTP commands (RFC 23 §"Commands", RFC 37): a name (one length octet, then the name), then
+//! command data. READY and the metadata it carries (names of one length octet, values of four),
+//! ERROR, PING/PONG (RFC 37 heartbeats) and SUBSCRIBE/CANCEL (RFC 37).
+#![forbid(unsafe_code)]
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+/// A parsed command.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Command {
+    /// READY with its properties.
+    Ready(Vec<(String, Bytes)>),
+    /// ERROR with its reason.
+    Error(Bytes),
+    /// PING: TTL in deciseconds and context.
+    Ping { ttl: u16, context: Bytes },
+    /// PONG: the context of the PING it answers.
+    Pong(Bytes),
+    /// SUBSCRIBE with its topic.
+    Subscribe(Bytes),
+    /// CANCEL with its topic.
+    Cancel(Bytes),
+    /// A command this implementation does not know (ignored).
+    Unknown,
+}
+
+/// Why a command body is malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Malformed;
+
+/// Parses a command frame body.
+pub(crate) fn parse(body: &Bytes) -> Result<Command, Malformed> {
+    let (&name_len, rest) = body.split_first().ok_or(Malformed)?;
+    let name_len = usize::from(name_len);
+    let name = rest.get(..name_len).ok_or(Malformed)?;
+    let data = body.slice(1 + name_len..);
+    Ok(match name {
+        b"READY" => Command::Ready(parse_properties(&data)?),
+        b"ERROR" => {
+            let (&n, reason) = data.split_first().ok_or(Malformed)?;
+            let reason = reason.get(..usize::from(n)).ok_or(Malformed)?;
+            Command::Error(Bytes::copy_from_slice(reason))
+        }
+        b"PING" => {
+            let ttl = data.get(..2).ok_or(Malformed)?;
+            let context = data.slice(2..);
+            if context.len() > 16 {
+                return Err(Malformed);
+            }
+            Command::Ping {
+                ttl: u16::from_be_bytes([ttl[0], ttl[1]]),
+                context,
+            }
+        }
+        b"PONG" => Command::Pong(data),
+        b"SUBSCRIBE" => Command::Subscribe(data),
+        b"CANCEL" => Command::Cancel(data),
+        _ => Command::Unknown,
+    })
+}
+
+/// Parses READY/INITIATE metadata properties.
+pub(crate) fn parse_properties(data: &Bytes) -> Result<Vec<(String, Bytes)>, Malformed> {
+    let mut props = Vec::new();
+    let mut pos = 0usize;
+    while pos < data.len() {
+        let name_len = usize::from(*data.get(pos).ok_or(Malformed)?);
+        pos += 1;
+        let name = data.get(pos..pos + name_len).ok_or(Malformed)?;
+        if name.is_empty() {
+            return Err(Malformed);
+        }
+        let name = std::str::from_utf8(name).map_err(|_| Malformed)?.to_owned();
+        pos += name_len;
+        let len_bytes = data.get(pos..pos + 4).ok_or(Malformed)?;
+        let value_len =
+            u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]);
+        let value_len = usize::try_from(value_len).map_err(|_| Malformed)?;
+        pos += 4;
+        let end = pos.checked_add(value_len).ok_or(Malformed)?;
+        if end > data.len() {
+            return Err(Malformed);
+        }
+        props.push((name, data.slice(pos..end)));
+        pos = end;
+    }
+    Ok(props)
+}
+
+fn name(out: &mut BytesMut, name: &str) {
+    out.put_u8(name.len() as u8);
+    out.extend_from_slice(name.as_bytes());
+}
+
+/// A READY body with the given properties.
+pub(crate) fn ready(props: &[(&str, &[u8])]) -> BytesMut {
+    let mut out = BytesMut::new();
+    name(&mut out, "READY");
+    for (n, v) in props {
+        out.put_u8(n.len() as u8);
+        out.extend_from_slice(n.as_bytes());
+        out.put_u32(v.len() as u32);
+        out.extend_from_slice(v);
+    }
+    out
+}
+
+/// An ERROR body (the reason is cut to 255 bytes).
+pub(crate) fn error(reason: &str) -> BytesMut {
+    let mut out = BytesMut::new();
+    name(&mut out, "ERROR");
+    let r = &reason.as_bytes()[..reason.len().min(255)];
+    out.put_u8(r.len() as u8);
+    out.extend_from_slice(r);
+    out
+}
+
+/// A PING body.
+pub(crate) fn ping(ttl: u16, context: &[u8]) -> BytesMut {
+    let mut out = BytesMut::new();
+    name(&mut out, "PING");
+    out.put_u16(ttl);
+    out.extend_from_slice(context);
+    out
+}
+
+/// A PONG body.
+pub(crate) fn pong(context: &[u8]) -> BytesMut {
+    let mut out = BytesMut::new();
+    name(&mut out, "PONG");
+    out.extend_from_slice(context);
+    out
+}
+
+/// A SUBSCRIBE or CANCEL body.
+pub(crate) fn subscription(subscribe: bool, topic: &[u8]) -> BytesMut {
+    let mut out = BytesMut::new();
+    name(&mut out, if subscribe { "SUBSCRIBE" } else { "CANCEL" });
+    out.extend_from_slice(topic);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_round_trips() {
+        let body = ready(&[("Socket-Type", b"DEALER"), ("Identity", b"")]).freeze();
+        let Command::Ready(props) = parse(&body).unwrap() else {
+            panic!("not READY");
+        };
+        assert_eq!(props[0].0, "Socket-Type");
+        assert_eq!(&props[0].1[..], b"DEALER");
+        assert!(props[1].1.is_empty());
+    }
+
+    #[test]
+    fn truncated_properties_are_malformed() {
+        let mut body = ready(&[("Socket-Type", b"DEALER")]).to_vec();
+        body.truncate(body.len() - 2);
+        assert_eq!(parse(&Bytes::from(body)), Err(Malformed));
+        let huge = [
+            5, b'R', b'E', b'A', b'D', b'Y', 1, b'x', 0xff, 0xff, 0xff, 0xff,
+        ];
+        assert_eq!(parse(&Bytes::copy_from_slice(&huge)), Err(Malformed));
+    }
+
+    #[test]
+    fn ping_pong_and_subscriptions() {
+        let p = parse(&ping(30, b"ctx").freeze()).unwrap();
+        assert_eq!(
+            p,
+            Command::Ping {
+                ttl: 30,
+                context: Bytes::from_static(b"ctx")
+            }
+        );
+        assert_eq!(
+            parse(&subscription(true, b"topic").freeze()).unwrap(),
+            Command::Subscribe(Bytes::from_static(b"topic"))
+        );
+        assert_eq!(parse(&Bytes::from_static(b"")), Err(Malformed));
+        assert_eq!(
+            parse(&Bytes::from_static(b"\x05HELLOx")).unwrap(),
+            Command::Unknown
+        );
+    }
+}

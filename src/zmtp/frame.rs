@@ -1,0 +1,146 @@
+//! ZMTP 3.x framing (RFC 23 §"Framing", RFC 37): a flags octet (MORE = 1, LONG = 2,
+//! COMMAND = 4; the other bits are reserved and must be zero), then the body size in one octet
+//! or, with LONG, eight octets in network order, then the body.
+//!
+//! The decoder checks the declared size against the configured maximum and `usize` before it
+//! reserves anything, never indexes past what it has checked, and slices bodies out of the
+//! receive buffer without copying (small bodies are copied inline into the `Msg`).
+#![forbid(unsafe_code)]
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+/// More frames follow.
+pub(crate) const MORE: u8 = 1;
+/// Eight-octet size.
+pub(crate) const LONG: u8 = 2;
+/// The frame is a command.
+pub(crate) const COMMAND: u8 = 4;
+
+/// Largest command frame accepted (commands carry handshake data, never user payloads).
+pub(crate) const MAX_COMMAND: u64 = 1 << 20;
+const RESERVE_STEP: usize = 4 << 20;
+
+/// A decoded frame.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Frame {
+    /// The flags octet (MORE / COMMAND).
+    pub(crate) flags: u8,
+    /// The body.
+    pub(crate) body: Bytes,
+}
+
+/// Why the byte stream is not valid ZMTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FrameError {
+    /// A reserved flag bit was set.
+    ReservedFlags,
+    /// The frame is larger than `ZMQ_MAXMSGSIZE` (or than memory can address).
+    TooLarge,
+}
+
+/// Decodes one frame from the front of `buf`, if complete. `max` is the largest accepted
+/// body (`None` = unlimited).
+pub(crate) fn decode(buf: &mut BytesMut, max: Option<u64>) -> Result<Option<Frame>, FrameError> {
+    let Some(&flags) = buf.first() else {
+        return Ok(None);
+    };
+    if flags & !(MORE | LONG | COMMAND) != 0 {
+        return Err(FrameError::ReservedFlags);
+    }
+    let (header, size) = if flags & LONG != 0 {
+        let Some(raw) = buf.get(1..9) else {
+            return Ok(None);
+        };
+        let mut b = [0u8; 8];
+        b.copy_from_slice(raw);
+        (9usize, u64::from_be_bytes(b))
+    } else {
+        let Some(&s) = buf.get(1) else {
+            return Ok(None);
+        };
+        (2usize, u64::from(s))
+    };
+    // ZMQ_MAXMSGSIZE limits messages; commands get a fixed ceiling of their own.
+    let limit = if flags & COMMAND != 0 {
+        Some(MAX_COMMAND)
+    } else {
+        max
+    };
+    if limit.is_some_and(|m| size > m) {
+        return Err(FrameError::TooLarge);
+    }
+    let size = usize::try_from(size).map_err(|_| FrameError::TooLarge)?;
+    let total = header.checked_add(size).ok_or(FrameError::TooLarge)?;
+    if total > isize::MAX as usize {
+        return Err(FrameError::TooLarge);
+    }
+    if buf.len() < total {
+        // Make room for the rest of this frame, in steps so that a peer's claimed size alone
+        // cannot make us allocate much more than it actually sends.
+        buf.reserve((total - buf.len()).min(RESERVE_STEP));
+        return Ok(None);
+    }
+    buf.advance(header);
+    let body = buf.split_to(size).freeze();
+    Ok(Some(Frame {
+        flags: flags & (MORE | COMMAND),
+        body,
+    }))
+}
+
+/// Appends the header of a frame with `flags` and `size` body bytes.
+pub(crate) fn encode_header(out: &mut BytesMut, flags: u8, size: usize) {
+    if size > 255 {
+        out.put_u8(flags | LONG);
+        out.put_u64(size as u64);
+    } else {
+        out.put_u8(flags);
+        out.put_u8(size as u8);
+    }
+}
+
+/// Appends a whole frame.
+pub(crate) fn encode(out: &mut BytesMut, flags: u8, body: &[u8]) {
+    encode_header(out, flags, body.len());
+    out.extend_from_slice(body);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_and_long_frames_round_trip() {
+        let mut buf = BytesMut::new();
+        encode(&mut buf, MORE, b"abc");
+        let big = vec![7u8; 300];
+        encode(&mut buf, 0, &big);
+        assert_eq!(buf[0], MORE);
+        assert_eq!(buf[5], LONG);
+        let f1 = decode(&mut buf, None).unwrap().unwrap();
+        assert_eq!((f1.flags, &f1.body[..]), (MORE, &b"abc"[..]));
+        let f2 = decode(&mut buf, None).unwrap().unwrap();
+        assert_eq!(f2.body.len(), 300);
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn partial_input_waits() {
+        let mut full = BytesMut::new();
+        encode(&mut full, 0, &[1u8; 1000]);
+        let mut buf = BytesMut::from(&full[..5]);
+        assert_eq!(decode(&mut buf, None).unwrap(), None);
+        buf.extend_from_slice(&full[5..]);
+        assert_eq!(decode(&mut buf, None).unwrap().unwrap().body.len(), 1000);
+    }
+
+    #[test]
+    fn oversized_and_reserved_are_errors_before_allocation() {
+        let mut buf = BytesMut::from(&[LONG, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff][..]);
+        assert_eq!(decode(&mut buf, None), Err(FrameError::TooLarge));
+        let mut buf = BytesMut::from(&[0u8, 10][..]);
+        assert_eq!(decode(&mut buf, Some(5)), Err(FrameError::TooLarge));
+        let mut buf = BytesMut::from(&[0x80u8, 0][..]);
+        assert_eq!(decode(&mut buf, None), Err(FrameError::ReservedFlags));
+    }
+}

@@ -1,0 +1,168 @@
+//! Deterministic in-memory tests: two connections wired buffer to buffer with a manual clock.
+
+use super::*;
+
+fn cfg(socket_type: i32) -> Config {
+    Config {
+        socket_type,
+        routing_id: None,
+        maxmsgsize: -1,
+        handshake_ivl: 30_000,
+        heartbeat_ivl: 0,
+        heartbeat_timeout: None,
+        heartbeat_ttl: 0,
+    }
+}
+
+/// Moves everything `from` wants to send into `to`.
+fn pump(from: &mut Connection, to: &mut Connection, now: u64) -> Result<(), Failure> {
+    let bytes = from.output().split();
+    to.input(&bytes, now)
+}
+
+fn handshake(a: &mut Connection, b: &mut Connection) -> (PeerInfo, PeerInfo) {
+    for _ in 0..3 {
+        pump(a, b, 0).unwrap();
+        pump(b, a, 0).unwrap();
+    }
+    let pa = match a.poll_event() {
+        Some(Event::HandshakeDone(p)) => p,
+        other => panic!("a: {other:?}"),
+    };
+    let pb = match b.poll_event() {
+        Some(Event::HandshakeDone(p)) => p,
+        other => panic!("b: {other:?}"),
+    };
+    (pa, pb)
+}
+
+#[test]
+fn compatible_sockets_complete_the_handshake_and_exchange_frames() {
+    let mut dealer_cfg = cfg(ZMQ_DEALER);
+    dealer_cfg.routing_id = Some(Bytes::from_static(b"me"));
+    let mut a = Connection::new(dealer_cfg, 0);
+    let mut b = Connection::new(cfg(ZMQ_ROUTER), 0);
+    let (pa, pb) = handshake(&mut a, &mut b);
+    assert_eq!(pa.socket_type, ZMQ_ROUTER);
+    assert_eq!(pb.socket_type, ZMQ_DEALER);
+    assert_eq!(pb.routing_id.as_deref(), Some(&b"me"[..]));
+    assert_eq!(pa.minor, 1);
+    let mut m1 = Msg::copy_from(b"part1");
+    m1.set_more(true);
+    a.send(&m1, false);
+    a.send(&Msg::copy_from(&vec![9u8; 70_000]), false);
+    pump(&mut a, &mut b, 0).unwrap();
+    let Some(Event::Message(r1)) = b.poll_event() else {
+        panic!()
+    };
+    assert!(r1.more());
+    assert_eq!(r1.data(), b"part1");
+    let Some(Event::Message(r2)) = b.poll_event() else {
+        panic!()
+    };
+    assert!(!r2.more());
+    assert_eq!(r2.len(), 70_000);
+}
+
+#[test]
+fn byte_at_a_time_input_is_handled() {
+    let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
+    let mut b = Connection::new(cfg(ZMQ_PULL), 0);
+    handshake(&mut a, &mut b);
+    a.send(&Msg::copy_from(b"hello"), false);
+    let bytes = a.output().split();
+    for byte in bytes.iter() {
+        b.input(&[*byte], 0).unwrap();
+    }
+    assert!(matches!(b.poll_event(), Some(Event::Message(m)) if m.data() == b"hello"));
+}
+
+#[test]
+fn incompatible_socket_types_fail_with_error_command() {
+    let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
+    let mut b = Connection::new(cfg(ZMQ_PUB), 0);
+    pump(&mut a, &mut b, 0).unwrap();
+    // a gets b's greeting and READY, answers READY, then refuses b's socket type.
+    assert_eq!(
+        pump(&mut b, &mut a, 0),
+        Err(Failure::IncompatibleSocketType)
+    );
+    let said = a.output().clone();
+    assert!(said.windows(5).any(|w| w == b"ERROR"), "ERROR command sent");
+    assert!(pump(&mut a, &mut b, 0).is_err());
+    assert!(a.poll_event().is_none() && b.poll_event().is_none());
+}
+
+#[test]
+fn old_and_garbage_greetings_are_rejected() {
+    let mut a = Connection::new(cfg(ZMQ_PULL), 0);
+    assert_eq!(
+        a.input(b"GET / HTTP/1.1\r\n", 0),
+        Err(Failure::UnsupportedVersion)
+    );
+    let mut b = Connection::new(cfg(ZMQ_PULL), 0);
+    let mut v2 = greeting(false);
+    v2[10] = 2;
+    assert_eq!(b.input(&v2, 0), Err(Failure::UnsupportedVersion));
+}
+
+#[test]
+fn mechanism_mismatch_is_detected() {
+    let mut a = Connection::new(cfg(ZMQ_PULL), 0);
+    let mut g = greeting(false);
+    g[12..17].copy_from_slice(b"CURVE");
+    assert_eq!(a.input(&g, 0), Err(Failure::MechanismMismatch));
+}
+
+#[test]
+fn oversized_message_is_refused_before_allocation() {
+    let mut pull = cfg(ZMQ_PULL);
+    pull.maxmsgsize = 10;
+    let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
+    let mut b = Connection::new(pull, 0);
+    handshake(&mut a, &mut b);
+    a.send(&Msg::copy_from(&[0u8; 11]), false);
+    assert_eq!(pump(&mut a, &mut b, 0), Err(Failure::MessageTooLarge));
+}
+
+#[test]
+fn handshake_times_out() {
+    let mut a = Connection::new(cfg(ZMQ_PULL), 1000);
+    assert_eq!(a.poll_timeout(), Some(31_000));
+    assert!(a.handle_timeout(30_999).is_ok());
+    assert_eq!(a.handle_timeout(31_000), Err(Failure::HandshakeTimeout));
+}
+
+#[test]
+fn heartbeats_ping_pong_and_expire() {
+    let mut hb = cfg(ZMQ_DEALER);
+    hb.heartbeat_ivl = 100;
+    hb.heartbeat_timeout = Some(300);
+    hb.heartbeat_ttl = 1000;
+    let mut a = Connection::new(hb, 0);
+    let mut b = Connection::new(cfg(ZMQ_DEALER), 0);
+    handshake(&mut a, &mut b);
+    assert_eq!(a.poll_timeout(), Some(100));
+    a.handle_timeout(100).unwrap();
+    pump(&mut a, &mut b, 100).unwrap();
+    // b answered with PONG and learned the TTL (1 s).
+    assert_eq!(b.poll_timeout(), Some(1100));
+    pump(&mut b, &mut a, 110).unwrap();
+    a.handle_timeout(200).unwrap();
+    // No answer to this PING: a gives up after the timeout.
+    assert_eq!(a.handle_timeout(500), Err(Failure::HeartbeatTimeout));
+    // b never hears from a again: the TTL expires.
+    assert_eq!(b.handle_timeout(1100), Err(Failure::HeartbeatTimeout));
+}
+
+#[test]
+fn subscriptions_use_commands_for_31_peers_and_come_back_as_messages() {
+    let mut sub = Connection::new(cfg(ZMQ_SUB), 0);
+    let mut publ = Connection::new(cfg(ZMQ_PUB), 0);
+    handshake(&mut sub, &mut publ);
+    sub.send(&Msg::copy_from(b"\x01topic"), true);
+    let wire = sub.output().clone();
+    assert_eq!(wire[0], frame::COMMAND, "sent as a command");
+    pump(&mut sub, &mut publ, 0).unwrap();
+    assert!(matches!(publ.poll_event(), Some(Event::Message(m)) if m.data() == b"\x01topic"));
+}
