@@ -1125,8 +1125,9 @@ int zmq_unbind(void *socket, const char *endpoint);
 int zmq_disconnect(void *socket, const char *endpoint);
 
 /*
- Publishes socket events on an inproc PAIR endpoint. Not available yet: fails with ENOTSUP
- (ENOTSOCK for a bad handle).
+ Publishes the socket's `events` (a `ZMQ_EVENT_*` mask) as two-frame messages on the inproc
+ endpoint `endpoint`, for a PAIR socket to read; NULL stops monitoring (MONITOR_STOPPED).
+ Errors: EPROTONOSUPPORT (not inproc), EADDRINUSE, EINVAL, ETERM, ENOTSOCK.
 
  # Safety
  `socket` NULL or a socket handle; `endpoint` NULL or a C string.

@@ -58,6 +58,8 @@ pub(crate) enum Error {
     NotFound,
     /// Too many open sockets or files (`EMFILE`).
     TooManyFiles,
+    /// A path is too long (`ENAMETOOLONG`).
+    NameTooLong,
     /// Any other operating-system error, carrying its errno.
     Os(i32),
 }
@@ -85,6 +87,7 @@ impl Error {
             Error::NoDevice => libc::ENODEV,
             Error::NotFound => libc::ENOENT,
             Error::TooManyFiles => libc::EMFILE,
+            Error::NameTooLong => libc::ENAMETOOLONG,
             Error::Os(code) => code,
         }
     }
@@ -106,6 +109,7 @@ impl Error {
             libc::ENODEV => Error::NoDevice,
             libc::ENOENT => Error::NotFound,
             libc::EMFILE => Error::TooManyFiles,
+            libc::ENAMETOOLONG => Error::NameTooLong,
             libc::ENOTSOCK => Error::NotSocket,
             ETERM => Error::Term,
             EFSM => Error::State,
@@ -170,6 +174,7 @@ mod tests {
             Error::NoDevice,
             Error::NotFound,
             Error::TooManyFiles,
+            Error::NameTooLong,
         ];
         for e in all {
             assert_eq!(Error::from_errno(e.errno()), e, "{e:?}");

@@ -157,8 +157,9 @@ pub unsafe extern "C" fn zmq_disconnect(socket: *mut c_void, endpoint: *const c_
     unsafe { endpoint_op(socket, endpoint, Socket::disconnect) }
 }
 
-/// Publishes socket events on an inproc PAIR endpoint. Not available yet: fails with ENOTSUP
-/// (ENOTSOCK for a bad handle).
+/// Publishes the socket's `events` (a `ZMQ_EVENT_*` mask) as two-frame messages on the inproc
+/// endpoint `endpoint`, for a PAIR socket to read; NULL stops monitoring (MONITOR_STOPPED).
+/// Errors: EPROTONOSUPPORT (not inproc), EADDRINUSE, EINVAL, ETERM, ENOTSOCK.
 ///
 /// # Safety
 /// `socket` NULL or a socket handle; `endpoint` NULL or a C string.
@@ -169,9 +170,15 @@ pub unsafe extern "C" fn zmq_socket_monitor(
     events: c_int,
 ) -> c_int {
     ffi!({
-        let _s = with_socket!(socket);
-        let _ = (endpoint, events);
-        Err(Error::NotSupported)
+        let mut s = with_socket!(socket);
+        let ep = if endpoint.is_null() {
+            None
+        } else {
+            // SAFETY: forwarded contract.
+            Some(unsafe { slice::utf8(endpoint) }?)
+        };
+        s.monitor(ep, events)?;
+        Ok(0)
     })
 }
 

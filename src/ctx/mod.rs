@@ -20,6 +20,8 @@ use crate::command::Command;
 use crate::consts::*;
 use crate::error::{Error, Result};
 use crate::mailbox::Mailbox;
+use crate::reactor::Remote;
+use crate::session::{IoCommand, IoThread};
 
 /// Identifies a socket inside its context.
 pub(crate) type SocketId = u64;
@@ -61,6 +63,13 @@ pub(crate) struct Shared {
     /// The inproc endpoint registry.
     pub(crate) inproc: Mutex<Inproc>,
     options: Mutex<CtxOptions>,
+    io: Mutex<IoThreads>,
+}
+
+#[derive(Default)]
+struct IoThreads {
+    threads: Vec<IoThread>,
+    next: usize,
 }
 
 impl Shared {
@@ -89,6 +98,26 @@ impl Shared {
         Ok(id)
     }
 
+    /// An I/O thread for a new tcp/ipc endpoint (started on first use, round-robin over
+    /// `ZMQ_IO_THREADS`). EMTHREAD when the context has no I/O threads, ETERM when terminating.
+    pub(crate) fn io_thread(&self) -> Result<Arc<Remote<IoCommand>>> {
+        if self.is_terminating() {
+            return Err(Error::Term);
+        }
+        let wanted = usize::try_from(self.options.lock().io_threads).unwrap_or(0);
+        if wanted == 0 {
+            return Err(Error::NoThread);
+        }
+        let mut io = self.io.lock();
+        if io.threads.len() < wanted {
+            let n = io.threads.len();
+            io.threads.push(IoThread::start(format!("ZMQbg/IO/{n}"))?);
+        }
+        let i = io.next % io.threads.len();
+        io.next = io.next.wrapping_add(1);
+        Ok(Arc::clone(io.threads[i].remote()))
+    }
+
     /// Forgets a closed socket and wakes a waiting `zmq_ctx_term`.
     pub(crate) fn unregister(&self, id: SocketId) {
         let mut sockets = self.sockets.lock();
@@ -115,6 +144,7 @@ impl Context {
                 all_closed: Condvar::new(),
                 inproc: Mutex::new(Inproc::default()),
                 options: Mutex::new(CtxOptions::default()),
+                io: Mutex::new(IoThreads::default()),
             }),
         }
     }
@@ -136,12 +166,18 @@ impl Context {
         }
     }
 
-    /// `zmq_ctx_term`: shuts down, then blocks until every socket is closed.
+    /// `zmq_ctx_term`: shuts down, blocks until every socket is closed, then until the I/O
+    /// threads have finished lingering (delivering what closed sockets left queued).
     pub(crate) fn terminate(&self) {
         self.shutdown();
         let mut sockets = self.shared.sockets.lock();
         while !sockets.is_empty() {
             self.shared.all_closed.wait(&mut sockets);
+        }
+        drop(sockets);
+        let threads = std::mem::take(&mut self.shared.io.lock().threads);
+        for t in threads {
+            t.stop();
         }
     }
 

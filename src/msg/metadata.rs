@@ -15,7 +15,6 @@ pub(crate) struct Metadata {
 
 impl Metadata {
     /// Properties from `(name, value)` pairs; values with an interior NUL are cut there.
-    #[allow(dead_code, reason = "built by the tcp/ipc engines (next issue)")]
     pub(crate) fn from_pairs<I, N, V>(pairs: I) -> Metadata
     where
         I: IntoIterator<Item = (N, V)>,
@@ -46,6 +45,20 @@ impl Metadata {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_c_str())
+    }
+
+    /// Adds (or replaces) a property.
+    pub(crate) fn insert(&mut self, name: &str, value: &[u8]) {
+        let cut = value.iter().position(|&b| b == 0).unwrap_or(value.len());
+        let value = CString::new(&value[..cut]).unwrap_or_default();
+        match self
+            .props
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some(slot) => slot.1 = value,
+            None => self.props.push((name.to_owned(), value)),
+        }
     }
 
     pub(super) fn group(&self) -> &CStr {

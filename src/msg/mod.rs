@@ -201,7 +201,6 @@ impl Msg {
     }
 
     /// Attaches peer properties (shared by every frame from that peer).
-    #[allow(dead_code, reason = "set by the tcp/ipc engines (next issue)")]
     pub(crate) fn set_metadata(&mut self, props: Arc<Metadata>) {
         self.props = Some(props);
     }

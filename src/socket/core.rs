@@ -17,9 +17,13 @@ use crate::consts::*;
 use crate::ctx::{InprocPeer, Shared, SocketId};
 use crate::error::{Error, Result};
 use crate::mailbox::Mailbox;
+use crate::monitor::Monitor;
 use crate::msg::Msg;
 use crate::options::Options;
-use crate::pipe::{PipeEnd, PipeEvent, PipeId, PipeNotify};
+use crate::pipe::{self, DirectionConfig, PipeEnd, PipeEvent, PipeId, PipeNotify};
+use crate::reactor::Remote;
+use crate::session::{IoCommand, Link};
+use crate::transport::{Endpoint, Listener};
 
 /// A socket of any type.
 pub(crate) struct Socket {
@@ -37,6 +41,13 @@ pub(crate) struct Socket {
     terminated: bool,
     rcvmore: bool,
     pub(super) last_endpoint: String,
+    monitor: Arc<Monitor>,
+    /// The I/O thread this socket's tcp/ipc endpoints live on (chosen at first use).
+    io: Option<Arc<Remote<IoCommand>>>,
+    /// tcp/ipc binds: the endpoint as given and as resolved (`ZMQ_LAST_ENDPOINT`).
+    tcp_binds: Vec<(String, String)>,
+    /// tcp/ipc connects, as given.
+    tcp_connects: Vec<String>,
 }
 
 impl Socket {
@@ -64,6 +75,10 @@ impl Socket {
             terminated: false,
             rcvmore: false,
             last_endpoint: String::new(),
+            monitor: Arc::new(Monitor::default()),
+            io: None,
+            tcp_binds: Vec::new(),
+            tcp_connects: Vec::new(),
         };
         socket.options.ipv6 = ipv6;
         Ok(socket)
@@ -216,51 +231,164 @@ impl Socket {
         }
     }
 
+    fn io(&mut self) -> Result<Arc<Remote<IoCommand>>> {
+        if let Some(io) = &self.io {
+            return Ok(Arc::clone(io));
+        }
+        let io = self.shared.io_thread()?;
+        self.io = Some(Arc::clone(&io));
+        Ok(io)
+    }
+
+    fn link(&self) -> Link {
+        Link {
+            socket_id: self.id,
+            mailbox: Arc::clone(&self.mailbox),
+            options: self.options.clone(),
+            monitor: Arc::clone(&self.monitor),
+        }
+    }
+
     /// `zmq_bind`.
     pub(crate) fn bind(&mut self, endpoint: &str) -> Result<()> {
         self.check_alive()?;
-        let (scheme, address) = split_endpoint(endpoint)?;
-        match scheme {
-            "inproc" => super::inproc::bind(self, address)?,
-            _ => return Err(Error::ProtocolNotSupported),
+        match Endpoint::parse(endpoint, true)? {
+            Endpoint::Inproc(name) => {
+                super::inproc::bind(self, &name)?;
+                self.last_endpoint = endpoint.to_owned();
+            }
+            ep => {
+                let io = self.io()?;
+                let (listener, resolved) = match Listener::bind(&ep, &self.options) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        self.monitor
+                            .emit(ZMQ_EVENT_BIND_FAILED, e.errno() as u32, endpoint);
+                        return Err(e);
+                    }
+                };
+                self.monitor
+                    .emit(ZMQ_EVENT_LISTENING, listener.fd() as u32, &resolved);
+                io.send(IoCommand::Listen {
+                    listener,
+                    endpoint: resolved.clone(),
+                    link: self.link(),
+                });
+                self.tcp_binds.push((endpoint.to_owned(), resolved.clone()));
+                self.last_endpoint = resolved;
+            }
         }
-        self.last_endpoint = endpoint.to_owned();
         Ok(())
     }
 
     /// `zmq_connect`.
     pub(crate) fn connect(&mut self, endpoint: &str) -> Result<()> {
         self.check_alive()?;
-        let (scheme, address) = split_endpoint(endpoint)?;
-        match scheme {
-            "inproc" => super::inproc::connect(self, address),
-            _ => Err(Error::ProtocolNotSupported),
-        }
+        let ep = match Endpoint::parse(endpoint, false)? {
+            Endpoint::Inproc(name) => return super::inproc::connect(self, &name),
+            ep => ep,
+        };
+        let io = self.io()?;
+        let link = self.link();
+        self.options.connect_routing_id = None;
+        let o = &self.options;
+        // Messages queue before the connection exists, unless ZMQ_IMMEDIATE; ROUTER learns
+        // its peer's routing id in the handshake, so its pipe waits for it.
+        let pipe = if o.immediate || matches!(o.socket_type, ZMQ_ROUTER | ZMQ_STREAM) {
+            None
+        } else {
+            let hwm = |v: i32| {
+                if o.conflate {
+                    0
+                } else {
+                    u64::try_from(v).unwrap_or(0)
+                }
+            };
+            let (mine, theirs) = pipe::pair(
+                DirectionConfig {
+                    hwm: hwm(o.sndhwm),
+                    conflate: o.conflate,
+                },
+                DirectionConfig {
+                    hwm: hwm(o.rcvhwm),
+                    conflate: o.conflate,
+                },
+            );
+            self.attach(mine, None);
+            Some(theirs)
+        };
+        io.send(IoCommand::Connect {
+            endpoint: ep,
+            endpoint_str: endpoint.to_owned(),
+            link,
+            pipe,
+        });
+        self.tcp_connects.push(endpoint.to_owned());
+        Ok(())
     }
 
     /// `zmq_unbind`.
     pub(crate) fn unbind(&mut self, endpoint: &str) -> Result<()> {
         self.check_alive()?;
-        let (scheme, address) = split_endpoint(endpoint)?;
-        match scheme {
-            "inproc" => super::inproc::unbind(self, address),
-            _ => Err(Error::NotFound),
+        if let Endpoint::Inproc(name) = Endpoint::parse(endpoint, true)? {
+            return super::inproc::unbind(self, &name);
         }
+        let i = self
+            .tcp_binds
+            .iter()
+            .position(|(given, resolved)| given == endpoint || resolved == endpoint)
+            .ok_or(Error::NotFound)?;
+        let (_, resolved) = self.tcp_binds.remove(i);
+        if let Some(io) = &self.io {
+            io.send(IoCommand::CloseEndpoint {
+                socket: self.id,
+                endpoint: resolved,
+            });
+        }
+        Ok(())
     }
 
     /// `zmq_disconnect`.
     pub(crate) fn disconnect(&mut self, endpoint: &str) -> Result<()> {
         self.check_alive()?;
-        let (scheme, address) = split_endpoint(endpoint)?;
-        match scheme {
-            "inproc" => super::inproc::disconnect(self, address),
-            _ => Err(Error::NotFound),
+        if let Endpoint::Inproc(name) = Endpoint::parse(endpoint, false)? {
+            return super::inproc::disconnect(self, &name);
+        }
+        let i = self
+            .tcp_connects
+            .iter()
+            .position(|c| c == endpoint)
+            .ok_or(Error::NotFound)?;
+        self.tcp_connects.remove(i);
+        if let Some(io) = &self.io {
+            io.send(IoCommand::CloseEndpoint {
+                socket: self.id,
+                endpoint: endpoint.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// `zmq_socket_monitor`: publish `events` on `inproc://` `endpoint`, or stop (None).
+    pub(crate) fn monitor(&mut self, endpoint: Option<&str>, events: i32) -> Result<()> {
+        self.check_alive()?;
+        let Some(endpoint) = endpoint else {
+            self.monitor.stop(&self.shared);
+            return Ok(());
+        };
+        match Endpoint::parse(endpoint, true)? {
+            Endpoint::Inproc(name) => self.monitor.start(&self.shared, &name, events, self.id),
+            _ => Err(Error::ProtocolNotSupported),
         }
     }
 
     /// `zmq_close`: releases every pipe and endpoint. Complete messages already sent stay
     /// readable by inproc peers; unread incoming ones are dropped.
     pub(crate) fn close(self) {
+        self.monitor.stop(&self.shared);
+        if let Some(io) = &self.io {
+            io.send(IoCommand::SocketClosed { socket: self.id });
+        }
         self.shared.inproc.lock().remove_socket(self.id);
         while let Some(cmd) = self.mailbox.try_recv() {
             if let Command::Attach { pipe, .. } = cmd {
@@ -271,26 +399,5 @@ impl Socket {
             pipe.close();
         }
         self.shared.unregister(self.id);
-    }
-}
-
-/// Splits `scheme://address`; EINVAL without a scheme or with an empty address.
-fn split_endpoint(endpoint: &str) -> Result<(&str, &str)> {
-    let (scheme, address) = endpoint.split_once("://").ok_or(Error::Invalid)?;
-    if address.is_empty() {
-        return Err(Error::Invalid);
-    }
-    Ok((scheme, address))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn endpoints_need_a_scheme_and_an_address() {
-        assert_eq!(split_endpoint("inproc://a").unwrap(), ("inproc", "a"));
-        assert_eq!(split_endpoint("inproc:/a"), Err(Error::Invalid));
-        assert_eq!(split_endpoint("inproc://"), Err(Error::Invalid));
     }
 }

@@ -5,9 +5,11 @@
 //! contain `unsafe`; every block carries its SAFETY argument.
 #![allow(unsafe_code, reason = "the OS boundary: errno, eventfd, poll")]
 
+mod ifaddr;
 mod signaler;
 mod thread;
 
+pub(crate) use ifaddr::interface_address;
 pub(crate) use signaler::Signaler;
 pub(crate) use thread::block_all_signals;
 

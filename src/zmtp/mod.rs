@@ -50,10 +50,15 @@ pub(crate) struct Config {
 #[derive(Clone, Debug)]
 pub(crate) struct PeerInfo {
     /// The peer's socket type.
+    #[cfg_attr(not(test), allow(dead_code, reason = "kept for STREAM/PEER patterns"))]
     pub(crate) socket_type: i32,
     /// The routing id the peer announced (empty = none).
     pub(crate) routing_id: Option<Bytes>,
     /// The peer's ZMTP minor version (0 = 3.0, 1 = 3.1).
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "kept for the 3.0 subscription format")
+    )]
     pub(crate) minor: u8,
     /// All READY properties, for `zmq_msg_gets`.
     pub(crate) metadata: Metadata,
@@ -197,17 +202,13 @@ impl Connection {
         self.state == State::Active
     }
 
-    /// The peer's ZMTP minor version (valid after the greeting).
-    pub(crate) fn peer_minor(&self) -> u8 {
-        self.peer_minor
-    }
-
     /// The buffer received bytes are appended to (call [`Connection::process`] after).
     pub(crate) fn input_buffer(&mut self) -> &mut BytesMut {
         &mut self.input
     }
 
     /// Appends received bytes and processes them.
+    #[cfg(test)]
     pub(crate) fn input(&mut self, data: &[u8], now: u64) -> Result<(), Failure> {
         self.input.extend_from_slice(data);
         self.process(now)
@@ -242,10 +243,8 @@ impl Connection {
         if !self.input.is_empty() {
             self.pong_deadline = None;
         }
-        if self.state == State::Greeting {
-            if !self.read_greeting()? {
-                return Ok(());
-            }
+        if self.state == State::Greeting && !self.read_greeting()? {
+            return Ok(());
         }
         let max = u64::try_from(self.cfg.maxmsgsize).ok();
         loop {

@@ -1,0 +1,585 @@
+//! One tcp/ipc connection's session: pipe ↔ ZMTP pump, reconnects, linger.
+#![forbid(unsafe_code)]
+
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use bytes::Buf;
+
+use super::{IoCtx, Link};
+use crate::command::Command;
+use crate::consts::*;
+use crate::msg::{Metadata, Msg};
+use crate::pipe::{self, DirectionConfig, PipeEnd, PipeEvent, WriteError};
+use crate::reactor::Registered;
+use crate::transport::{Endpoint, Stream};
+use crate::zmtp::{self, Connection, Event, Failure};
+
+/// Stop pulling from the pipe while this much is waiting to be written.
+const OUTPUT_HIGH: usize = 256 * 1024;
+/// Bytes read per `read` call.
+const READ_CHUNK: usize = 64 * 1024;
+/// Reads per readiness event before yielding to other connections.
+const READS_PER_EVENT: usize = 16;
+
+struct Conn {
+    stream: Registered<Stream>,
+    /// None while a connect is in progress.
+    zmtp: Option<Connection>,
+    fd: i32,
+    handshaken: bool,
+}
+
+/// A connection's session (see the module doc).
+pub(crate) struct Session {
+    key: usize,
+    link: Link,
+    endpoint: String,
+    connect: Option<Endpoint>,
+    fresh: Option<Stream>,
+    conn: Option<Conn>,
+    pipe: Option<PipeEnd>,
+    metadata: Option<Arc<Metadata>>,
+    pending_in: VecDeque<Msg>,
+    socket_gone: bool,
+    linger_deadline: Option<u64>,
+    reconnect_at: Option<u64>,
+    reconnect_ivl: u64,
+    armed: Option<u64>,
+    done: bool,
+}
+
+fn zmtp_config(link: &Link) -> zmtp::Config {
+    let o = &link.options;
+    zmtp::Config {
+        socket_type: o.socket_type,
+        routing_id: o.routing_id.clone(),
+        maxmsgsize: o.maxmsgsize,
+        handshake_ivl: u64::try_from(o.handshake_ivl).unwrap_or(0),
+        heartbeat_ivl: u64::try_from(o.heartbeat_ivl).unwrap_or(0),
+        heartbeat_timeout: u64::try_from(o.heartbeat_timeout).ok(),
+        heartbeat_ttl: u64::try_from(o.heartbeat_ttl).unwrap_or(0),
+    }
+}
+
+impl Session {
+    /// A session that connects to `endpoint` (and reconnects when the connection drops).
+    pub(crate) fn connecter(
+        key: usize,
+        endpoint: Endpoint,
+        endpoint_str: String,
+        link: Link,
+        pipe: Option<PipeEnd>,
+    ) -> Session {
+        let ivl = u64::try_from(link.options.reconnect_ivl.max(0)).unwrap_or(0);
+        Session {
+            connect: Some(endpoint),
+            pipe,
+            reconnect_ivl: ivl,
+            ..Session::base(key, link, endpoint_str)
+        }
+    }
+
+    /// A session for a connection a listener accepted.
+    pub(crate) fn accepted(key: usize, stream: Stream, endpoint: String, link: Link) -> Session {
+        Session {
+            fresh: Some(stream),
+            ..Session::base(key, link, endpoint)
+        }
+    }
+
+    fn base(key: usize, link: Link, endpoint: String) -> Session {
+        Session {
+            key,
+            link,
+            endpoint,
+            connect: None,
+            fresh: None,
+            conn: None,
+            pipe: None,
+            metadata: None,
+            pending_in: VecDeque::new(),
+            socket_gone: false,
+            linger_deadline: None,
+            reconnect_at: None,
+            reconnect_ivl: 0,
+            armed: None,
+            done: false,
+        }
+    }
+
+    /// True once the session should be removed.
+    pub(crate) fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// True if the session holds a pipe to its socket.
+    pub(crate) fn has_pipe(&self) -> bool {
+        self.pipe.is_some()
+    }
+
+    /// The owning socket.
+    pub(crate) fn socket_id(&self) -> crate::ctx::SocketId {
+        self.link.socket_id
+    }
+
+    /// True for the connecter `socket` made to `endpoint`.
+    pub(crate) fn is_connecter_for(&self, socket: crate::ctx::SocketId, endpoint: &str) -> bool {
+        self.connect.is_some() && self.link.socket_id == socket && self.endpoint == endpoint
+    }
+
+    fn emit(&self, event: i32, value: i64) {
+        self.link.monitor.emit(event, value as u32, &self.endpoint);
+    }
+
+    /// Starts the session: registers its pipe and its stream, or begins connecting.
+    pub(crate) fn start(&mut self, ctx: &mut IoCtx<'_>) {
+        if let Some(p) = &self.pipe {
+            p.set_owner(Arc::clone(ctx.notify));
+            ctx.by_pipe.insert(p.id(), self.key);
+        }
+        if let Some(stream) = self.fresh.take() {
+            self.attach_stream(ctx, stream, true);
+        } else {
+            self.try_connect(ctx);
+        }
+    }
+
+    fn attach_stream(&mut self, ctx: &mut IoCtx<'_>, stream: Stream, connected: bool) {
+        let fd = stream.fd();
+        let poller = ctx.remote.poller();
+        match Registered::new(poller, stream, self.key, connected, true) {
+            Ok(stream) => {
+                let zmtp = connected.then(|| Connection::new(zmtp_config(&self.link), ctx.now));
+                self.conn = Some(Conn {
+                    stream,
+                    zmtp,
+                    fd,
+                    handshaken: false,
+                });
+                if connected {
+                    self.flush_out(ctx);
+                }
+            }
+            Err(_) => self.disconnected(ctx),
+        }
+    }
+
+    fn try_connect(&mut self, ctx: &mut IoCtx<'_>) {
+        let Some(endpoint) = &self.connect else {
+            return;
+        };
+        match Stream::connect(endpoint, &self.link.options) {
+            Ok(stream) => {
+                self.emit(ZMQ_EVENT_CONNECT_DELAYED, 0);
+                self.attach_stream(ctx, stream, false);
+            }
+            Err(_) => self.schedule_reconnect(ctx),
+        }
+    }
+
+    fn schedule_reconnect(&mut self, ctx: &mut IoCtx<'_>) {
+        if self.link.options.reconnect_ivl < 0 || self.socket_gone {
+            if self.socket_gone {
+                self.done = true;
+            }
+            return;
+        }
+        let ivl = self.reconnect_ivl.max(1);
+        self.reconnect_at = Some(ctx.now + ivl);
+        self.emit(ZMQ_EVENT_CONNECT_RETRIED, ivl as i64);
+        let max = u64::try_from(self.link.options.reconnect_ivl_max).unwrap_or(0);
+        if max > 0 {
+            self.reconnect_ivl = (ivl * 2).min(max);
+        }
+    }
+
+    /// The stream is readable and/or writable.
+    pub(crate) fn on_ready(&mut self, ctx: &mut IoCtx<'_>, readable: bool, writable: bool) {
+        let Some(conn) = &mut self.conn else {
+            return;
+        };
+        if conn.zmtp.is_none() {
+            if let Err(_e) = conn.stream.get().take_error() {
+                self.conn = None;
+                self.schedule_reconnect(ctx);
+                return;
+            }
+            conn.zmtp = Some(Connection::new(zmtp_config(&self.link), ctx.now));
+            let _ = conn.stream.set_interest(true, true);
+            let fd = conn.fd;
+            self.reconnect_ivl = u64::try_from(self.link.options.reconnect_ivl.max(0)).unwrap_or(0);
+            self.emit(ZMQ_EVENT_CONNECTED, i64::from(fd));
+            self.flush_out(ctx);
+            return;
+        }
+        if readable {
+            self.read_in(ctx);
+        }
+        if writable || readable {
+            self.flush_out(ctx);
+        }
+    }
+
+    fn read_in(&mut self, ctx: &mut IoCtx<'_>) {
+        for _ in 0..READS_PER_EVENT {
+            if !self.pending_in.is_empty() {
+                if let Some(c) = &mut self.conn {
+                    let w = c.stream.interest().1;
+                    let _ = c.stream.set_interest(false, w);
+                }
+                return;
+            }
+            let Some(conn) = &mut self.conn else {
+                return;
+            };
+            let Some(zmtp) = &mut conn.zmtp else {
+                return;
+            };
+            let buf = zmtp.input_buffer();
+            let len = buf.len();
+            buf.resize(len + READ_CHUNK, 0);
+            let n = match conn.stream.get_mut().read(&mut buf[len..]) {
+                Ok(0) => {
+                    buf.truncate(len);
+                    self.disconnected(ctx);
+                    return;
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    buf.truncate(len);
+                    return;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    buf.truncate(len);
+                    continue;
+                }
+                Err(_) => {
+                    buf.truncate(len);
+                    self.disconnected(ctx);
+                    return;
+                }
+            };
+            buf.truncate(len + n);
+            if let Err(f) = zmtp.process(ctx.now) {
+                self.failed(ctx, f);
+                return;
+            }
+            self.handle_events(ctx);
+            if n < READ_CHUNK {
+                return;
+            }
+        }
+    }
+
+    fn handle_events(&mut self, ctx: &mut IoCtx<'_>) {
+        loop {
+            let Some(ev) = self
+                .conn
+                .as_mut()
+                .and_then(|c| c.zmtp.as_mut())
+                .and_then(|z| z.poll_event())
+            else {
+                return;
+            };
+            match ev {
+                Event::HandshakeDone(peer) => self.on_handshake(ctx, peer),
+                Event::Message(mut m) => {
+                    if let Some(md) = &self.metadata {
+                        m.set_metadata(Arc::clone(md));
+                    }
+                    self.deliver(m);
+                }
+            }
+        }
+    }
+
+    fn on_handshake(&mut self, ctx: &mut IoCtx<'_>, peer: zmtp::PeerInfo) {
+        let peer_address = self
+            .conn
+            .as_ref()
+            .map(|c| c.stream.get().peer_address())
+            .unwrap_or_default();
+        let mut md = peer.metadata.clone();
+        md.insert("Peer-Address", peer_address.as_bytes());
+        self.metadata = Some(Arc::new(md));
+        if let Some(c) = &mut self.conn {
+            c.handshaken = true;
+        }
+        self.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0);
+        let o = &self.link.options;
+        if self.pipe.is_none() {
+            let hwm = |v: i32| {
+                if o.conflate {
+                    0
+                } else {
+                    u64::try_from(v).unwrap_or(0)
+                }
+            };
+            let (ours, theirs) = pipe::pair(
+                DirectionConfig {
+                    hwm: hwm(o.rcvhwm),
+                    conflate: o.conflate,
+                },
+                DirectionConfig {
+                    hwm: hwm(o.sndhwm),
+                    conflate: o.conflate,
+                },
+            );
+            ours.set_own_routing_id(peer.routing_id.clone());
+            let assigned_id = if self.connect.is_some() {
+                o.connect_routing_id.clone()
+            } else {
+                None
+            };
+            self.link.mailbox.send(Command::Attach {
+                pipe: theirs,
+                assigned_id,
+            });
+            ours.set_owner(Arc::clone(ctx.notify));
+            ctx.by_pipe.insert(ours.id(), self.key);
+            self.pipe = Some(ours);
+        } else if let Some(p) = &self.pipe {
+            p.set_own_routing_id(peer.routing_id);
+        }
+    }
+
+    fn deliver(&mut self, m: Msg) {
+        if !self.pending_in.is_empty() {
+            self.pending_in.push_back(m);
+            return;
+        }
+        let Some(p) = &self.pipe else {
+            return;
+        };
+        match p.write(m) {
+            Ok(()) => {}
+            Err(WriteError::Full(m)) => self.pending_in.push_back(m),
+            Err(WriteError::Closed(_)) => {}
+        }
+    }
+
+    fn pump_out(&mut self, ctx: &mut IoCtx<'_>) {
+        let is_sub = matches!(self.link.options.socket_type, ZMQ_SUB | ZMQ_XSUB);
+        let Some(zmtp) = self.conn.as_mut().and_then(|c| c.zmtp.as_mut()) else {
+            return;
+        };
+        if !zmtp.is_active() {
+            return;
+        }
+        let Some(p) = &self.pipe else {
+            return;
+        };
+        while zmtp.output().len() < OUTPUT_HIGH {
+            match p.read() {
+                pipe::Read::Msg(m) => zmtp.send(&m, is_sub),
+                pipe::Read::Empty => return,
+                pipe::Read::Closed => {
+                    ctx.by_pipe.remove(&p.id());
+                    self.pipe = None;
+                    self.socket_gone = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn flush_out(&mut self, ctx: &mut IoCtx<'_>) {
+        loop {
+            self.pump_out(ctx);
+            let Some(conn) = &mut self.conn else {
+                break;
+            };
+            let Some(zmtp) = &mut conn.zmtp else {
+                break;
+            };
+            let out = zmtp.output();
+            if out.is_empty() {
+                let r = conn.stream.interest().0;
+                let _ = conn.stream.set_interest(r, false);
+                break;
+            }
+            match conn.stream.get_mut().write(out) {
+                Ok(n) => out.advance(n),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let r = conn.stream.interest().0;
+                    let _ = conn.stream.set_interest(r, true);
+                    return;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    self.disconnected(ctx);
+                    return;
+                }
+            }
+        }
+        if self.socket_gone && self.pipe.is_none() {
+            self.done = true;
+        }
+    }
+
+    /// An event on the session's pipe.
+    pub(crate) fn on_pipe(&mut self, ctx: &mut IoCtx<'_>, event: PipeEvent) {
+        match event {
+            PipeEvent::Readable => self.flush_out(ctx),
+            PipeEvent::Writable => {
+                while let Some(m) = self.pending_in.pop_front() {
+                    let Some(p) = &self.pipe else {
+                        self.pending_in.clear();
+                        break;
+                    };
+                    match p.write(m) {
+                        Ok(()) => {}
+                        Err(WriteError::Full(m)) => {
+                            self.pending_in.push_front(m);
+                            return;
+                        }
+                        Err(WriteError::Closed(_)) => {
+                            self.pending_in.clear();
+                            break;
+                        }
+                    }
+                }
+                if let Some(c) = &mut self.conn {
+                    let w = c.stream.interest().1;
+                    let _ = c.stream.set_interest(true, w);
+                }
+                self.read_in(ctx);
+                self.flush_out(ctx);
+            }
+            PipeEvent::PeerClosed => {
+                self.socket_gone = true;
+                let linger = self.link.options.linger;
+                let active = self
+                    .conn
+                    .as_ref()
+                    .and_then(|c| c.zmtp.as_ref())
+                    .is_some_and(|z| z.is_active());
+                if linger == 0 || !active {
+                    self.done = true;
+                    return;
+                }
+                if linger > 0 {
+                    self.linger_deadline = Some(ctx.now + linger as u64);
+                }
+                self.flush_out(ctx);
+            }
+        }
+    }
+
+    /// The session's timer fired.
+    pub(crate) fn on_timer(&mut self, ctx: &mut IoCtx<'_>) {
+        self.armed = None;
+        if self.linger_deadline.is_some_and(|d| ctx.now >= d) {
+            self.done = true;
+            return;
+        }
+        if self.reconnect_at.is_some_and(|d| ctx.now >= d) {
+            self.reconnect_at = None;
+            self.try_connect(ctx);
+            return;
+        }
+        let result = match self.conn.as_mut().and_then(|c| c.zmtp.as_mut()) {
+            Some(z) => z.handle_timeout(ctx.now),
+            None => Ok(()),
+        };
+        match result {
+            Ok(()) => self.flush_out(ctx),
+            Err(f) => self.failed(ctx, f),
+        }
+    }
+
+    fn failed(&mut self, ctx: &mut IoCtx<'_>, f: Failure) {
+        let handshaken = self.conn.as_ref().is_some_and(|c| c.handshaken);
+        if !handshaken && f.during_handshake() {
+            let (event, value) = match f {
+                Failure::Protocol(code) => (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, i64::from(code)),
+                Failure::MechanismMismatch => (
+                    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL,
+                    i64::from(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH),
+                ),
+                _ => (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, 0),
+            };
+            self.emit(event, value);
+        }
+        // Say why (an ERROR command may be queued), best effort.
+        if let Some(c) = &mut self.conn
+            && let Some(z) = &mut c.zmtp
+        {
+            let out = z.output();
+            if !out.is_empty()
+                && let Ok(n) = c.stream.get_mut().write(out)
+            {
+                out.advance(n);
+            }
+        }
+        self.disconnected(ctx);
+    }
+
+    fn disconnected(&mut self, ctx: &mut IoCtx<'_>) {
+        if let Some(c) = self.conn.take() {
+            if c.zmtp.is_some() {
+                self.emit(ZMQ_EVENT_DISCONNECTED, i64::from(c.fd));
+            }
+            drop(c);
+        }
+        self.pending_in.clear();
+        self.metadata = None;
+        if let Some(p) = &self.pipe {
+            p.rollback();
+        }
+        let keep_pipe = self.connect.is_some()
+            && !matches!(self.link.options.socket_type, ZMQ_ROUTER | ZMQ_STREAM);
+        if !keep_pipe && let Some(p) = self.pipe.take() {
+            ctx.by_pipe.remove(&p.id());
+            p.close();
+        }
+        if self.connect.is_some() && !self.socket_gone {
+            self.schedule_reconnect(ctx);
+        } else {
+            self.done = true;
+        }
+    }
+
+    /// Releases everything: the connection, the pipe, the timer.
+    pub(crate) fn end(&mut self, ctx: &mut IoCtx<'_>) {
+        if let Some(d) = self.armed.take() {
+            ctx.reactor.cancel_timer(d, self.key);
+        }
+        if let Some(c) = self.conn.take()
+            && c.zmtp.is_some()
+            && !self.socket_gone
+        {
+            self.emit(ZMQ_EVENT_DISCONNECTED, i64::from(c.fd));
+        }
+        if let Some(p) = self.pipe.take() {
+            ctx.by_pipe.remove(&p.id());
+            p.close();
+        }
+        self.done = true;
+    }
+
+    /// Arms the reactor timer for the earliest deadline this session has.
+    pub(crate) fn rearm(&mut self, ctx: &mut IoCtx<'_>) {
+        let zt = self
+            .conn
+            .as_ref()
+            .and_then(|c| c.zmtp.as_ref())
+            .and_then(|z| z.poll_timeout());
+        let want = [self.reconnect_at, self.linger_deadline, zt]
+            .into_iter()
+            .flatten()
+            .min();
+        if want == self.armed {
+            return;
+        }
+        if let Some(d) = self.armed.take() {
+            ctx.reactor.cancel_timer(d, self.key);
+        }
+        if let Some(d) = want {
+            ctx.reactor.add_timer(d, self.key);
+            self.armed = Some(d);
+        }
+    }
+}

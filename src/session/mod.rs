@@ -1,0 +1,357 @@
+//! Sessions and the I/O thread: each tcp/ipc connection is a [`Session`] that moves frames
+//! between its pipe (to the socket) and its ZMTP connection (to the network); listeners accept
+//! new connections; connecters reconnect with backoff.
+//!
+//! Layer L3 (uses `reactor`, `transport`, `zmtp`, `pipe`, `monitor`). Everything here runs on
+//! one I/O thread; sockets talk to it only through [`IoCommand`]s and pipes. A session whose
+//! socket has closed lingers until its queued messages are written or `ZMQ_LINGER` expires; the
+//! thread exits once it has been told to stop and nothing lingers any more.
+#![forbid(unsafe_code)]
+
+mod connection;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub(crate) use connection::Session;
+
+use crate::command::Command;
+use crate::ctx::SocketId;
+use crate::error::Result;
+use crate::mailbox::Mailbox;
+use crate::monitor::Monitor;
+use crate::options::Options;
+use crate::pipe::{PipeEnd, PipeEvent, PipeId, PipeNotify};
+use crate::reactor::{Reactor, Registered, Remote};
+use crate::transport::{Endpoint, Listener};
+
+/// What a session or listener knows about its socket (options as at bind/connect time).
+#[derive(Clone)]
+pub(crate) struct Link {
+    pub(crate) socket_id: SocketId,
+    pub(crate) mailbox: Arc<Mailbox<Command>>,
+    pub(crate) options: Options,
+    pub(crate) monitor: Arc<Monitor>,
+}
+
+/// What sockets (and the context) tell an I/O thread.
+pub(crate) enum IoCommand {
+    /// Accept connections on a bound listener.
+    Listen {
+        listener: Listener,
+        endpoint: String,
+        link: Link,
+    },
+    /// Connect (and keep reconnecting) to an endpoint; `pipe` is the session's end when the
+    /// socket attached its end already (messages queue before the connection exists).
+    Connect {
+        endpoint: Endpoint,
+        endpoint_str: String,
+        link: Link,
+        pipe: Option<PipeEnd>,
+    },
+    /// A session pipe's event.
+    Pipe(PipeId, PipeEvent),
+    /// `zmq_unbind` / `zmq_disconnect` of a tcp/ipc endpoint.
+    CloseEndpoint { socket: SocketId, endpoint: String },
+    /// The socket closed: its listeners go, its sessions linger.
+    SocketClosed { socket: SocketId },
+    /// The context is terminating: exit once nothing lingers.
+    Stop,
+}
+
+struct IoNotify(Arc<Remote<IoCommand>>);
+
+impl PipeNotify for IoNotify {
+    fn notify(&self, id: PipeId, event: PipeEvent) {
+        self.0.send(IoCommand::Pipe(id, event));
+    }
+}
+
+struct ListenerEntry {
+    listener: Registered<Listener>,
+    endpoint: String,
+    link: Link,
+}
+
+enum Entry {
+    Listener(Box<ListenerEntry>),
+    Session(Box<Session>),
+}
+
+/// What session code may use of the I/O thread while handling an event.
+pub(crate) struct IoCtx<'a> {
+    pub(crate) reactor: &'a mut Reactor<IoCommand>,
+    pub(crate) remote: &'a Arc<Remote<IoCommand>>,
+    pub(crate) notify: &'a Arc<dyn PipeNotify>,
+    pub(crate) by_pipe: &'a mut HashMap<PipeId, usize>,
+    pub(crate) now: u64,
+}
+
+/// A running I/O thread.
+pub(crate) struct IoThread {
+    remote: Arc<Remote<IoCommand>>,
+    join: Option<std::thread::JoinHandle<()>>,
+}
+
+impl IoThread {
+    /// Starts an I/O thread.
+    pub(crate) fn start(name: String) -> Result<IoThread> {
+        let (reactor, remote) = Reactor::new()?;
+        let r = Arc::clone(&remote);
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "I/O threads are the library's own"
+        )]
+        let join = std::thread::Builder::new().name(name).spawn(move || {
+            crate::sys::block_all_signals();
+            IoLoop::new(reactor, r).run();
+        })?;
+        Ok(IoThread {
+            remote,
+            join: Some(join),
+        })
+    }
+
+    /// The handle for sending commands.
+    pub(crate) fn remote(&self) -> &Arc<Remote<IoCommand>> {
+        &self.remote
+    }
+
+    /// Tells the thread to stop and waits until its lingering sessions are done.
+    pub(crate) fn stop(mut self) {
+        self.remote.send(IoCommand::Stop);
+        if let Some(j) = self.join.take() {
+            let _ = j.join();
+        }
+    }
+}
+
+struct IoLoop {
+    reactor: Reactor<IoCommand>,
+    remote: Arc<Remote<IoCommand>>,
+    notify: Arc<dyn PipeNotify>,
+    entries: HashMap<usize, Entry>,
+    by_pipe: HashMap<PipeId, usize>,
+    next_key: usize,
+    stopping: bool,
+}
+
+impl IoLoop {
+    fn new(reactor: Reactor<IoCommand>, remote: Arc<Remote<IoCommand>>) -> IoLoop {
+        IoLoop {
+            reactor,
+            notify: Arc::new(IoNotify(Arc::clone(&remote))),
+            remote,
+            entries: HashMap::new(),
+            by_pipe: HashMap::new(),
+            next_key: 1,
+            stopping: false,
+        }
+    }
+
+    fn key(&mut self) -> usize {
+        self.next_key += 1;
+        self.next_key
+    }
+
+    fn run(mut self) {
+        loop {
+            if self.stopping && self.entries.is_empty() {
+                return;
+            }
+            let now = crate::sys::now_ms();
+            let Ok((ready, cmds, timers)) = self.reactor.wait(now) else {
+                // The poller failed: nothing more can be done on this thread.
+                eprintln!("libzmq-rs: I/O thread poller failed; connections on it stop");
+                return;
+            };
+            for cmd in cmds {
+                self.command(cmd);
+            }
+            for r in ready {
+                self.ready(r.key, r.readable, r.writable);
+            }
+            for key in timers {
+                self.with_session(key, |s, ctx| s.on_timer(ctx));
+            }
+        }
+    }
+
+    fn with_session(&mut self, key: usize, f: impl FnOnce(&mut Session, &mut IoCtx<'_>)) {
+        let Some(Entry::Session(mut s)) = self.entries.remove(&key) else {
+            return;
+        };
+        let mut ctx = IoCtx {
+            reactor: &mut self.reactor,
+            remote: &self.remote,
+            notify: &self.notify,
+            by_pipe: &mut self.by_pipe,
+            now: crate::sys::now_ms(),
+        };
+        f(&mut s, &mut ctx);
+        if s.is_done() {
+            s.end(&mut ctx);
+        } else {
+            s.rearm(&mut ctx);
+            self.entries.insert(key, Entry::Session(s));
+        }
+    }
+
+    fn command(&mut self, cmd: IoCommand) {
+        match cmd {
+            IoCommand::Listen {
+                listener,
+                endpoint,
+                link,
+            } => {
+                let key = self.key();
+                match Registered::new(self.remote.poller(), listener, key, true, false) {
+                    Ok(listener) => {
+                        self.entries.insert(
+                            key,
+                            Entry::Listener(Box::new(ListenerEntry {
+                                listener,
+                                endpoint,
+                                link,
+                            })),
+                        );
+                    }
+                    Err(e) => link.monitor.emit(
+                        crate::consts::ZMQ_EVENT_BIND_FAILED,
+                        e.errno() as u32,
+                        &endpoint,
+                    ),
+                }
+            }
+            IoCommand::Connect {
+                endpoint,
+                endpoint_str,
+                link,
+                pipe,
+            } => {
+                let key = self.key();
+                let session = Session::connecter(key, endpoint, endpoint_str, link, pipe);
+                self.entries.insert(key, Entry::Session(Box::new(session)));
+                self.with_session(key, |s, ctx| s.start(ctx));
+            }
+            IoCommand::Pipe(id, event) => {
+                if let Some(&key) = self.by_pipe.get(&id) {
+                    self.with_session(key, |s, ctx| s.on_pipe(ctx, event));
+                }
+            }
+            IoCommand::CloseEndpoint { socket, endpoint } => {
+                let keys: Vec<usize> = self
+                    .entries
+                    .iter()
+                    .filter(|(_, e)| match e {
+                        Entry::Listener(l) => l.link.socket_id == socket && l.endpoint == endpoint,
+                        Entry::Session(s) => s.is_connecter_for(socket, &endpoint),
+                    })
+                    .map(|(k, _)| *k)
+                    .collect();
+                for key in keys {
+                    self.close_entry(key);
+                }
+            }
+            IoCommand::SocketClosed { socket } => {
+                let keys: Vec<usize> = self
+                    .entries
+                    .iter()
+                    .filter(|(_, e)| match e {
+                        Entry::Listener(l) => l.link.socket_id == socket,
+                        Entry::Session(s) => s.socket_id() == socket && !s.has_pipe(),
+                    })
+                    .map(|(k, _)| *k)
+                    .collect();
+                for key in keys {
+                    self.close_entry(key);
+                }
+            }
+            IoCommand::Stop => {
+                self.stopping = true;
+                let keys: Vec<usize> = self
+                    .entries
+                    .iter()
+                    .filter(|(_, e)| match e {
+                        Entry::Listener(_) => true,
+                        Entry::Session(s) => !s.has_pipe(),
+                    })
+                    .map(|(k, _)| *k)
+                    .collect();
+                for key in keys {
+                    self.close_entry(key);
+                }
+            }
+        }
+    }
+
+    fn close_entry(&mut self, key: usize) {
+        match self.entries.remove(&key) {
+            Some(Entry::Listener(l)) => {
+                let fd = l.listener.get().fd();
+                let ListenerEntry {
+                    listener,
+                    endpoint,
+                    link,
+                } = *l;
+                drop(listener);
+                link.monitor
+                    .emit(crate::consts::ZMQ_EVENT_CLOSED, fd as u32, &endpoint);
+            }
+            Some(Entry::Session(mut s)) => {
+                let mut ctx = IoCtx {
+                    reactor: &mut self.reactor,
+                    remote: &self.remote,
+                    notify: &self.notify,
+                    by_pipe: &mut self.by_pipe,
+                    now: crate::sys::now_ms(),
+                };
+                s.end(&mut ctx);
+            }
+            None => {}
+        }
+    }
+
+    fn ready(&mut self, key: usize, readable: bool, writable: bool) {
+        match self.entries.get(&key) {
+            Some(Entry::Listener(_)) => self.accept(key),
+            Some(Entry::Session(_)) => {
+                self.with_session(key, |s, ctx| s.on_ready(ctx, readable, writable))
+            }
+            None => {}
+        }
+    }
+
+    fn accept(&mut self, key: usize) {
+        loop {
+            let Some(Entry::Listener(l)) = self.entries.get(&key) else {
+                return;
+            };
+            match l.listener.get().accept(&l.link.options) {
+                Ok(stream) => {
+                    let link = l.link.clone();
+                    let endpoint = l.endpoint.clone();
+                    link.monitor.emit(
+                        crate::consts::ZMQ_EVENT_ACCEPTED,
+                        stream.fd() as u32,
+                        &endpoint,
+                    );
+                    let skey = self.key();
+                    let session = Session::accepted(skey, stream, endpoint, link);
+                    self.entries.insert(skey, Entry::Session(Box::new(session)));
+                    self.with_session(skey, |s, ctx| s.start(ctx));
+                }
+                Err(crate::error::Error::Again) => return,
+                Err(e) => {
+                    l.link.monitor.emit(
+                        crate::consts::ZMQ_EVENT_ACCEPT_FAILED,
+                        e.errno() as u32,
+                        &l.endpoint,
+                    );
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Transports: endpoint parsing (`tcp://`, `ipc://`, `inproc://`) and the tcp/ipc listeners and
+//! streams the I/O threads drive.
+//!
+//! Layer L2 (depends on `error`, `options`). Everything here is non-blocking once created; name
+//! resolution for connects happens on the I/O thread at each attempt, so a changed DNS answer is
+//! picked up on reconnect as libzmq does.
+#![forbid(unsafe_code)]
+
+mod ipc;
+mod tcp;
+
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+
+pub(crate) use ipc::IpcAddress;
+pub(crate) use tcp::TcpAddress;
+
+use crate::error::{Error, Result};
+use crate::options::Options;
+
+/// A parsed endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// `tcp://[source;]host:port`
+    Tcp(TcpAddress),
+    /// `ipc://path`, `ipc://@abstract`, `ipc://*`
+    Ipc(IpcAddress),
+    /// `inproc://name`
+    Inproc(String),
+}
+
+impl Endpoint {
+    /// Parses `scheme://address`. EINVAL for a malformed endpoint, EPROTONOSUPPORT for an
+    /// unknown transport.
+    pub(crate) fn parse(endpoint: &str, for_bind: bool) -> Result<Endpoint> {
+        let (scheme, address) = endpoint.split_once("://").ok_or(Error::Invalid)?;
+        if address.is_empty() {
+            return Err(Error::Invalid);
+        }
+        match scheme {
+            "tcp" => Ok(Endpoint::Tcp(TcpAddress::parse(address, for_bind)?)),
+            "ipc" => Ok(Endpoint::Ipc(IpcAddress::parse(address)?)),
+            "inproc" => Ok(Endpoint::Inproc(address.to_owned())),
+            "pgm" | "epgm" | "tipc" | "vmci" | "norm" | "udp" | "ws" | "wss" => {
+                Err(Error::ProtocolNotSupported)
+            }
+            _ => Err(Error::ProtocolNotSupported),
+        }
+    }
+}
+
+/// A bound, listening, non-blocking socket.
+pub(crate) enum Listener {
+    /// TCP.
+    Tcp(std::net::TcpListener),
+    /// Unix domain socket; the path (if any) is removed when the listener is dropped.
+    Ipc(std::os::unix::net::UnixListener, Option<std::path::PathBuf>),
+}
+
+impl Listener {
+    /// Binds `endpoint`; returns the listener and the endpoint as `ZMQ_LAST_ENDPOINT` reports it
+    /// (resolved port, generated ipc path).
+    pub(crate) fn bind(endpoint: &Endpoint, options: &Options) -> Result<(Listener, String)> {
+        match endpoint {
+            Endpoint::Tcp(a) => tcp::bind(a, options),
+            Endpoint::Ipc(a) => ipc::bind(a),
+            Endpoint::Inproc(_) => Err(Error::Invalid),
+        }
+    }
+
+    /// Accepts one pending connection (Again when none).
+    pub(crate) fn accept(&self, options: &Options) -> Result<Stream> {
+        match self {
+            Listener::Tcp(l) => {
+                let (s, _) = l.accept()?;
+                tcp::configure(&s, options)?;
+                s.set_nonblocking(true)?;
+                Ok(Stream::Tcp(s))
+            }
+            Listener::Ipc(l, _) => {
+                let (s, _) = l.accept()?;
+                s.set_nonblocking(true)?;
+                Ok(Stream::Ipc(s))
+            }
+        }
+    }
+
+    /// The listening fd.
+    pub(crate) fn fd(&self) -> RawFd {
+        match self {
+            Listener::Tcp(l) => l.as_raw_fd(),
+            Listener::Ipc(l, _) => l.as_raw_fd(),
+        }
+    }
+}
+
+impl AsFd for Listener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Listener::Tcp(l) => l.as_fd(),
+            Listener::Ipc(l, _) => l.as_fd(),
+        }
+    }
+}
+
+impl AsFd for Stream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Stream::Tcp(s) => s.as_fd(),
+            Stream::Ipc(s) => s.as_fd(),
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Listener::Ipc(_, Some(path)) = self {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// A connected (or connecting) non-blocking stream.
+pub(crate) enum Stream {
+    /// TCP.
+    Tcp(std::net::TcpStream),
+    /// Unix domain socket.
+    Ipc(std::os::unix::net::UnixStream),
+}
+
+impl Stream {
+    /// Starts a non-blocking connect; completion shows as writability (then check
+    /// [`Stream::take_error`]).
+    pub(crate) fn connect(endpoint: &Endpoint, options: &Options) -> Result<Stream> {
+        match endpoint {
+            Endpoint::Tcp(a) => tcp::connect(a, options),
+            Endpoint::Ipc(a) => ipc::connect(a),
+            Endpoint::Inproc(_) => Err(Error::Invalid),
+        }
+    }
+
+    /// The pending socket error of a finished connect, if any.
+    pub(crate) fn take_error(&self) -> Result<()> {
+        let e = match self {
+            Stream::Tcp(s) => s.take_error()?,
+            Stream::Ipc(s) => s.take_error()?,
+        };
+        match e {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// The stream's fd.
+    pub(crate) fn fd(&self) -> RawFd {
+        match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Ipc(s) => s.as_raw_fd(),
+        }
+    }
+
+    /// The peer's address as `Peer-Address` metadata gives it.
+    pub(crate) fn peer_address(&self) -> String {
+        match self {
+            Stream::Tcp(s) => s
+                .peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default(),
+            Stream::Ipc(_) => String::new(),
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Ipc(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Ipc(s) => s.write(buf),
+        }
+    }
+    fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write_vectored(bufs),
+            Stream::Ipc(s) => s.write_vectored(bufs),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_are_recognised() {
+        assert!(matches!(
+            Endpoint::parse("tcp://127.0.0.1:5555", false),
+            Ok(Endpoint::Tcp(_))
+        ));
+        assert!(matches!(
+            Endpoint::parse("ipc:///tmp/x", true),
+            Ok(Endpoint::Ipc(_))
+        ));
+        assert_eq!(
+            Endpoint::parse("inproc://a", true),
+            Ok(Endpoint::Inproc("a".into()))
+        );
+        assert_eq!(
+            Endpoint::parse("foo://a", true),
+            Err(Error::ProtocolNotSupported)
+        );
+        assert_eq!(Endpoint::parse("tcp:/a", true), Err(Error::Invalid));
+        assert_eq!(Endpoint::parse("tcp://", true), Err(Error::Invalid));
+    }
+}
