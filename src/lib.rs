@@ -10,6 +10,9 @@ mod command;
 pub mod consts;
 mod ctx;
 mod error;
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod mailbox;
 mod monitor;
 mod msg;
