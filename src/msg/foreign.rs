@@ -68,6 +68,26 @@ pub(crate) unsafe fn foreign_bytes(
     })
 }
 
+unsafe extern "C" fn free_malloced(data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: data came from libc::malloc in `malloced_bytes` and is freed exactly once.
+    unsafe { libc::free(data) };
+}
+
+/// A `len`-byte buffer from the C allocator for `zmq_msg_init_size`, freed with `free` when the
+/// last copy drops. Like libzmq's, its content is whatever the allocator gives until the caller
+/// fills it through `zmq_msg_data`: the memory is foreign (C-owned) and is never cleared, since
+/// clearing 1 MiB costs more than handing it to an inproc peer. `None` when allocation fails.
+pub(crate) fn malloced_bytes(len: usize) -> Option<Bytes> {
+    // SAFETY: malloc has no preconditions; a zero size is bumped to 1 for a unique pointer.
+    let ptr = unsafe { libc::malloc(len.max(1)) };
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: ptr is a fresh malloc block of at least len bytes, owned by the Bytes from here
+    // on and released once by free_malloced.
+    Some(unsafe { foreign_bytes(ptr.cast(), len, Some(free_malloced), std::ptr::null_mut()) })
+}
+
 /// Wraps a constant caller buffer that is never freed (`zmq_send_const`).
 ///
 /// # Safety

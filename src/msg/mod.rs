@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use foreign::malloced_bytes;
 pub(crate) use foreign::{const_bytes, foreign_bytes};
 pub(crate) use metadata::Metadata;
 
@@ -83,7 +84,8 @@ impl Msg {
         }
     }
 
-    /// A zero-filled frame of `len` bytes, for the caller to fill in.
+    /// A frame of `len` bytes for the caller to fill in (small ones zeroed, large ones from
+    /// the C allocator with unspecified content, as libzmq's `zmq_msg_init_size`).
     pub(crate) fn with_size(len: usize) -> Result<Msg> {
         if len <= INLINE_CAP {
             return Ok(Msg {
@@ -94,10 +96,9 @@ impl Msg {
                 ..Msg::new()
             });
         }
-        let mut v = Vec::new();
-        v.try_reserve_exact(len).map_err(|_| Error::NoMemory)?;
-        v.resize(len, 0);
-        Ok(Msg::from_bytes(Bytes::from(v)))
+        malloced_bytes(len)
+            .map(Msg::from_bytes)
+            .ok_or(Error::NoMemory)
     }
 
     /// A frame holding a copy of `data`.
@@ -236,12 +237,22 @@ mod tests {
     }
 
     #[test]
-    fn with_size_is_zeroed_at_every_size() {
+    fn with_size_has_the_size_and_is_writable() {
         for n in [0, 1, INLINE_CAP, INLINE_CAP + 1, 100_000] {
-            let m = Msg::with_size(n).unwrap();
+            let mut m = Msg::with_size(n).unwrap();
             assert_eq!(m.len(), n);
-            assert!(m.data().iter().all(|&b| b == 0));
+            if n > 0 {
+                let p = m.data_ptr();
+                assert!(!p.is_null());
+            }
         }
+        assert!(
+            Msg::with_size(INLINE_CAP)
+                .unwrap()
+                .data()
+                .iter()
+                .all(|&b| b == 0)
+        );
     }
 
     #[test]

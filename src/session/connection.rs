@@ -18,8 +18,6 @@ use crate::zmtp::{self, Connection, Event, Failure};
 
 /// Stop pulling from the pipe while this much is waiting to be written.
 const OUTPUT_HIGH: usize = 256 * 1024;
-/// Bytes read per `read` call.
-const READ_CHUNK: usize = 64 * 1024;
 /// Reads per readiness event before yielding to other connections.
 const READS_PER_EVENT: usize = 16;
 
@@ -237,37 +235,26 @@ impl Session {
             let Some(zmtp) = &mut conn.zmtp else {
                 return;
             };
-            let buf = zmtp.input_buffer();
-            let len = buf.len();
-            buf.resize(len + READ_CHUNK, 0);
-            let n = match conn.stream.get_mut().read(&mut buf[len..]) {
+            let n = match conn.stream.get_mut().read(ctx.scratch) {
                 Ok(0) => {
-                    buf.truncate(len);
                     self.disconnected(ctx);
                     return;
                 }
                 Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    buf.truncate(len);
-                    return;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
-                    buf.truncate(len);
-                    continue;
-                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(_) => {
-                    buf.truncate(len);
                     self.disconnected(ctx);
                     return;
                 }
             };
-            buf.truncate(len + n);
+            zmtp.input_buffer().extend_from_slice(&ctx.scratch[..n]);
             if let Err(f) = zmtp.process(ctx.now) {
                 self.failed(ctx, f);
                 return;
             }
             self.handle_events(ctx);
-            if n < READ_CHUNK {
+            if n < ctx.scratch.len() {
                 return;
             }
         }

@@ -86,6 +86,8 @@ pub(crate) struct IoCtx<'a> {
     pub(crate) notify: &'a Arc<dyn PipeNotify>,
     pub(crate) by_pipe: &'a mut HashMap<PipeId, usize>,
     pub(crate) now: u64,
+    /// The thread's read buffer (reused by every connection; bytes are copied out of it).
+    pub(crate) scratch: &'a mut [u8],
 }
 
 /// A running I/O thread.
@@ -135,7 +137,11 @@ struct IoLoop {
     by_pipe: HashMap<PipeId, usize>,
     next_key: usize,
     stopping: bool,
+    scratch: Vec<u8>,
 }
+
+/// Size of an I/O thread's read buffer.
+const SCRATCH: usize = 64 * 1024;
 
 impl IoLoop {
     fn new(reactor: Reactor<IoCommand>, remote: Arc<Remote<IoCommand>>) -> IoLoop {
@@ -147,6 +153,7 @@ impl IoLoop {
             by_pipe: HashMap::new(),
             next_key: 1,
             stopping: false,
+            scratch: vec![0; SCRATCH],
         }
     }
 
@@ -188,6 +195,7 @@ impl IoLoop {
             notify: &self.notify,
             by_pipe: &mut self.by_pipe,
             now: crate::sys::now_ms(),
+            scratch: &mut self.scratch,
         };
         f(&mut s, &mut ctx);
         if s.is_done() {
@@ -306,6 +314,7 @@ impl IoLoop {
                     notify: &self.notify,
                     by_pipe: &mut self.by_pipe,
                     now: crate::sys::now_ms(),
+                    scratch: &mut self.scratch,
                 };
                 s.end(&mut ctx);
             }
