@@ -67,6 +67,8 @@ pub(crate) struct Options {
     pub(crate) zap_enforce_domain: bool,
     pub(crate) loopback_fastpath: bool,
     pub(crate) reconnect_stop: i32,
+    /// STREAM sockets report connects and disconnects as empty frames.
+    pub(crate) stream_notify: bool,
 }
 
 impl Options {
@@ -125,6 +127,7 @@ impl Options {
             zap_enforce_domain: false,
             loopback_fastpath: false,
             reconnect_stop: 0,
+            stream_notify: true,
         }
     }
 
@@ -209,6 +212,9 @@ impl Options {
             ZMQ_USE_FD => self.use_fd = from_minus_one(v)?,
             ZMQ_CONFLATE => self.conflate = bool_value(v)?,
             ZMQ_INVERT_MATCHING => self.invert_matching = bool_value(v)?,
+            ZMQ_STREAM_NOTIFY if self.socket_type == ZMQ_STREAM => {
+                self.stream_notify = bool_value(v)?
+            }
             ZMQ_ZAP_DOMAIN => self.zap_domain = short_string(v)?,
             ZMQ_SOCKS_PROXY => self.socks_proxy = v.to_vec(),
             ZMQ_BINDTODEVICE => self.bindtodevice = short_string(v)?,

@@ -157,6 +157,7 @@ impl Session {
                     handshaken: false,
                 });
                 if connected {
+                    self.handle_events(ctx);
                     self.flush_out(ctx);
                 }
             }
@@ -209,6 +210,7 @@ impl Session {
             let fd = conn.fd;
             self.reconnect_ivl = u64::try_from(self.link.options.reconnect_ivl.max(0)).unwrap_or(0);
             self.emit(ZMQ_EVENT_CONNECTED, i64::from(fd));
+            self.handle_events(ctx);
             self.flush_out(ctx);
             return;
         }
@@ -324,6 +326,9 @@ impl Session {
                 pipe: theirs,
                 assigned_id,
             });
+            if o.socket_type == ZMQ_STREAM && o.stream_notify {
+                let _ = ours.write(Msg::new());
+            }
             ours.set_owner(Arc::clone(ctx.notify));
             ctx.by_pipe.insert(ours.id(), self.key);
             self.pipe = Some(ours);
@@ -383,6 +388,10 @@ impl Session {
             };
             let out = zmtp.output();
             if out.is_empty() {
+                if zmtp.close_requested() {
+                    self.disconnected(ctx);
+                    return;
+                }
                 let r = conn.stream.interest().0;
                 let _ = conn.stream.set_interest(r, false);
                 break;
@@ -515,6 +524,10 @@ impl Session {
         self.metadata = None;
         if let Some(p) = &self.pipe {
             p.rollback();
+            let o = &self.link.options;
+            if o.socket_type == ZMQ_STREAM && o.stream_notify {
+                let _ = p.write(Msg::new());
+            }
         }
         let keep_pipe = self.connect.is_some()
             && !matches!(self.link.options.socket_type, ZMQ_ROUTER | ZMQ_STREAM);

@@ -122,6 +122,9 @@ pub(crate) struct Connection {
     pong_deadline: Option<u64>,
     ttl: Option<u64>,
     ttl_deadline: Option<u64>,
+    /// STREAM sockets speak raw bytes: no greeting, no framing.
+    raw: bool,
+    close_requested: bool,
 }
 
 /// The ZMTP name of a socket type.
@@ -179,22 +182,41 @@ fn greeting(as_server: bool) -> [u8; GREETING_LEN] {
 impl Connection {
     /// Starts a connection at time `now`: the greeting is queued for sending.
     pub(crate) fn new(cfg: Config, now: u64) -> Connection {
+        let raw = cfg.socket_type == ZMQ_STREAM;
         let mut output = BytesMut::with_capacity(8192);
-        output.extend_from_slice(&greeting(false));
-        let handshake_deadline = (cfg.handshake_ivl > 0).then(|| now + cfg.handshake_ivl);
+        if !raw {
+            output.extend_from_slice(&greeting(false));
+        }
+        let handshake_deadline = (cfg.handshake_ivl > 0 && !raw).then(|| now + cfg.handshake_ivl);
+        let mut events = VecDeque::new();
+        if raw {
+            events.push_back(Event::HandshakeDone(PeerInfo {
+                socket_type: ZMQ_STREAM,
+                routing_id: None,
+                minor: 1,
+                metadata: Metadata::default(),
+            }));
+        }
         Connection {
             cfg,
-            state: State::Greeting,
+            state: if raw { State::Active } else { State::Greeting },
             input: BytesMut::with_capacity(8192),
             output,
-            events: VecDeque::new(),
+            events,
             peer_minor: 0,
             handshake_deadline,
             next_ping: None,
             pong_deadline: None,
             ttl: None,
             ttl_deadline: None,
+            raw,
+            close_requested: false,
         }
+    }
+
+    /// True once a raw (STREAM) connection was asked to close by an empty frame.
+    pub(crate) fn close_requested(&self) -> bool {
+        self.close_requested
     }
 
     /// True once the handshake is done and messages flow.
@@ -242,6 +264,14 @@ impl Connection {
         }
         if !self.input.is_empty() {
             self.pong_deadline = None;
+        }
+        if self.raw {
+            if !self.input.is_empty() {
+                let chunk = self.input.split().freeze();
+                self.events
+                    .push_back(Event::Message(Msg::from_bytes(chunk)));
+            }
+            return Ok(());
         }
         if self.state == State::Greeting && !self.read_greeting()? {
             return Ok(());
@@ -405,6 +435,14 @@ impl Connection {
     /// SUB/XSUB sockets go to ZMTP 3.1 peers as SUBSCRIBE/CANCEL commands.
     pub(crate) fn send(&mut self, msg: &Msg, subscription_source: bool) {
         let data = msg.data();
+        if self.raw {
+            if data.is_empty() {
+                self.close_requested = true;
+            } else {
+                self.output.extend_from_slice(data);
+            }
+            return;
+        }
         if subscription_source
             && self.peer_minor >= 1
             && !msg.more()

@@ -12,6 +12,7 @@ mod pubsub;
 mod pushpull;
 mod req;
 mod router;
+mod stream;
 
 use bytes::Bytes;
 
@@ -61,11 +62,12 @@ pub(crate) fn new(socket_type: i32, options: &Options) -> Result<Box<dyn Pattern
         ZMQ_ROUTER => Box::new(router::Router::new()),
         ZMQ_PULL => Box::new(pushpull::Pull::default()),
         ZMQ_PUSH => Box::new(pushpull::Push::default()),
+        ZMQ_STREAM => Box::new(stream::Stream::new()),
         _ => return Err(Error::Invalid),
     })
 }
 
 /// True for the socket types this build implements.
 pub(crate) fn is_supported(socket_type: i32) -> bool {
-    (ZMQ_PAIR..=ZMQ_XSUB).contains(&socket_type)
+    (ZMQ_PAIR..=ZMQ_STREAM).contains(&socket_type)
 }

@@ -1,0 +1,128 @@
+//! STREAM: raw TCP with routing ids. Each received chunk arrives as [routing id, data]; a
+//! connection and a disconnection each arrive as [routing id, empty] (unless
+//! `ZMQ_STREAM_NOTIFY` is 0). Sending [routing id, data] writes raw bytes to that connection;
+//! [routing id, empty] closes it. An unknown routing id gives EHOSTUNREACH.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+
+use super::Pattern;
+use crate::error::{Error, Result};
+use crate::msg::Msg;
+use crate::pipe::{PipeEnd, PipeId, WriteError};
+use crate::socket::routing::fq::FairQueue;
+
+/// The STREAM socket type.
+pub(crate) struct Stream {
+    fq: FairQueue,
+    by_id: HashMap<Bytes, PipeEnd>,
+    ids: HashMap<PipeId, Bytes>,
+    prefetched: Option<Msg>,
+    out: Option<PipeEnd>,
+    /// True after the routing-id frame of an outgoing message.
+    sending: bool,
+    next_id: u32,
+}
+
+impl Stream {
+    /// A STREAM socket.
+    pub(crate) fn new() -> Stream {
+        Stream {
+            fq: FairQueue::default(),
+            by_id: HashMap::new(),
+            ids: HashMap::new(),
+            prefetched: None,
+            out: None,
+            sending: false,
+            next_id: crate::util::random_u32(),
+        }
+    }
+}
+
+impl Pattern for Stream {
+    fn attach(&mut self, pipe: PipeEnd, assigned_id: Option<Bytes>) {
+        let rid = assigned_id
+            .filter(|id| !self.by_id.contains_key(id))
+            .unwrap_or_else(|| {
+                loop {
+                    self.next_id = self.next_id.wrapping_add(1);
+                    let mut v = vec![0u8];
+                    v.extend_from_slice(&self.next_id.to_be_bytes());
+                    let id = Bytes::from(v);
+                    if !self.by_id.contains_key(&id) {
+                        break id;
+                    }
+                }
+            });
+        self.ids.insert(pipe.id(), rid.clone());
+        self.by_id.insert(rid, pipe.clone());
+        self.fq.attach(pipe);
+    }
+
+    fn read_activated(&mut self, id: PipeId) {
+        self.fq.activated(id);
+    }
+
+    fn write_activated(&mut self, _id: PipeId) {}
+
+    fn terminated(&mut self, id: PipeId) {
+        // The routing id stays known until the disconnect notification has been read.
+        self.fq.terminated(id);
+        if let Some(rid) = self.ids.remove(&id) {
+            self.by_id.remove(&rid);
+        }
+    }
+
+    fn send(&mut self, msg: &mut Msg) -> Result<()> {
+        if !self.sending {
+            let pipe = self.by_id.get(msg.data()).ok_or(Error::HostUnreachable)?;
+            if !msg.more() {
+                return Err(Error::Invalid);
+            }
+            self.out = Some(pipe.clone());
+            self.sending = true;
+            *msg = Msg::new();
+            return Ok(());
+        }
+        self.sending = false;
+        let mut frame = std::mem::take(msg);
+        frame.set_more(false);
+        if let Some(pipe) = self.out.take() {
+            match pipe.write(frame) {
+                Ok(()) => {}
+                Err(WriteError::Full(m)) => {
+                    self.out = Some(pipe);
+                    self.sending = true;
+                    *msg = m;
+                    return Err(Error::Again);
+                }
+                Err(WriteError::Closed(_)) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn recv(&mut self) -> Result<Msg> {
+        if let Some(m) = self.prefetched.take() {
+            return Ok(m);
+        }
+        let (body, pipe) = self.fq.recv()?;
+        let rid = self.ids.get(&pipe).cloned().unwrap_or_default();
+        let mut id = Msg::from_bytes(rid);
+        id.set_more(true);
+        let mut body = body;
+        body.set_more(false);
+        self.prefetched = Some(body);
+        Ok(id)
+    }
+
+    fn has_in(&mut self) -> bool {
+        self.prefetched.is_some() || self.fq.has_in()
+    }
+
+    fn has_out(&mut self) -> bool {
+        true
+    }
+}
