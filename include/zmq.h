@@ -453,6 +453,22 @@ struct iovec;
  */
 #define ZMQ_SWAP 3
 
+/*
+ Directory for `ZMQ_SWAP` files (string; default `$TMPDIR`, else `/tmp`).
+ */
+#define ZMQ_SWAP_DIR 1001
+
+/*
+ Keep a named peer's pipe across disconnects on the accepting side (int, 0/1; always on for
+ PUB and XPUB).
+ */
+#define ZMQ_DURABLE 1002
+
+/*
+ How long a detached durable peer's pipe is kept, in ms (int, -1 = until the socket closes).
+ */
+#define ZMQ_DURABLE_IVL 1003
+
 #if defined(ZMQ_BUILD_DRAFT_API)
 #define ZMQ_SERVER 12
 #endif

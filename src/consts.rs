@@ -249,3 +249,10 @@ pub const ZMQ_HAS_CAPABILITIES: i32 = 1;
 pub const ZMQ_HWM: i32 = 1;
 /// 2.x swap-to-disk budget in bytes per outbound pipe (int64, 0 = off).
 pub const ZMQ_SWAP: i32 = 3;
+/// Directory for `ZMQ_SWAP` files (string; default `$TMPDIR`, else `/tmp`).
+pub const ZMQ_SWAP_DIR: i32 = 1001;
+/// Keep a named peer's pipe across disconnects on the accepting side (int, 0/1; always on for
+/// PUB and XPUB).
+pub const ZMQ_DURABLE: i32 = 1002;
+/// How long a detached durable peer's pipe is kept, in ms (int, -1 = until the socket closes).
+pub const ZMQ_DURABLE_IVL: i32 = 1003;

@@ -52,6 +52,7 @@ impl Monitor {
             rcvhwm: 1000,
             conflate: false,
             routing_id: None,
+            swap: None,
         };
         let pending = shared.inproc.lock().bind(name, peer)?;
         let mut active = Active {

@@ -22,6 +22,7 @@ pub(crate) struct InprocPeer {
     pub(crate) rcvhwm: i32,
     pub(crate) conflate: bool,
     pub(crate) routing_id: Option<Bytes>,
+    pub(crate) swap: Option<crate::pipe::swap::SwapConfig>,
 }
 
 /// A connection waiting for its endpoint to be bound: the binder's end of the pipe and the

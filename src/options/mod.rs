@@ -69,6 +69,14 @@ pub(crate) struct Options {
     pub(crate) reconnect_stop: i32,
     /// STREAM sockets report connects and disconnects as empty frames.
     pub(crate) stream_notify: bool,
+    /// `ZMQ_SWAP` budget in bytes (0 = off).
+    pub(crate) swap: i64,
+    /// `ZMQ_SWAP_DIR`.
+    pub(crate) swap_dir: std::path::PathBuf,
+    /// `ZMQ_DURABLE`.
+    pub(crate) durable: bool,
+    /// `ZMQ_DURABLE_IVL` in ms (-1 = forever).
+    pub(crate) durable_ivl: i32,
 }
 
 impl Options {
@@ -128,6 +136,10 @@ impl Options {
             loopback_fastpath: false,
             reconnect_stop: 0,
             stream_notify: true,
+            swap: 0,
+            swap_dir: crate::pipe::swap::default_dir(),
+            durable: false,
+            durable_ivl: -1,
         }
     }
 
@@ -215,6 +227,26 @@ impl Options {
             ZMQ_STREAM_NOTIFY if self.socket_type == ZMQ_STREAM => {
                 self.stream_notify = bool_value(v)?
             }
+            ZMQ_SWAP => {
+                let budget = value::i64_value(v)?;
+                if budget < 0 {
+                    return Err(Error::Invalid);
+                }
+                self.swap = budget;
+            }
+            ZMQ_SWAP_DIR => {
+                let dir = short_string(v)?;
+                let dir = if dir.is_empty() {
+                    crate::pipe::swap::default_dir()
+                } else {
+                    let s = String::from_utf8(dir).map_err(|_| Error::Invalid)?;
+                    std::path::PathBuf::from(s)
+                };
+                crate::pipe::swap::check_dir(&dir)?;
+                self.swap_dir = dir;
+            }
+            ZMQ_DURABLE => self.durable = bool_value(v)?,
+            ZMQ_DURABLE_IVL => self.durable_ivl = from_minus_one(v)?,
             ZMQ_ZAP_DOMAIN => self.zap_domain = short_string(v)?,
             ZMQ_SOCKS_PROXY => self.socks_proxy = v.to_vec(),
             ZMQ_BINDTODEVICE => self.bindtodevice = short_string(v)?,
@@ -302,6 +334,10 @@ impl Options {
             ZMQ_CONFLATE => int(i32::from(self.conflate), out),
             ZMQ_INVERT_MATCHING => int(i32::from(self.invert_matching), out),
             ZMQ_SOCKS_PROXY => value::put_string(out, &self.socks_proxy),
+            ZMQ_SWAP => value::put_exact(out, &self.swap.to_ne_bytes()),
+            ZMQ_SWAP_DIR => value::put_string(out, self.swap_dir.as_os_str().as_encoded_bytes()),
+            ZMQ_DURABLE => int(i32::from(self.durable), out),
+            ZMQ_DURABLE_IVL => int(self.durable_ivl, out),
             ZMQ_BINDTODEVICE => value::put_string(out, &self.bindtodevice),
             ZMQ_GSSAPI_SERVER => int(i32::from(self.gssapi_server), out),
             ZMQ_GSSAPI_PLAINTEXT => int(i32::from(self.gssapi_plaintext), out),
@@ -314,6 +350,16 @@ impl Options {
             crate::consts::draft::ZMQ_RECONNECT_STOP => int(self.reconnect_stop, out),
             _ => Err(Error::Invalid),
         }
+    }
+}
+
+impl Options {
+    /// The overflow store for this socket's outbound pipes, if `ZMQ_SWAP` is on.
+    pub(crate) fn out_swap(&self) -> Option<crate::pipe::swap::SwapConfig> {
+        (self.swap > 0).then(|| crate::pipe::swap::SwapConfig {
+            budget: self.swap as u64,
+            dir: self.swap_dir.clone(),
+        })
     }
 }
 

@@ -21,6 +21,10 @@ use parking_lot::Mutex;
 
 use crate::msg::Msg;
 
+pub(crate) mod swap;
+
+use swap::{FileStore, OverflowStore, SwapConfig};
+
 /// Identifies one end of one pipe, unique in the process.
 pub(crate) type PipeId = u64;
 
@@ -74,6 +78,12 @@ pub(crate) fn low_water_mark(hwm: u64) -> u64 {
 
 #[derive(Default)]
 struct Direction {
+    /// `ZMQ_SWAP`: where whole messages go while the queue is at its HWM.
+    overflow: Option<Box<dyn OverflowStore>>,
+    /// The message being written goes to the overflow store.
+    to_overflow: bool,
+    /// Complete messages in the overflow store.
+    overflowed: u64,
     queue: VecDeque<Msg>,
     /// Frames at the front of `queue` that belong to complete messages.
     readable: usize,
@@ -93,7 +103,48 @@ impl Direction {
     }
 
     fn in_message(&self) -> bool {
-        self.queue.len() > self.readable
+        self.queue.len() > self.readable || self.to_overflow
+    }
+
+    /// True if a new message must go to the overflow store (or wait).
+    fn must_spill(&self) -> bool {
+        self.full() || self.overflowed > 0
+    }
+
+    fn can_spill(&self) -> bool {
+        self.overflow.as_ref().is_some_and(|o| o.has_room())
+    }
+
+    /// Moves whole messages from the overflow store into memory, up to the HWM. A store that
+    /// fails is dropped (its messages are lost) and the pipe goes back to plain HWM behaviour.
+    fn refill(&mut self) {
+        while self.overflowed > 0 && !self.full() {
+            let Some(store) = self.overflow.as_mut() else {
+                self.overflowed = 0;
+                return;
+            };
+            loop {
+                match store.pop() {
+                    Ok(Some(frame)) => {
+                        let last = !frame.more();
+                        self.queue.push_back(frame);
+                        if last {
+                            break;
+                        }
+                    }
+                    Ok(None) | Err(_) => {
+                        let keep = self.readable;
+                        self.queue.truncate(keep);
+                        self.overflow = None;
+                        self.overflowed = 0;
+                        return;
+                    }
+                }
+            }
+            self.readable = self.queue.len();
+            self.written += 1;
+            self.overflowed -= 1;
+        }
     }
 }
 
@@ -122,21 +173,30 @@ impl std::fmt::Debug for PipeEnd {
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Limits and behaviour of one direction of a new pipe.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct DirectionConfig {
     /// High-water mark in messages, 0 = unbounded.
     pub(crate) hwm: u64,
     /// Keep only the newest complete message (`ZMQ_CONFLATE`).
     pub(crate) conflate: bool,
+    /// Swap to disk beyond the HWM (`ZMQ_SWAP`); ignored with conflate or no HWM.
+    pub(crate) swap: Option<SwapConfig>,
 }
 
 /// Creates a pipe: `a_to_b` configures what end A writes, `b_to_a` what end B writes.
 pub(crate) fn pair(a_to_b: DirectionConfig, b_to_a: DirectionConfig) -> (PipeEnd, PipeEnd) {
     let mk = |c: DirectionConfig| {
+        let overflow: Option<Box<dyn OverflowStore>> = match &c.swap {
+            Some(cfg) if !c.conflate && c.hwm > 0 && cfg.budget > 0 => {
+                Some(Box::new(FileStore::new(cfg)))
+            }
+            _ => None,
+        };
         Mutex::new(Direction {
             hwm: c.hwm,
             conflate: c.conflate,
             reader_asleep: true,
+            overflow,
             ..Direction::default()
         })
     };
@@ -225,7 +285,7 @@ impl PipeEnd {
         if d.reader_closed {
             return false;
         }
-        if !d.in_message() && d.full() {
+        if !d.in_message() && d.must_spill() && !d.can_spill() {
             d.writer_blocked = true;
             return false;
         }
@@ -240,11 +300,41 @@ impl PipeEnd {
             if d.reader_closed {
                 return Err(WriteError::Closed(msg));
             }
-            if !d.in_message() && d.full() {
-                d.writer_blocked = true;
-                return Err(WriteError::Full(msg));
+            if !d.in_message() && d.must_spill() {
+                if !d.can_spill() {
+                    d.writer_blocked = true;
+                    return Err(WriteError::Full(msg));
+                }
+                d.to_overflow = true;
             }
             let last = !msg.more();
+            if d.to_overflow {
+                let stored = d.overflow.as_mut().map(|o| o.push(&msg));
+                if !matches!(stored, Some(Ok(()))) {
+                    // Disk trouble: drop the store and fall back to the HWM policy.
+                    d.overflow = None;
+                    d.overflowed = 0;
+                    d.to_overflow = false;
+                    return Ok(());
+                }
+                if !last {
+                    return Ok(());
+                }
+                d.to_overflow = false;
+                d.overflowed += 1;
+                if d.readable == 0 {
+                    d.refill();
+                }
+                if d.readable == 0 {
+                    return Ok(());
+                }
+                let wake = std::mem::replace(&mut d.reader_asleep, false);
+                drop(d);
+                if wake {
+                    self.notify_peer(PipeEvent::Readable);
+                }
+                return Ok(());
+            }
             d.queue.push_back(msg);
             if !last {
                 return Ok(());
@@ -277,6 +367,9 @@ impl PipeEnd {
     /// True if a frame is readable now; when not, the owner gets `Readable` later.
     pub(crate) fn check_read(&self) -> bool {
         let mut d = self.inbound().lock();
+        if d.readable == 0 {
+            d.refill();
+        }
         if d.readable > 0 {
             return true;
         }
@@ -289,7 +382,10 @@ impl PipeEnd {
         let (msg, wake) = {
             let mut d = self.inbound().lock();
             if d.readable == 0 {
-                if d.writer_closed && d.queue.is_empty() {
+                d.refill();
+            }
+            if d.readable == 0 {
+                if d.writer_closed && d.queue.is_empty() && d.overflowed == 0 {
                     return Read::Closed;
                 }
                 d.reader_asleep = true;
@@ -302,7 +398,10 @@ impl PipeEnd {
             let mut wake = false;
             if !msg.more() {
                 d.read += 1;
-                if d.writer_blocked && d.written - d.read <= low_water_mark(d.hwm) {
+                d.refill();
+                if d.writer_blocked
+                    && (d.written - d.read <= low_water_mark(d.hwm) || d.can_spill())
+                {
                     d.writer_blocked = false;
                     wake = true;
                 }
@@ -337,6 +436,8 @@ impl PipeEnd {
             let mut d = self.inbound().lock();
             d.reader_closed = true;
             d.readable = 0;
+            d.overflow = None;
+            d.overflowed = 0;
             std::mem::take(&mut d.queue)
         };
         drop(dropped);
@@ -385,9 +486,9 @@ mod tests {
     fn hwm_counts_whole_messages_and_lwm_wakes_writer() {
         let cfg = DirectionConfig {
             hwm: 4,
-            conflate: false,
+            ..DirectionConfig::default()
         };
-        let (a, b) = pair(cfg, cfg);
+        let (a, b) = pair(cfg.clone(), cfg);
         let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
         a.set_owner(rec.clone());
         for _ in 0..4 {
@@ -457,8 +558,9 @@ mod tests {
         let cfg = DirectionConfig {
             hwm: 0,
             conflate: true,
+            swap: None,
         };
-        let (a, b) = pair(cfg, cfg);
+        let (a, b) = pair(cfg.clone(), cfg);
         for i in 0..5u8 {
             a.write(frame(&[i], false)).unwrap();
         }
@@ -473,6 +575,56 @@ mod tests {
         let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
         b.set_owner(rec.clone());
         assert_eq!(rec.0.lock().as_slice(), &[(b.id(), PipeEvent::Readable)]);
+    }
+
+    #[test]
+    fn swap_spills_beyond_hwm_keeps_order_and_multipart_and_refills() {
+        let dir = swap::default_dir();
+        let cfg = DirectionConfig {
+            hwm: 2,
+            conflate: false,
+            swap: Some(SwapConfig {
+                budget: 1 << 20,
+                dir,
+            }),
+        };
+        let (a, b) = pair(cfg, DirectionConfig::default());
+        for i in 0..50u8 {
+            a.write(frame(&[i], true)).unwrap();
+            a.write(frame(&[i, i], false)).unwrap();
+        }
+        assert_eq!(
+            a.shared.dirs[0].lock().queue.len(),
+            4,
+            "memory stays at the HWM"
+        );
+        for i in 0..50u8 {
+            assert_eq!(read_data(&b).unwrap(), vec![i]);
+            assert_eq!(read_data(&b).unwrap(), vec![i, i]);
+        }
+        assert!(matches!(b.read(), Read::Empty));
+    }
+
+    #[test]
+    fn swap_full_falls_back_to_hwm() {
+        let cfg = DirectionConfig {
+            hwm: 1,
+            conflate: false,
+            swap: Some(SwapConfig {
+                budget: 30,
+                dir: swap::default_dir(),
+            }),
+        };
+        let (a, b) = pair(cfg, DirectionConfig::default());
+        a.write(frame(b"in memory", false)).unwrap();
+        a.write(frame(b"0123456789012345678901", false)).unwrap();
+        assert!(matches!(
+            a.write(frame(b"x", false)),
+            Err(WriteError::Full(_))
+        ));
+        assert!(!a.check_write());
+        read_data(&b);
+        assert!(a.check_write(), "room again once the store drains");
     }
 
     #[test]

@@ -310,10 +310,12 @@ impl Session {
                 DirectionConfig {
                     hwm: hwm(o.rcvhwm),
                     conflate: o.conflate,
+                    swap: None,
                 },
                 DirectionConfig {
                     hwm: hwm(o.sndhwm),
                     conflate: o.conflate,
+                    swap: o.out_swap(),
                 },
             );
             ours.set_own_routing_id(peer.routing_id.clone());

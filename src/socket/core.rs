@@ -126,6 +126,7 @@ impl Socket {
             rcvhwm: self.options.rcvhwm,
             conflate: self.options.conflate,
             routing_id: self.options.routing_id.clone(),
+            swap: self.options.out_swap(),
         }
     }
 
@@ -308,10 +309,12 @@ impl Socket {
                 DirectionConfig {
                     hwm: hwm(o.sndhwm),
                     conflate: o.conflate,
+                    swap: o.out_swap(),
                 },
                 DirectionConfig {
                     hwm: hwm(o.rcvhwm),
                     conflate: o.conflate,
+                    swap: None,
                 },
             );
             self.attach(mine, None);

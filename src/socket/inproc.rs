@@ -21,6 +21,7 @@ fn direction(from: &InprocPeer, to: &InprocPeer) -> DirectionConfig {
     DirectionConfig {
         hwm: hwm(from.sndhwm, to.rcvhwm),
         conflate: from.conflate || to.conflate,
+        swap: from.swap.clone(),
     }
 }
 
@@ -59,10 +60,12 @@ pub(super) fn connect(socket: &mut Socket, name: &str) -> Result<()> {
         let out = DirectionConfig {
             hwm: u64::try_from(me.sndhwm).unwrap_or(0),
             conflate: me.conflate,
+            swap: me.swap.clone(),
         };
         let inb = DirectionConfig {
             hwm: u64::try_from(me.rcvhwm).unwrap_or(0),
             conflate: me.conflate,
+            swap: None,
         };
         let (mine, theirs) = pipe::pair(out, inb);
         mine.set_own_routing_id(me.routing_id.clone());
