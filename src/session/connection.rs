@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::sync::Arc;
 
-use bytes::Buf;
+use bytes::{Buf, Bytes};
 
 use super::{IoCtx, Link};
 use crate::command::Command;
@@ -46,6 +46,12 @@ pub(crate) struct Session {
     reconnect_ivl: u64,
     armed: Option<u64>,
     done: bool,
+    /// The peer's routing id while this session is durable (see `durable_applies`).
+    durable_id: Option<Bytes>,
+    /// A durable peer finished its handshake: the I/O loop decides (adopt, create, refuse).
+    durable_request: Option<Bytes>,
+    /// When a detached durable session gives up (`ZMQ_DURABLE_IVL`).
+    detached_deadline: Option<u64>,
 }
 
 fn zmtp_config(link: &Link) -> zmtp::Config {
@@ -104,6 +110,80 @@ impl Session {
             reconnect_ivl: 0,
             armed: None,
             done: false,
+            durable_id: None,
+            durable_request: None,
+            detached_deadline: None,
+        }
+    }
+
+    /// A durable peer's routing id waiting for the I/O loop's decision.
+    pub(crate) fn take_durable_request(&mut self) -> Option<Bytes> {
+        self.durable_request.take()
+    }
+
+    /// True while a connection is attached (a durable session may be detached).
+    pub(crate) fn is_attached(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    /// Gives up the pipe (to a session taking over a durable peer) and ends.
+    pub(crate) fn take_pipe(&mut self, ctx: &mut IoCtx<'_>) -> Option<PipeEnd> {
+        let p = self.pipe.take();
+        if let Some(p) = &p {
+            ctx.by_pipe.remove(&p.id());
+        }
+        self.durable_id = None;
+        self.done = true;
+        p
+    }
+
+    /// Takes over a detached durable peer's pipe: its backlog flows first.
+    pub(crate) fn adopt(&mut self, ctx: &mut IoCtx<'_>, id: Bytes, pipe: PipeEnd) {
+        pipe.set_owner(Arc::clone(ctx.notify));
+        ctx.by_pipe.insert(pipe.id(), self.key);
+        self.pipe = Some(pipe);
+        self.durable_id = Some(id);
+        self.flush_pending_in();
+        self.flush_out(ctx);
+    }
+
+    /// Starts a new durable peer.
+    pub(crate) fn begin_durable(&mut self, ctx: &mut IoCtx<'_>, id: Bytes) {
+        self.create_pipe(ctx, Some(id.clone()));
+        self.durable_id = Some(id);
+        self.flush_pending_in();
+        self.flush_out(ctx);
+    }
+
+    /// Refuses a second live connection with an attached durable peer's routing id.
+    pub(crate) fn refuse(&mut self, ctx: &mut IoCtx<'_>) {
+        self.emit(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, 0);
+        self.pending_in.clear();
+        self.disconnected(ctx);
+        self.done = true;
+    }
+
+    fn durable_applies(&self) -> bool {
+        let o = &self.link.options;
+        self.connect.is_none() && (matches!(o.socket_type, ZMQ_PUB | ZMQ_XPUB) || o.durable)
+    }
+
+    fn flush_pending_in(&mut self) {
+        let Some(p) = &self.pipe else {
+            return;
+        };
+        while let Some(m) = self.pending_in.pop_front() {
+            match p.write(m) {
+                Ok(()) => {}
+                Err(WriteError::Full(m)) => {
+                    self.pending_in.push_front(m);
+                    return;
+                }
+                Err(WriteError::Closed(_)) => {
+                    self.pending_in.clear();
+                    return;
+                }
+            }
         }
     }
 
@@ -297,8 +377,22 @@ impl Session {
             c.handshaken = true;
         }
         self.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0);
-        let o = &self.link.options;
+        if self.pipe.is_none() && self.durable_applies() {
+            if let Some(id) = peer.routing_id {
+                self.durable_request = Some(id);
+                return;
+            }
+        }
         if self.pipe.is_none() {
+            self.create_pipe(ctx, peer.routing_id);
+        } else if let Some(p) = &self.pipe {
+            p.set_own_routing_id(peer.routing_id);
+        }
+    }
+
+    fn create_pipe(&mut self, ctx: &mut IoCtx<'_>, peer_routing_id: Option<Bytes>) {
+        let o = &self.link.options;
+        {
             let hwm = |v: i32| {
                 if o.conflate {
                     0
@@ -318,7 +412,7 @@ impl Session {
                     swap: o.out_swap(),
                 },
             );
-            ours.set_own_routing_id(peer.routing_id.clone());
+            ours.set_own_routing_id(peer_routing_id);
             let assigned_id = if self.connect.is_some() {
                 o.connect_routing_id.clone()
             } else {
@@ -334,13 +428,11 @@ impl Session {
             ours.set_owner(Arc::clone(ctx.notify));
             ctx.by_pipe.insert(ours.id(), self.key);
             self.pipe = Some(ours);
-        } else if let Some(p) = &self.pipe {
-            p.set_own_routing_id(peer.routing_id);
         }
     }
 
     fn deliver(&mut self, m: Msg) {
-        if !self.pending_in.is_empty() {
+        if !self.pending_in.is_empty() || (self.pipe.is_none() && self.durable_request.is_some()) {
             self.pending_in.push_back(m);
             return;
         }
@@ -469,6 +561,10 @@ impl Session {
     /// The session's timer fired.
     pub(crate) fn on_timer(&mut self, ctx: &mut IoCtx<'_>) {
         self.armed = None;
+        if self.conn.is_none() && self.detached_deadline.is_some_and(|d| ctx.now >= d) {
+            self.done = true;
+            return;
+        }
         if self.linger_deadline.is_some_and(|d| ctx.now >= d) {
             self.done = true;
             return;
@@ -524,6 +620,15 @@ impl Session {
         }
         self.pending_in.clear();
         self.metadata = None;
+        if self.durable_id.is_some() && !self.socket_gone && self.pipe.is_some() {
+            // A durable peer: keep the pipe, its subscriptions and its backlog.
+            if let Some(p) = &self.pipe {
+                p.rollback();
+            }
+            let ivl = self.link.options.durable_ivl;
+            self.detached_deadline = u64::try_from(ivl).ok().map(|ivl| ctx.now + ivl);
+            return;
+        }
         if let Some(p) = &self.pipe {
             p.rollback();
             let o = &self.link.options;
@@ -569,7 +674,12 @@ impl Session {
             .as_ref()
             .and_then(|c| c.zmtp.as_ref())
             .and_then(|z| z.poll_timeout());
-        let want = [self.reconnect_at, self.linger_deadline, zt]
+        let detached = if self.conn.is_none() {
+            self.detached_deadline
+        } else {
+            None
+        };
+        let want = [self.reconnect_at, self.linger_deadline, zt, detached]
             .into_iter()
             .flatten()
             .min();

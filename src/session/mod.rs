@@ -135,6 +135,8 @@ struct IoLoop {
     notify: Arc<dyn PipeNotify>,
     entries: HashMap<usize, Entry>,
     by_pipe: HashMap<PipeId, usize>,
+    /// Durable peers by socket and routing id: the session that holds their pipe.
+    durable: HashMap<(SocketId, bytes::Bytes), usize>,
     next_key: usize,
     stopping: bool,
     scratch: Vec<u8>,
@@ -151,6 +153,7 @@ impl IoLoop {
             remote,
             entries: HashMap::new(),
             by_pipe: HashMap::new(),
+            durable: HashMap::new(),
             next_key: 1,
             stopping: false,
             scratch: vec![0; SCRATCH],
@@ -198,7 +201,35 @@ impl IoLoop {
             scratch: &mut self.scratch,
         };
         f(&mut s, &mut ctx);
+        if let Some(id) = s.take_durable_request() {
+            let k = (s.socket_id(), id.clone());
+            match self.durable.get(&k).copied() {
+                Some(old_key) if old_key != key => match self.entries.get(&old_key) {
+                    Some(Entry::Session(old)) if old.is_attached() => s.refuse(&mut ctx),
+                    Some(Entry::Session(_)) => {
+                        if let Some(Entry::Session(mut old)) = self.entries.remove(&old_key) {
+                            let pipe = old.take_pipe(&mut ctx);
+                            old.end(&mut ctx);
+                            self.durable.insert(k, key);
+                            match pipe {
+                                Some(p) => s.adopt(&mut ctx, id, p),
+                                None => s.begin_durable(&mut ctx, id),
+                            }
+                        }
+                    }
+                    _ => {
+                        self.durable.insert(k, key);
+                        s.begin_durable(&mut ctx, id);
+                    }
+                },
+                _ => {
+                    self.durable.insert(k, key);
+                    s.begin_durable(&mut ctx, id);
+                }
+            }
+        }
         if s.is_done() {
+            self.durable.retain(|_, v| *v != key);
             s.end(&mut ctx);
         } else {
             s.rearm(&mut ctx);
@@ -308,6 +339,7 @@ impl IoLoop {
                     .emit(crate::consts::ZMQ_EVENT_CLOSED, fd as u32, &endpoint);
             }
             Some(Entry::Session(mut s)) => {
+                self.durable.retain(|_, v| *v != key);
                 let mut ctx = IoCtx {
                     reactor: &mut self.reactor,
                     remote: &self.remote,

@@ -340,9 +340,8 @@ impl Connection {
             socket_type_name(self.cfg.socket_type).as_bytes(),
         )];
         let id = self.cfg.routing_id.clone();
-        if let Some(id) = &id
-            && matches!(self.cfg.socket_type, ZMQ_REQ | ZMQ_DEALER | ZMQ_ROUTER)
-        {
+        // Announced for every socket type (durable peers are recognised by it).
+        if let Some(id) = &id {
             props.push(("Identity", id));
         }
         frame::encode(&mut self.output, frame::COMMAND, &command::ready(&props));
