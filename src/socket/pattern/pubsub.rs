@@ -270,12 +270,10 @@ impl XSub {
         {
             if kind == 1 {
                 self.subs.add(topic);
-            } else {
-                let known = self.subs.topics().any(|t| t.as_ref() == topic);
-                if !known {
-                    return;
-                }
-                self.subs.remove(topic);
+            } else if !self.subs.remove(topic) {
+                // Unknown, or still held by an earlier subscribe: libzmq sends the
+                // cancellation upstream only when the last reference goes.
+                return;
             }
         }
         self.more_out = msg.more();
@@ -367,5 +365,40 @@ impl Pattern for XSub {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipe::{DirectionConfig, pair};
+
+    fn upstream_frames(peer: &PipeEnd) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        while let Read::Msg(m) = peer.read() {
+            out.push(m.data().to_vec());
+        }
+        out
+    }
+
+    #[test]
+    fn sub_cancels_upstream_only_when_last_reference_goes() {
+        let mut sub = XSub::new(false, &Options::new(ZMQ_SUB));
+        let (mine, peer) = pair(DirectionConfig::default(), DirectionConfig::default());
+        sub.attach(mine, None);
+        for (opt, topic) in [
+            (ZMQ_SUBSCRIBE, &b"t"[..]),
+            (ZMQ_SUBSCRIBE, b"t"),
+            (ZMQ_UNSUBSCRIBE, b"t"),
+            (ZMQ_UNSUBSCRIBE, b"never"),
+            (ZMQ_UNSUBSCRIBE, b"t"),
+            (ZMQ_UNSUBSCRIBE, b"t"),
+        ] {
+            assert!(matches!(sub.set_option(opt, topic), Some(Ok(()))));
+        }
+        assert_eq!(
+            upstream_frames(&peer),
+            vec![b"\x01t".to_vec(), b"\x01t".to_vec(), b"\x00t".to_vec()]
+        );
     }
 }
