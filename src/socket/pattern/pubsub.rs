@@ -94,7 +94,9 @@ impl XPub {
         };
         if self.manual {
             self.last_pipe = Some(pipe);
-            self.pending.push_back(msg);
+            if self.is_xpub {
+                self.pending.push_back(msg);
+            }
             return;
         }
         let report = if kind == 1 {
@@ -198,13 +200,14 @@ impl Pattern for XPub {
     }
 
     fn set_option(&mut self, option: i32, value: &[u8]) -> Option<Result<()>> {
+        // PUB is an XPUB in libzmq and takes every XPUB option (most change nothing there).
         let flag = |slot: &mut bool| Some(bool_value(value).map(|v| *slot = v));
         match option {
-            ZMQ_XPUB_VERBOSE if self.is_xpub => flag(&mut self.verbose),
-            ZMQ_XPUB_VERBOSER if self.is_xpub => flag(&mut self.verboser),
-            ZMQ_XPUB_MANUAL if self.is_xpub => flag(&mut self.manual),
+            ZMQ_XPUB_VERBOSE => flag(&mut self.verbose),
+            ZMQ_XPUB_VERBOSER => flag(&mut self.verboser),
+            ZMQ_XPUB_MANUAL => flag(&mut self.manual),
             ZMQ_XPUB_NODROP => flag(&mut self.nodrop),
-            ZMQ_XPUB_WELCOME_MSG if self.is_xpub => {
+            ZMQ_XPUB_WELCOME_MSG => {
                 self.welcome = (!value.is_empty()).then(|| Bytes::copy_from_slice(value));
                 Some(Ok(()))
             }
@@ -215,7 +218,7 @@ impl Pattern for XPub {
                 }
                 None
             }
-            ZMQ_SUBSCRIBE | ZMQ_UNSUBSCRIBE if self.is_xpub && self.manual => {
+            ZMQ_SUBSCRIBE | ZMQ_UNSUBSCRIBE if self.manual => {
                 let Some(pipe) = self.last_pipe else {
                     return Some(Ok(()));
                 };
@@ -379,6 +382,32 @@ mod tests {
             out.push(m.data().to_vec());
         }
         out
+    }
+
+    #[test]
+    fn pub_takes_the_xpub_options() {
+        let mut publ = XPub::new(false, &Options::new(ZMQ_PUB));
+        let one = 1i32.to_ne_bytes();
+        for opt in [
+            ZMQ_XPUB_VERBOSE,
+            ZMQ_XPUB_VERBOSER,
+            ZMQ_XPUB_NODROP,
+            ZMQ_XPUB_MANUAL,
+        ] {
+            assert!(matches!(publ.set_option(opt, &one), Some(Ok(()))));
+        }
+        assert!(matches!(
+            publ.set_option(ZMQ_XPUB_WELCOME_MSG, b"w"),
+            Some(Ok(()))
+        ));
+        assert!(matches!(publ.set_option(ZMQ_SUBSCRIBE, b"a"), Some(Ok(()))));
+        // A manual PUB keeps no subscription messages for an application that cannot read.
+        let (mine, peer) = pair(DirectionConfig::default(), DirectionConfig::default());
+        publ.attach(mine, None);
+        peer.write(Msg::copy_from(b"\x01topic")).unwrap();
+        publ.read_activated(peer.peer_id());
+        assert!(publ.pending.is_empty());
+        assert!(!publ.has_in());
     }
 
     #[test]
