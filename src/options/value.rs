@@ -39,10 +39,15 @@ pub(crate) fn put_exact(out: &mut [u8], v: &[u8]) -> Result<usize> {
     Ok(v.len())
 }
 
-/// Writes a value into a buffer at least as large; returns the length written.
+/// Writes a value into a buffer at least as large and zeroes the rest of the buffer, as
+/// libzmq's `do_getsockopt` does; returns the length written.
 pub(crate) fn put_at_least(out: &mut [u8], v: &[u8]) -> Result<usize> {
-    let dst = out.get_mut(..v.len()).ok_or(Error::Invalid)?;
+    if out.len() < v.len() {
+        return Err(Error::Invalid);
+    }
+    let (dst, rest) = out.split_at_mut(v.len());
     dst.copy_from_slice(v);
+    rest.fill(0);
     Ok(v.len())
 }
 
@@ -51,13 +56,15 @@ pub(crate) fn put_binary(out: &mut [u8], v: &[u8]) -> Result<usize> {
     put_at_least(out, v)
 }
 
-/// Writes a NUL-terminated string; the returned length counts the NUL.
+/// Writes a NUL-terminated string (zeroing the rest of the buffer); the returned length counts
+/// the NUL.
 pub(crate) fn put_string(out: &mut [u8], v: &[u8]) -> Result<usize> {
     if out.len() < v.len() + 1 {
         return Err(Error::Invalid);
     }
-    out[..v.len()].copy_from_slice(v);
-    out[v.len()] = 0;
+    let (dst, rest) = out.split_at_mut(v.len());
+    dst.copy_from_slice(v);
+    rest.fill(0);
     Ok(v.len() + 1)
 }
 
@@ -72,6 +79,20 @@ mod tests {
         let mut ok = [9u8; 4];
         assert_eq!(put_string(&mut ok, b"abc").unwrap(), 4);
         assert_eq!(&ok, b"abc\0");
+    }
+
+    #[test]
+    fn variable_size_values_zero_the_rest_of_the_buffer() {
+        let mut buf = [b'x'; 8];
+        assert_eq!(put_binary(&mut buf, b"\0ab").unwrap(), 3);
+        assert_eq!(&buf, b"\0ab\0\0\0\0\0");
+        let mut buf = [b'x'; 8];
+        assert_eq!(put_string(&mut buf, b"ab").unwrap(), 3);
+        assert_eq!(&buf, b"ab\0\0\0\0\0\0");
+        let mut buf = [b'x'; 8];
+        assert_eq!(put_at_least(&mut buf, &7i32.to_ne_bytes()).unwrap(), 4);
+        assert_eq!(buf[4..], [0; 4]);
+        assert_eq!(put_at_least(&mut buf[..2], b"abc"), Err(Error::Invalid));
     }
 
     #[test]

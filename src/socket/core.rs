@@ -286,7 +286,12 @@ impl Socket {
     pub(crate) fn connect(&mut self, endpoint: &str) -> Result<()> {
         self.check_alive()?;
         let ep = match Endpoint::parse(endpoint, false)? {
-            Endpoint::Inproc(name) => return super::inproc::connect(self, &name),
+            Endpoint::Inproc(name) => {
+                super::inproc::connect(self, &name)?;
+                // libzmq records connected endpoints too (bound or not yet).
+                self.last_endpoint = endpoint.to_owned();
+                return Ok(());
+            }
             ep => ep,
         };
         let io = self.io()?;
@@ -327,6 +332,7 @@ impl Socket {
             pipe,
         });
         self.tcp_connects.push(endpoint.to_owned());
+        self.last_endpoint = endpoint.to_owned();
         Ok(())
     }
 
@@ -402,5 +408,31 @@ impl Socket {
             pipe.close();
         }
         self.shared.unregister(self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_endpoint(s: &mut Socket) -> String {
+        let mut buf = [0u8; 64];
+        let n = s.get_option(ZMQ_LAST_ENDPOINT, &mut buf).unwrap();
+        String::from_utf8(buf[..n - 1].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn last_endpoint_follows_binds_and_connects() {
+        let ctx = crate::ctx::Context::new();
+        let mut s = Socket::new(ctx.shared().clone(), ZMQ_DEALER).unwrap();
+        assert_eq!(last_endpoint(&mut s), "");
+        s.bind("inproc://core-le-bound").unwrap();
+        assert_eq!(last_endpoint(&mut s), "inproc://core-le-bound");
+        s.connect("inproc://core-le-pending").unwrap();
+        assert_eq!(last_endpoint(&mut s), "inproc://core-le-pending");
+        assert_eq!(s.connect("inproc://"), Err(Error::Invalid));
+        assert_eq!(last_endpoint(&mut s), "inproc://core-le-pending");
+        s.close();
+        ctx.terminate();
     }
 }

@@ -94,7 +94,9 @@ impl XPub {
         };
         if self.manual {
             self.last_pipe = Some(pipe);
-            self.pending.push_back(msg);
+            if self.is_xpub {
+                self.pending.push_back(msg);
+            }
             return;
         }
         let report = if kind == 1 {
@@ -198,13 +200,14 @@ impl Pattern for XPub {
     }
 
     fn set_option(&mut self, option: i32, value: &[u8]) -> Option<Result<()>> {
+        // PUB is an XPUB in libzmq and takes every XPUB option (most change nothing there).
         let flag = |slot: &mut bool| Some(bool_value(value).map(|v| *slot = v));
         match option {
-            ZMQ_XPUB_VERBOSE if self.is_xpub => flag(&mut self.verbose),
-            ZMQ_XPUB_VERBOSER if self.is_xpub => flag(&mut self.verboser),
-            ZMQ_XPUB_MANUAL if self.is_xpub => flag(&mut self.manual),
+            ZMQ_XPUB_VERBOSE => flag(&mut self.verbose),
+            ZMQ_XPUB_VERBOSER => flag(&mut self.verboser),
+            ZMQ_XPUB_MANUAL => flag(&mut self.manual),
             ZMQ_XPUB_NODROP => flag(&mut self.nodrop),
-            ZMQ_XPUB_WELCOME_MSG if self.is_xpub => {
+            ZMQ_XPUB_WELCOME_MSG => {
                 self.welcome = (!value.is_empty()).then(|| Bytes::copy_from_slice(value));
                 Some(Ok(()))
             }
@@ -215,7 +218,7 @@ impl Pattern for XPub {
                 }
                 None
             }
-            ZMQ_SUBSCRIBE | ZMQ_UNSUBSCRIBE if self.is_xpub && self.manual => {
+            ZMQ_SUBSCRIBE | ZMQ_UNSUBSCRIBE if self.manual => {
                 let Some(pipe) = self.last_pipe else {
                     return Some(Ok(()));
                 };
@@ -270,12 +273,10 @@ impl XSub {
         {
             if kind == 1 {
                 self.subs.add(topic);
-            } else {
-                let known = self.subs.topics().any(|t| t.as_ref() == topic);
-                if !known {
-                    return;
-                }
-                self.subs.remove(topic);
+            } else if !self.subs.remove(topic) {
+                // Unknown, or still held by an earlier subscribe: libzmq sends the
+                // cancellation upstream only when the last reference goes.
+                return;
             }
         }
         self.more_out = msg.more();
@@ -367,5 +368,66 @@ impl Pattern for XSub {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipe::{DirectionConfig, pair};
+
+    fn upstream_frames(peer: &PipeEnd) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        while let Read::Msg(m) = peer.read() {
+            out.push(m.data().to_vec());
+        }
+        out
+    }
+
+    #[test]
+    fn pub_takes_the_xpub_options() {
+        let mut publ = XPub::new(false, &Options::new(ZMQ_PUB));
+        let one = 1i32.to_ne_bytes();
+        for opt in [
+            ZMQ_XPUB_VERBOSE,
+            ZMQ_XPUB_VERBOSER,
+            ZMQ_XPUB_NODROP,
+            ZMQ_XPUB_MANUAL,
+        ] {
+            assert!(matches!(publ.set_option(opt, &one), Some(Ok(()))));
+        }
+        assert!(matches!(
+            publ.set_option(ZMQ_XPUB_WELCOME_MSG, b"w"),
+            Some(Ok(()))
+        ));
+        assert!(matches!(publ.set_option(ZMQ_SUBSCRIBE, b"a"), Some(Ok(()))));
+        // A manual PUB keeps no subscription messages for an application that cannot read.
+        let (mine, peer) = pair(DirectionConfig::default(), DirectionConfig::default());
+        publ.attach(mine, None);
+        peer.write(Msg::copy_from(b"\x01topic")).unwrap();
+        publ.read_activated(peer.peer_id());
+        assert!(publ.pending.is_empty());
+        assert!(!publ.has_in());
+    }
+
+    #[test]
+    fn sub_cancels_upstream_only_when_last_reference_goes() {
+        let mut sub = XSub::new(false, &Options::new(ZMQ_SUB));
+        let (mine, peer) = pair(DirectionConfig::default(), DirectionConfig::default());
+        sub.attach(mine, None);
+        for (opt, topic) in [
+            (ZMQ_SUBSCRIBE, &b"t"[..]),
+            (ZMQ_SUBSCRIBE, b"t"),
+            (ZMQ_UNSUBSCRIBE, b"t"),
+            (ZMQ_UNSUBSCRIBE, b"never"),
+            (ZMQ_UNSUBSCRIBE, b"t"),
+            (ZMQ_UNSUBSCRIBE, b"t"),
+        ] {
+            assert!(matches!(sub.set_option(opt, topic), Some(Ok(()))));
+        }
+        assert_eq!(
+            upstream_frames(&peer),
+            vec![b"\x01t".to_vec(), b"\x01t".to_vec(), b"\x00t".to_vec()]
+        );
     }
 }

@@ -278,10 +278,8 @@ impl Pattern for Router {
         }
     }
 
+    /// REP is a ROUTER in libzmq and takes the ROUTER options too.
     fn set_option(&mut self, option: i32, value: &[u8]) -> Option<Result<()>> {
-        if self.rep.is_some() {
-            return None;
-        }
         let slot = match option {
             ZMQ_ROUTER_MANDATORY => &mut self.mandatory,
             ZMQ_ROUTER_HANDOVER => &mut self.handover,
@@ -289,5 +287,20 @@ impl Pattern for Router {
             _ => return None,
         };
         Some(bool_value(value).map(|v| *slot = v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rep_takes_the_router_options() {
+        let mut rep = Router::new_rep();
+        let one = 1i32.to_ne_bytes();
+        for opt in [ZMQ_ROUTER_MANDATORY, ZMQ_ROUTER_HANDOVER, ZMQ_PROBE_ROUTER] {
+            assert!(matches!(rep.set_option(opt, &one), Some(Ok(()))));
+        }
+        assert!(rep.mandatory && rep.handover && rep.probe);
     }
 }

@@ -1,0 +1,276 @@
+/* hwm.c: high-water marks and timeouts over inproc. An inproc connection's queue holds the
+ * sender's SNDHWM plus the receiver's RCVHWM messages (libzmq adds the two; 0 on either side
+ * means unbounded), whichever side binds first. A full PUSH fails with EAGAIN under
+ * ZMQ_DONTWAIT, or after ZMQ_SNDTIMEO, and resumes once the reader has drained to the low-water
+ * mark (half the queue); a PUB never blocks and drops what does not fit. Receive timeouts:
+ * ZMQ_DONTWAIT, ZMQ_RCVTIMEO 0 and > 0. */
+#include "testutil.h"
+
+#include <pthread.h>
+#include <time.h>
+
+static long now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int set_int (void *s, int option, int value)
+{
+    return zmq_setsockopt (s, option, &value, sizeof value);
+}
+
+/* Sends numbered messages with ZMQ_DONTWAIT from `first` on until one fails; returns how many
+ * went out. */
+static int fill (void *s, int first)
+{
+    int n = 0;
+    for (;;) {
+        char buf[16];
+        int len = snprintf (buf, sizeof buf, "%d", first + n);
+        if (zmq_send (s, buf, (size_t) len, ZMQ_DONTWAIT) != len)
+            return n;
+        n++;
+    }
+}
+
+/* Receives `count` messages and checks they are numbered from `first` on, in order. */
+static int drain_in_order (void *s, int first, int count, int flags)
+{
+    for (int i = 0; i < count; i++) {
+        char buf[16];
+        int n = zmq_recv (s, buf, sizeof buf - 1, flags);
+        if (n < 0)
+            return 0;
+        buf[n] = '\0';
+        if (atoi (buf) != first + i)
+            return 0;
+    }
+    return 1;
+}
+
+static void test_push_hwm_is_the_sum (void *ctx)
+{
+    /* Bind first, connect second; then the other way round: same capacity. */
+    for (int connect_first = 0; connect_first < 2; connect_first++) {
+        void *push = zmq_socket (ctx, ZMQ_PUSH);
+        void *pull = zmq_socket (ctx, ZMQ_PULL);
+        CHECK_RC (set_int (push, ZMQ_SNDHWM, 5), 0);
+        CHECK_RC (set_int (pull, ZMQ_RCVHWM, 7), 0);
+        const char *ep = connect_first ? "inproc://hwm-sum-late" : "inproc://hwm-sum";
+        if (connect_first) {
+            CHECK_RC (zmq_connect (push, ep), 0);
+            CHECK_RC (zmq_bind (pull, ep), 0);
+        } else {
+            CHECK_RC (zmq_bind (pull, ep), 0);
+            CHECK_RC (zmq_connect (push, ep), 0);
+        }
+        CHECK_RC (fill (push, 0), 12);
+        CHECK_ERRNO (zmq_send (push, "x", 1, ZMQ_DONTWAIT), EAGAIN);
+        CHECK (drain_in_order (pull, 0, 12, ZMQ_DONTWAIT));
+        char buf[8];
+        CHECK_ERRNO (zmq_recv (pull, buf, sizeof buf, ZMQ_DONTWAIT), EAGAIN);
+        CHECK_RC (set_int (push, ZMQ_LINGER, 0), 0);
+        CHECK_RC (zmq_close (push), 0);
+        CHECK_RC (zmq_close (pull), 0);
+    }
+
+    /* Equal and asymmetric settings, and a multipart message counts once. */
+    const int cases[][2] = {{1, 1}, {10, 3}, {1000, 1000}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        void *push = zmq_socket (ctx, ZMQ_PUSH);
+        void *pull = zmq_socket (ctx, ZMQ_PULL);
+        CHECK_RC (set_int (push, ZMQ_SNDHWM, cases[c][0]), 0);
+        CHECK_RC (set_int (pull, ZMQ_RCVHWM, cases[c][1]), 0);
+        char ep[64];
+        snprintf (ep, sizeof ep, "inproc://hwm-case-%zu", c);
+        CHECK_RC (zmq_bind (pull, ep), 0);
+        CHECK_RC (zmq_connect (push, ep), 0);
+        int n = 0;
+        while (zmq_send (push, "a", 1, ZMQ_DONTWAIT | ZMQ_SNDMORE) == 1) {
+            if (zmq_send (push, "b", 1, ZMQ_DONTWAIT) != 1)
+                break;
+            n++;
+        }
+        CHECK_RC (n, cases[c][0] + cases[c][1]);
+        CHECK_RC (set_int (push, ZMQ_LINGER, 0), 0);
+        CHECK_RC (zmq_close (push), 0);
+        CHECK_RC (zmq_close (pull), 0);
+    }
+}
+
+struct sender_args {
+    void *push;
+    int first, count, sent;
+};
+
+static void *blocking_sender (void *arg)
+{
+    struct sender_args *a = (struct sender_args *) arg;
+    for (int i = 0; i < a->count; i++) {
+        char buf[16];
+        int len = snprintf (buf, sizeof buf, "%d", a->first + i);
+        if (zmq_send (a->push, buf, (size_t) len, 0) != len)
+            break;
+        a->sent++;
+    }
+    return NULL;
+}
+
+static void test_push_blocks (void *ctx)
+{
+    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    void *pull = zmq_socket (ctx, ZMQ_PULL);
+    CHECK_RC (set_int (push, ZMQ_SNDHWM, 5), 0);
+    CHECK_RC (set_int (pull, ZMQ_RCVHWM, 7), 0);
+    CHECK_RC (zmq_bind (pull, "inproc://hwm-block"), 0);
+    CHECK_RC (zmq_connect (push, "inproc://hwm-block"), 0);
+    CHECK_RC (fill (push, 0), 12);
+
+    /* ZMQ_SNDTIMEO 0 is like ZMQ_DONTWAIT; > 0 waits that long, then EAGAIN. */
+    CHECK_RC (set_int (push, ZMQ_SNDTIMEO, 0), 0);
+    CHECK_ERRNO (zmq_send (push, "x", 1, 0), EAGAIN);
+    CHECK_RC (set_int (push, ZMQ_SNDTIMEO, 100), 0);
+    long t0 = now_ms ();
+    CHECK_ERRNO (zmq_send (push, "x", 1, 0), EAGAIN);
+    long waited = now_ms () - t0;
+    CHECK (waited >= 80);
+    CHECK (waited < 5000);
+
+    /* Reading half the queue (the low-water mark) lets exactly that many more in. */
+    CHECK (drain_in_order (pull, 0, 6, 0));
+    CHECK_RC (set_int (push, ZMQ_SNDTIMEO, 10000), 0);
+    CHECK_RC (zmq_send (push, "12", 2, 0), 2);
+    CHECK_RC (fill (push, 13), 5);
+    CHECK_ERRNO (zmq_send (push, "x", 1, ZMQ_DONTWAIT), EAGAIN);
+
+    /* A sender blocked without a timeout, in another thread, is released by the reader. */
+    CHECK_RC (set_int (push, ZMQ_SNDTIMEO, -1), 0);
+    struct sender_args a = {push, 18, 30, 0};
+    pthread_t t;
+    CHECK_RC (pthread_create (&t, NULL, blocking_sender, &a), 0);
+    CHECK (drain_in_order (pull, 6, 42, 0));
+    CHECK_RC (pthread_join (t, NULL), 0);
+    CHECK_RC (a.sent, 30);
+    char buf[8];
+    CHECK_ERRNO (zmq_recv (pull, buf, sizeof buf, ZMQ_DONTWAIT), EAGAIN);
+
+    CHECK_RC (zmq_close (push), 0);
+    CHECK_RC (zmq_close (pull), 0);
+}
+
+/* PUB drops what does not fit, and publishing never blocks. */
+static void test_pub_drops (void *ctx)
+{
+    void *pub = zmq_socket (ctx, ZMQ_PUB);
+    void *sub = zmq_socket (ctx, ZMQ_SUB);
+    CHECK_RC (set_int (pub, ZMQ_SNDHWM, 5), 0);
+    CHECK_RC (set_int (sub, ZMQ_RCVHWM, 7), 0);
+    CHECK_RC (zmq_bind (pub, "inproc://hwm-pub"), 0);
+    CHECK_RC (zmq_connect (sub, "inproc://hwm-pub"), 0);
+    CHECK_RC (zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "", 0), 0);
+    /* The subscription is already in the pipe; reading ZMQ_EVENTS makes the PUB process its
+     * pending commands, and so apply it, without sending anything through the pipe (probe
+     * messages would use up queue space). */
+    int events = 0;
+    size_t sz = sizeof events;
+    CHECK_RC (zmq_getsockopt (pub, ZMQ_EVENTS, &events, &sz), 0);
+    CHECK_RC (events, ZMQ_POLLOUT);
+
+    int all_sent = 1;
+    for (int i = 0; i < 100; i++) {
+        char buf[16];
+        int len = snprintf (buf, sizeof buf, "%d", i);
+        all_sent &= zmq_send (pub, buf, (size_t) len, i % 2 ? ZMQ_DONTWAIT : 0) == len;
+    }
+    CHECK (all_sent);
+    /* The first 5 + 7 arrive, in order; the rest were dropped. */
+    CHECK (drain_in_order (sub, 0, 12, ZMQ_DONTWAIT));
+    char buf[16];
+    CHECK_ERRNO (zmq_recv (sub, buf, sizeof buf, ZMQ_DONTWAIT), EAGAIN);
+
+    /* Once the subscriber has caught up (and the PUB has seen it), delivery resumes. */
+    CHECK_RC (zmq_getsockopt (pub, ZMQ_EVENTS, &events, &sz), 0);
+    for (int i = 100; i < 150; i++) {
+        int len = snprintf (buf, sizeof buf, "%d", i);
+        all_sent &= zmq_send (pub, buf, (size_t) len, 0) == len;
+    }
+    CHECK (all_sent);
+    CHECK (drain_in_order (sub, 100, 12, ZMQ_DONTWAIT));
+    CHECK_ERRNO (zmq_recv (sub, buf, sizeof buf, ZMQ_DONTWAIT), EAGAIN);
+
+    CHECK_RC (zmq_close (sub), 0);
+    CHECK_RC (zmq_close (pub), 0);
+}
+
+/* SNDHWM 0 means no limit. */
+static void test_unbounded (void *ctx)
+{
+    enum { N = 100000 };
+    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    void *pull = zmq_socket (ctx, ZMQ_PULL);
+    CHECK_RC (set_int (push, ZMQ_SNDHWM, 0), 0);
+    CHECK_RC (zmq_bind (pull, "inproc://hwm-unbounded"), 0);
+    CHECK_RC (zmq_connect (push, "inproc://hwm-unbounded"), 0);
+    int sent = 0;
+    for (int i = 0; i < N; i++) {
+        char buf[16];
+        int len = snprintf (buf, sizeof buf, "%d", i);
+        if (zmq_send (push, buf, (size_t) len, ZMQ_DONTWAIT) != len)
+            break;
+        sent++;
+    }
+    CHECK_RC (sent, N);
+    CHECK (drain_in_order (pull, 0, N, ZMQ_DONTWAIT));
+    char buf[8];
+    CHECK_ERRNO (zmq_recv (pull, buf, sizeof buf, ZMQ_DONTWAIT), EAGAIN);
+    CHECK_RC (zmq_close (push), 0);
+    CHECK_RC (zmq_close (pull), 0);
+}
+
+static void test_recv_timeouts (void *ctx)
+{
+    const int types[] = {ZMQ_PULL, ZMQ_DEALER, ZMQ_SUB, ZMQ_PAIR};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        void *s = zmq_socket (ctx, types[i]);
+        char buf[8];
+        CHECK_ERRNO (zmq_recv (s, buf, sizeof buf, ZMQ_DONTWAIT), EAGAIN);
+        CHECK_RC (set_int (s, ZMQ_RCVTIMEO, 0), 0);
+        CHECK_ERRNO (zmq_recv (s, buf, sizeof buf, 0), EAGAIN);
+        CHECK_RC (zmq_close (s), 0);
+    }
+    void *pull = zmq_socket (ctx, ZMQ_PULL);
+    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    CHECK_RC (zmq_bind (pull, "inproc://hwm-rcvtimeo"), 0);
+    CHECK_RC (zmq_connect (push, "inproc://hwm-rcvtimeo"), 0);
+    CHECK_RC (set_int (pull, ZMQ_RCVTIMEO, 100), 0);
+    char buf[8];
+    long t0 = now_ms ();
+    CHECK_ERRNO (zmq_recv (pull, buf, sizeof buf, 0), EAGAIN);
+    long waited = now_ms () - t0;
+    CHECK (waited >= 80);
+    CHECK (waited < 5000);
+    zmq_msg_t m;
+    zmq_msg_init (&m);
+    CHECK_ERRNO (zmq_msg_recv (&m, pull, 0), EAGAIN);
+    /* A message already there is returned at once despite the timeout. */
+    CHECK_RC (zmq_send (push, "hi", 2, 0), 2);
+    CHECK_RC (zmq_msg_recv (&m, pull, 0), 2);
+    zmq_msg_close (&m);
+    CHECK_RC (zmq_close (push), 0);
+    CHECK_RC (zmq_close (pull), 0);
+}
+
+int main (void)
+{
+    void *ctx = zmq_ctx_new ();
+    CHECK (ctx != NULL);
+    test_push_hwm_is_the_sum (ctx);
+    test_push_blocks (ctx);
+    test_pub_drops (ctx);
+    test_unbounded (ctx);
+    test_recv_timeouts (ctx);
+    CHECK_RC (zmq_ctx_term (ctx), 0);
+    return TEST_SUMMARY ("hwm");
+}
