@@ -104,6 +104,12 @@ impl Router {
             // The first frame names the peer.
             let more = msg.more();
             self.out = None;
+            if !more {
+                // A routing id with no message after it: libzmq drops it silently, even
+                // under ZMQ_ROUTER_MANDATORY and for an unknown peer.
+                *msg = Msg::new();
+                return Ok(());
+            }
             if let Some(pipe) = self.by_id.get(msg.data()) {
                 if !pipe.check_write() {
                     if self.mandatory {
@@ -289,5 +295,36 @@ impl Pattern for Router {
             _ => return None,
         };
         Some(bool_value(value).map(|v| *slot = v))
+    }
+}
+
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+    use crate::pipe::{DirectionConfig, pair};
+
+    fn frame(data: &[u8], more: bool) -> Msg {
+        let mut m = Msg::copy_from(data);
+        m.set_more(more);
+        m
+    }
+
+    #[test]
+    fn a_lone_routing_id_frame_is_dropped_even_when_mandatory() {
+        let mut r = Router::new();
+        r.mandatory = true;
+        let (mine, theirs) = pair(DirectionConfig::default(), DirectionConfig::default());
+        r.attach(mine, Some(Bytes::from_static(b"peer")));
+        assert_eq!(r.send(&mut frame(b"nobody", false)), Ok(()));
+        assert_eq!(r.send(&mut frame(b"peer", false)), Ok(()));
+        assert!(!theirs.check_read(), "nothing delivered");
+        // The next frame starts a new message, routed as usual.
+        assert_eq!(
+            r.send(&mut frame(b"nobody", true)),
+            Err(Error::HostUnreachable)
+        );
+        assert_eq!(r.send(&mut frame(b"peer", true)), Ok(()));
+        assert_eq!(r.send(&mut frame(b"body", false)), Ok(()));
+        assert!(theirs.check_read());
     }
 }
