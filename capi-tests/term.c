@@ -200,6 +200,59 @@ static void test_term_simple (void)
     CHECK_RC (zmq_ctx_term (ctx), 0);
 }
 
+/* What a socket sent just before zmq_close still reaches its inproc peer, with everything the
+ * peer needs to handle it: a ROUTER still sees the sender's routing id, a REQ still takes the
+ * reply of a REP that closed at once. */
+static void test_close_after_send (void)
+{
+    void *ctx = zmq_ctx_new ();
+    char buf[16];
+
+    void *pull = zmq_socket (ctx, ZMQ_PULL);
+    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    CHECK_RC (zmq_bind (pull, "inproc://close-push"), 0);
+    CHECK_RC (zmq_connect (push, "inproc://close-push"), 0);
+    CHECK_RC (zmq_send (push, "last", 4, ZMQ_SNDMORE), 4);
+    CHECK_RC (zmq_send (push, "words", 5, 0), 5);
+    CHECK_RC (zmq_close (push), 0);
+    CHECK_RC (zmq_recv (pull, buf, sizeof buf, 0), 4);
+    CHECK_RC (zmq_recv (pull, buf, sizeof buf, 0), 5);
+    CHECK_ERRNO (zmq_recv (pull, buf, sizeof buf, ZMQ_DONTWAIT), EAGAIN);
+    CHECK_RC (zmq_close (pull), 0);
+
+    void *router = zmq_socket (ctx, ZMQ_ROUTER);
+    void *dealer = zmq_socket (ctx, ZMQ_DEALER);
+    CHECK_RC (zmq_setsockopt (dealer, ZMQ_ROUTING_ID, "leaver", 6), 0);
+    CHECK_RC (zmq_bind (router, "inproc://close-router"), 0);
+    CHECK_RC (zmq_connect (dealer, "inproc://close-router"), 0);
+    CHECK_RC (zmq_send (dealer, "hello", 5, 0), 5);
+    CHECK_RC (zmq_recv (router, buf, sizeof buf, 0), 6);
+    CHECK_RC (zmq_recv (router, buf, sizeof buf, 0), 5);
+    CHECK_RC (zmq_send (dealer, "bye", 3, 0), 3);
+    CHECK_RC (zmq_close (dealer), 0);
+    CHECK_RC (zmq_recv (router, buf, sizeof buf, 0), 6);
+    CHECK (memcmp (buf, "leaver", 6) == 0);
+    CHECK_RC (zmq_recv (router, buf, sizeof buf, 0), 3);
+    CHECK (memcmp (buf, "bye", 3) == 0);
+    CHECK_RC (zmq_close (router), 0);
+
+    void *req = zmq_socket (ctx, ZMQ_REQ);
+    void *rep = zmq_socket (ctx, ZMQ_REP);
+    int timeout = 5000; /* a lost reply fails the check instead of hanging */
+    CHECK_RC (zmq_setsockopt (req, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
+    CHECK_RC (zmq_bind (rep, "inproc://close-rep"), 0);
+    CHECK_RC (zmq_connect (req, "inproc://close-rep"), 0);
+    CHECK_RC (zmq_send (req, "q", 1, 0), 1);
+    CHECK_RC (zmq_recv (rep, buf, sizeof buf, 0), 1);
+    CHECK_RC (zmq_send (rep, "answer", 6, 0), 6);
+    CHECK_RC (zmq_close (rep), 0);
+    CHECK_RC (zmq_recv (req, buf, sizeof buf, 0), 6);
+    CHECK (memcmp (buf, "answer", 6) == 0);
+    CHECK_RC (zmq_close (req), 0);
+
+    CHECK_RC (zmq_ctx_term (ctx), 0);
+}
+
 static void test_legacy (void)
 {
     void *ctx = zmq_init (1);
@@ -325,6 +378,7 @@ static void test_max_sockets (void)
 int main (void)
 {
     test_term_simple ();
+    test_close_after_send ();
     test_term_wakes_and_waits ();
     test_shutdown ();
     test_legacy ();
