@@ -236,10 +236,11 @@ fn proxy(
         poll_items(&mut items, -1)?;
         if !control.is_null() && items[2].revents & IN != 0 {
             let cmd = with_socket!(control).recv(true)?;
+            let mut terminate = false;
             match cmd.data() {
                 b"PAUSE" => paused = true,
                 b"RESUME" => paused = false,
-                b"TERMINATE" => return Ok(0),
+                b"TERMINATE" => terminate = true,
                 b"STATISTICS" => {
                     let vals = [
                         front.msgs_in,
@@ -257,6 +258,17 @@ fn proxy(
                     }
                 }
                 _ => {}
+            }
+            // As libzmq 4.3.5: a REP control socket gets an empty reply to every other
+            // command, so that it can take the next one.
+            if cmd.data() != b"STATISTICS" {
+                let mut s = with_socket!(control);
+                if s.options.socket_type == ZMQ_REP {
+                    s.send(&mut Msg::new(), false, false)?;
+                }
+            }
+            if terminate {
+                return Ok(0);
             }
         }
         if items[0].revents & IN != 0 {
@@ -283,8 +295,9 @@ pub unsafe extern "C" fn zmq_proxy(
 }
 
 /// A proxy controlled through `control`: "PAUSE", "RESUME", "TERMINATE" (returns 0) and
-/// "STATISTICS" (replies with eight uint64 frames: messages and bytes in and out of the
-/// frontend, then of the backend). Errors as `zmq_proxy`.
+/// "STATISTICS" (replies with eight uint64 frames: frames and bytes in and out of the
+/// frontend, then of the backend). A REP control socket gets an empty reply to the other
+/// commands. Errors as `zmq_proxy`.
 ///
 /// # Safety
 /// As `zmq_proxy`; `control` NULL or a socket handle.
