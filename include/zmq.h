@@ -968,8 +968,9 @@ int zmq_proxy(void *frontend, void *backend, void *capture);
 
 /*
  A proxy controlled through `control`: "PAUSE", "RESUME", "TERMINATE" (returns 0) and
- "STATISTICS" (replies with eight uint64 frames: messages and bytes in and out of the
- frontend, then of the backend). Errors as `zmq_proxy`.
+ "STATISTICS" (replies with eight uint64 frames: frames and bytes in and out of the
+ frontend, then of the backend). A REP control socket gets an empty reply to the other
+ commands. Errors as `zmq_proxy`.
 
  # Safety
  As `zmq_proxy`; `control` NULL or a socket handle.

@@ -58,7 +58,8 @@ fn native_c_message(errnum: c_int) -> *const c_char {
 
 /// What this build supports, answered truthfully; grows as features land.
 pub(crate) fn has(capability: &str) -> bool {
-    matches!(capability, "ipc" | "swap" | "durable") || (capability == "draft" && cfg!(feature = "draft"))
+    matches!(capability, "ipc" | "swap" | "durable")
+        || (capability == "draft" && cfg!(feature = "draft"))
 }
 
 /// 1 if the library supports `capability` ("ipc", "pgm", "tipc", "norm", "curve", "gssapi",

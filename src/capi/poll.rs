@@ -51,10 +51,12 @@ pub(crate) fn poll_items(items: &mut [Item], timeout_ms: i64) -> Result<usize> {
                 revents: 0,
             });
         } else {
+            // As libzmq: a socket polled for nothing does not wake the poll (its mailbox fd
+            // would otherwise stay readable until some call drained it, and poll would spin).
             let fd = with_socket!(it.socket).fd();
             fds.push(PollFd {
                 fd,
-                events: libc::POLLIN,
+                events: if it.events != 0 { libc::POLLIN } else { 0 },
                 revents: 0,
             });
         }
@@ -87,9 +89,11 @@ pub(crate) fn poll_items(items: &mut [Item], timeout_ms: i64) -> Result<usize> {
                 if pfd.revents & !(libc::POLLIN | libc::POLLOUT | libc::POLLPRI) != 0 {
                     it.revents |= ERR;
                 }
-            } else if it.events & (IN | OUT) != 0 {
+            } else {
+                // Every socket is asked, whatever it is polled for: this drains its mailbox and
+                // reports ETERM, as libzmq's ZMQ_EVENTS query does.
                 let ev = with_socket!(it.socket).events()?;
-                it.revents = ev & it.events;
+                it.revents = ev & it.events & (IN | OUT);
             }
             if it.revents != 0 {
                 ready += 1;
@@ -232,10 +236,11 @@ fn proxy(
         poll_items(&mut items, -1)?;
         if !control.is_null() && items[2].revents & IN != 0 {
             let cmd = with_socket!(control).recv(true)?;
+            let mut terminate = false;
             match cmd.data() {
                 b"PAUSE" => paused = true,
                 b"RESUME" => paused = false,
-                b"TERMINATE" => return Ok(0),
+                b"TERMINATE" => terminate = true,
                 b"STATISTICS" => {
                     let vals = [
                         front.msgs_in,
@@ -253,6 +258,17 @@ fn proxy(
                     }
                 }
                 _ => {}
+            }
+            // As libzmq 4.3.5: a REP control socket gets an empty reply to every other
+            // command, so that it can take the next one.
+            if cmd.data() != b"STATISTICS" {
+                let mut s = with_socket!(control);
+                if s.options.socket_type == ZMQ_REP {
+                    s.send(&mut Msg::new(), false, false)?;
+                }
+            }
+            if terminate {
+                return Ok(0);
             }
         }
         if items[0].revents & IN != 0 {
@@ -279,8 +295,9 @@ pub unsafe extern "C" fn zmq_proxy(
 }
 
 /// A proxy controlled through `control`: "PAUSE", "RESUME", "TERMINATE" (returns 0) and
-/// "STATISTICS" (replies with eight uint64 frames: messages and bytes in and out of the
-/// frontend, then of the backend). Errors as `zmq_proxy`.
+/// "STATISTICS" (replies with eight uint64 frames: frames and bytes in and out of the
+/// frontend, then of the backend). A REP control socket gets an empty reply to the other
+/// commands. Errors as `zmq_proxy`.
 ///
 /// # Safety
 /// As `zmq_proxy`; `control` NULL or a socket handle.
@@ -314,4 +331,61 @@ pub unsafe extern "C" fn zmq_device(
             std::ptr::null_mut(),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capi::ctx::{zmq_ctx_new, zmq_ctx_shutdown, zmq_ctx_term};
+    use crate::capi::socket::{zmq_bind, zmq_close, zmq_connect, zmq_socket};
+
+    fn thread_cpu_ms() -> u64 {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: ts is a valid timespec to write.
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
+    }
+
+    fn item(socket: *mut c_void, events: i16) -> Item {
+        Item {
+            socket,
+            fd: 0,
+            events,
+            revents: 0,
+        }
+    }
+
+    #[test]
+    fn socket_polled_for_nothing_neither_wakes_nor_spins_but_reports_eterm() {
+        let ctx = zmq_ctx_new();
+        // The C API used with handles it returned and static C strings, in every block below.
+        // SAFETY: as above.
+        let pull = unsafe { zmq_socket(ctx, ZMQ_PULL) };
+        // SAFETY: as above.
+        let push = unsafe { zmq_socket(ctx, ZMQ_PUSH) };
+        // SAFETY: as above.
+        assert_eq!(unsafe { zmq_bind(pull, c"inproc://p".as_ptr()) }, 0);
+        // Leaves an unprocessed Attach in pull's mailbox: its fd is readable.
+        // SAFETY: as above.
+        assert_eq!(unsafe { zmq_connect(push, c"inproc://p".as_ptr()) }, 0);
+        let mut items = [item(pull, 0)];
+        let (t0, cpu0) = (now_ms(), thread_cpu_ms());
+        assert_eq!(poll_items(&mut items, 200).unwrap(), 0);
+        assert!(now_ms() - t0 >= 190);
+        assert!(thread_cpu_ms() - cpu0 < 100, "zmq_poll spun");
+        assert_eq!(items[0].revents, 0);
+
+        // SAFETY: as above.
+        assert_eq!(unsafe { zmq_ctx_shutdown(ctx) }, 0);
+        assert_eq!(poll_items(&mut items, 0).unwrap_err(), Error::Term);
+        // SAFETY: as above.
+        assert_eq!(unsafe { zmq_close(push) }, 0);
+        // SAFETY: as above.
+        assert_eq!(unsafe { zmq_close(pull) }, 0);
+        // SAFETY: as above.
+        assert_eq!(unsafe { zmq_ctx_term(ctx) }, 0);
+    }
 }

@@ -9,8 +9,8 @@
 mod inproc;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::{Condvar, Mutex};
 
@@ -36,6 +36,9 @@ pub(crate) struct CtxOptions {
     pub(crate) max_msgsz: i32,
     pub(crate) thread_priority: i32,
     pub(crate) thread_sched_policy: i32,
+    /// `ZMQ_THREAD_NAME_PREFIX` as an int (libzmq keeps it as text; `zmq_ctx_get` returns its
+    /// `atoi`, 0 while unset).
+    pub(crate) thread_name_prefix: i32,
     pub(crate) zero_copy_recv: bool,
 }
 
@@ -49,6 +52,7 @@ impl Default for CtxOptions {
             max_msgsz: i32::MAX,
             thread_priority: ZMQ_THREAD_PRIORITY_DFLT,
             thread_sched_policy: ZMQ_THREAD_SCHED_POLICY_DFLT,
+            thread_name_prefix: 0,
             zero_copy_recv: true,
         }
     }
@@ -59,6 +63,9 @@ pub(crate) struct Shared {
     terminating: AtomicBool,
     next_socket: AtomicU64,
     sockets: Mutex<HashMap<SocketId, Arc<Mailbox<Command>>>>,
+    /// How many sockets may be open: `ZMQ_MAX_SOCKETS` as it was when the first socket was
+    /// created (libzmq sizes its socket table then and never again).
+    socket_slots: OnceLock<usize>,
     all_closed: Condvar,
     /// The inproc endpoint registry.
     pub(crate) inproc: Mutex<Inproc>,
@@ -83,14 +90,17 @@ impl Shared {
         self.options.lock().clone()
     }
 
-    /// Registers a new socket's mailbox; ETERM once terminating, EMFILE past `ZMQ_MAX_SOCKETS`.
+    /// Registers a new socket's mailbox; ETERM once terminating, EMFILE past `ZMQ_MAX_SOCKETS`
+    /// (as set when the first socket was created).
     pub(crate) fn register(&self, mailbox: Arc<Mailbox<Command>>) -> Result<SocketId> {
-        let max = self.options.lock().max_sockets;
+        let max = *self
+            .socket_slots
+            .get_or_init(|| usize::try_from(self.options.lock().max_sockets).unwrap_or(0));
         let mut sockets = self.sockets.lock();
         if self.is_terminating() {
             return Err(Error::Term);
         }
-        if sockets.len() >= usize::try_from(max).unwrap_or(0) {
+        if sockets.len() >= max {
             return Err(Error::TooManyFiles);
         }
         let id = self.next_socket.fetch_add(1, Ordering::Relaxed);
@@ -141,6 +151,7 @@ impl Context {
                 terminating: AtomicBool::new(false),
                 next_socket: AtomicU64::new(1),
                 sockets: Mutex::new(HashMap::new()),
+                socket_slots: OnceLock::new(),
                 all_closed: Condvar::new(),
                 inproc: Mutex::new(Inproc::default()),
                 options: Mutex::new(CtxOptions::default()),
@@ -192,6 +203,7 @@ impl Context {
             ZMQ_MAX_MSGSZ if value >= 0 => o.max_msgsz = value,
             ZMQ_THREAD_PRIORITY if value >= 0 => o.thread_priority = value,
             ZMQ_THREAD_SCHED_POLICY if value >= 0 => o.thread_sched_policy = value,
+            ZMQ_THREAD_NAME_PREFIX => o.thread_name_prefix = value,
             ZMQ_THREAD_AFFINITY_CPU_ADD | ZMQ_THREAD_AFFINITY_CPU_REMOVE if value >= 0 => {}
             draft::ZMQ_ZERO_COPY_RECV if value >= 0 => o.zero_copy_recv = value != 0,
             _ => return Err(Error::Invalid),
@@ -212,6 +224,7 @@ impl Context {
             ZMQ_MAX_MSGSZ => o.max_msgsz,
             ZMQ_MSG_T_SIZE => 64,
             ZMQ_THREAD_SCHED_POLICY => o.thread_sched_policy,
+            ZMQ_THREAD_NAME_PREFIX => o.thread_name_prefix,
             draft::ZMQ_ZERO_COPY_RECV => i32::from(o.zero_copy_recv),
             _ => return Err(Error::Invalid),
         })
@@ -231,6 +244,30 @@ mod tests {
         assert_eq!(ctx.set(ZMQ_IO_THREADS, -1), Err(Error::Invalid));
         assert_eq!(ctx.get(ZMQ_MSG_T_SIZE).unwrap(), 64);
         assert_eq!(ctx.get(12345), Err(Error::Invalid));
+    }
+
+    #[test]
+    fn thread_name_prefix_takes_any_int() {
+        let ctx = Context::new();
+        assert_eq!(ctx.get(ZMQ_THREAD_NAME_PREFIX).unwrap(), 0);
+        ctx.set(ZMQ_THREAD_NAME_PREFIX, -7).unwrap();
+        assert_eq!(ctx.get(ZMQ_THREAD_NAME_PREFIX).unwrap(), -7);
+    }
+
+    #[test]
+    fn max_sockets_is_fixed_by_the_first_socket() {
+        let mailbox = || Arc::new(Mailbox::new().unwrap());
+        let ctx = Context::new();
+        ctx.set(ZMQ_MAX_SOCKETS, 1).unwrap();
+        ctx.shared().register(mailbox()).unwrap();
+        ctx.set(ZMQ_MAX_SOCKETS, 5).unwrap();
+        assert_eq!(ctx.get(ZMQ_MAX_SOCKETS).unwrap(), 5);
+        assert_eq!(ctx.shared().register(mailbox()), Err(Error::TooManyFiles));
+
+        let ctx = Context::new();
+        ctx.shared().register(mailbox()).unwrap();
+        ctx.set(ZMQ_MAX_SOCKETS, 1).unwrap();
+        assert!(ctx.shared().register(mailbox()).is_ok());
     }
 
     #[test]

@@ -176,7 +176,10 @@ impl Options {
                 }
                 self.routing_id = Some(Bytes::copy_from_slice(v));
             }
-            ZMQ_CONNECT_ROUTING_ID => {
+            // libzmq takes it on the routing sockets only (ROUTER, REP, STREAM).
+            ZMQ_CONNECT_ROUTING_ID
+                if matches!(self.socket_type, ZMQ_ROUTER | ZMQ_REP | ZMQ_STREAM) =>
+            {
                 if v.is_empty() || v.len() > 255 {
                     return Err(Error::Invalid);
                 }
@@ -424,6 +427,17 @@ mod tests {
         o.set(ZMQ_ROUTING_ID, b"abc").unwrap();
         let mut out = [0u8; 255];
         assert_eq!(o.get(ZMQ_ROUTING_ID, &mut out).unwrap(), 3);
+    }
+
+    #[test]
+    fn connect_routing_id_is_for_routing_sockets_only() {
+        for t in [ZMQ_ROUTER, ZMQ_REP, ZMQ_STREAM] {
+            Options::new(t).set(ZMQ_CONNECT_ROUTING_ID, b"id").unwrap();
+        }
+        for t in [ZMQ_DEALER, ZMQ_REQ, ZMQ_PAIR, ZMQ_PUB, ZMQ_PUSH] {
+            let r = Options::new(t).set(ZMQ_CONNECT_ROUTING_ID, b"id");
+            assert_eq!(r, Err(Error::Invalid));
+        }
     }
 
     #[test]

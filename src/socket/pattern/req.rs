@@ -61,7 +61,9 @@ impl Req {
     fn read_reply_header(&mut self) -> Result<()> {
         loop {
             let (first, pipe) = self.dealer.fq.recv()?;
-            if Some(pipe) != self.reply_pipe {
+            // As libzmq: once the request's pipe is gone (its peer closed, possibly right
+            // after replying), a reply is taken from any pipe.
+            if self.reply_pipe.is_some_and(|p| p != pipe) {
                 self.discard_rest(&first);
                 continue;
             }
@@ -168,5 +170,35 @@ impl Pattern for Req {
             ZMQ_REQ_CORRELATE => Some(bool_value(value).map(|v| self.correlate = v)),
             _ => self.dealer.set_option(option, value),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipe::{DirectionConfig, Read, pair};
+
+    fn frame(data: &[u8], more: bool) -> Msg {
+        let mut m = Msg::copy_from(data);
+        m.set_more(more);
+        m
+    }
+
+    #[test]
+    fn a_reply_sent_just_before_the_peer_closed_is_received() {
+        let mut req = Req::default();
+        let (mine, theirs) = pair(DirectionConfig::default(), DirectionConfig::default());
+        req.attach(mine.clone(), None);
+        req.send(&mut frame(b"q", false)).unwrap();
+        for want in [&b""[..], b"q"] {
+            assert!(matches!(theirs.read(), Read::Msg(m) if m.data() == want));
+        }
+        theirs.write(frame(b"", true)).unwrap();
+        theirs.write(frame(b"a", false)).unwrap();
+        theirs.close();
+        // What the socket would do on its Readable and PeerClosed commands, in that order.
+        req.read_activated(mine.id());
+        req.terminated(mine.id());
+        assert_eq!(req.recv().unwrap().data(), b"a");
     }
 }

@@ -27,6 +27,10 @@ pub(crate) struct Router {
     fq: FairQueue,
     by_id: HashMap<Bytes, PipeEnd>,
     ids: HashMap<PipeId, Bytes>,
+    /// Pipes whose peer closed with messages still unread, and their routing ids: the
+    /// messages are received with the id (as libzmq, where a pipe keeps its id until drained),
+    /// but nothing can be sent to it any more.
+    closing: HashMap<PipeId, (PipeEnd, Bytes)>,
     /// The body frame read together with the routing id just returned.
     prefetched: Option<Msg>,
     /// True while the frames of a received message are being returned.
@@ -54,6 +58,7 @@ impl Router {
             fq: FairQueue::default(),
             by_id: HashMap::new(),
             ids: HashMap::new(),
+            closing: HashMap::new(),
             prefetched: None,
             receiving: false,
             out: None,
@@ -104,6 +109,12 @@ impl Router {
             // The first frame names the peer.
             let more = msg.more();
             self.out = None;
+            if !more {
+                // A routing id with no message after it: libzmq drops it silently, even
+                // under ZMQ_ROUTER_MANDATORY and for an unknown peer.
+                *msg = Msg::new();
+                return Ok(());
+            }
             if let Some(pipe) = self.by_id.get(msg.data()) {
                 if !pipe.check_write() {
                     if self.mandatory {
@@ -145,16 +156,38 @@ impl Router {
             return Ok(m);
         }
         if self.receiving {
-            let (m, _) = self.fq.recv()?;
+            let (m, pipe) = self.fq.recv()?;
             self.receiving = m.more();
+            if !m.more() {
+                self.reap(pipe);
+            }
             return Ok(m);
         }
         let (body, pipe) = self.fq.recv()?;
-        let rid = self.ids.get(&pipe).cloned().unwrap_or_default();
+        let rid = match self.ids.get(&pipe) {
+            Some(rid) => rid.clone(),
+            None => self
+                .closing
+                .get(&pipe)
+                .map(|(_, rid)| rid.clone())
+                .unwrap_or_default(),
+        };
+        if !body.more() {
+            self.reap(pipe);
+        }
         let mut id = Msg::from_bytes(rid);
         id.set_more(true);
         self.prefetched = Some(body);
         Ok(id)
+    }
+
+    /// Forgets a closed peer's routing id once its last message has been read.
+    fn reap(&mut self, pipe: PipeId) {
+        if let Some((end, _)) = self.closing.get(&pipe)
+            && !end.check_read()
+        {
+            self.closing.remove(&pipe);
+        }
     }
 
     fn rep_recv(&mut self) -> Result<Msg> {
@@ -244,6 +277,12 @@ impl Pattern for Router {
     fn write_activated(&mut self, _id: PipeId) {}
 
     fn terminated(&mut self, id: PipeId) {
+        if let Some(rid) = self.ids.get(&id)
+            && let Some(end) = self.by_id.get(rid).filter(|p| p.id() == id)
+            && end.check_read()
+        {
+            self.closing.insert(id, (end.clone(), rid.clone()));
+        }
         self.forget(id);
         self.fq.terminated(id);
     }
@@ -302,5 +341,60 @@ mod tests {
             assert!(matches!(rep.set_option(opt, &one), Some(Ok(()))));
         }
         assert!(rep.mandatory && rep.handover && rep.probe);
+    }
+}
+
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+    use crate::pipe::{DirectionConfig, pair};
+
+    fn frame(data: &[u8], more: bool) -> Msg {
+        let mut m = Msg::copy_from(data);
+        m.set_more(more);
+        m
+    }
+
+    #[test]
+    fn a_closed_peers_last_messages_keep_its_routing_id() {
+        let mut r = Router::new();
+        let (mine, theirs) = pair(DirectionConfig::default(), DirectionConfig::default());
+        r.attach(mine.clone(), Some(Bytes::from_static(b"leaver")));
+        theirs.write(frame(b"one", true)).unwrap();
+        theirs.write(frame(b"two", false)).unwrap();
+        theirs.write(frame(b"bye", false)).unwrap();
+        theirs.close();
+        r.terminated(mine.id());
+        // Not addressable any more...
+        r.mandatory = true;
+        assert_eq!(
+            r.send(&mut frame(b"leaver", true)),
+            Err(Error::HostUnreachable)
+        );
+        // ...but what it sent arrives under its id.
+        for want in [&b"leaver"[..], b"one", b"two", b"leaver", b"bye"] {
+            assert_eq!(r.recv().unwrap().data(), want);
+        }
+        assert!(r.closing.is_empty(), "forgotten once drained");
+        assert_eq!(r.recv().unwrap_err(), Error::Again);
+    }
+
+    #[test]
+    fn a_lone_routing_id_frame_is_dropped_even_when_mandatory() {
+        let mut r = Router::new();
+        r.mandatory = true;
+        let (mine, theirs) = pair(DirectionConfig::default(), DirectionConfig::default());
+        r.attach(mine, Some(Bytes::from_static(b"peer")));
+        assert_eq!(r.send(&mut frame(b"nobody", false)), Ok(()));
+        assert_eq!(r.send(&mut frame(b"peer", false)), Ok(()));
+        assert!(!theirs.check_read(), "nothing delivered");
+        // The next frame starts a new message, routed as usual.
+        assert_eq!(
+            r.send(&mut frame(b"nobody", true)),
+            Err(Error::HostUnreachable)
+        );
+        assert_eq!(r.send(&mut frame(b"peer", true)), Ok(()));
+        assert_eq!(r.send(&mut frame(b"body", false)), Ok(()));
+        assert!(theirs.check_read());
     }
 }
