@@ -231,7 +231,11 @@ impl Options {
                 self.stream_notify = bool_value(v)?
             }
             ZMQ_SWAP => {
-                let budget = value::i64_value(v)?;
+                // int64 as in 2.x; a plain int is accepted too, as for ZMQ_HWM.
+                let budget = match v.len() {
+                    4 => i64::from(int_value(v)?),
+                    _ => value::i64_value(v)?,
+                };
                 if budget < 0 {
                     return Err(Error::Invalid);
                 }

@@ -269,7 +269,8 @@ impl PipeEnd {
         self.shared.routing_ids.lock()[1 - self.side].clone()
     }
 
-    /// Changes the high-water mark of what this end writes (libzmq fixes inproc HWMs at bind).
+    /// Changes the high-water mark of what this end writes (an inproc connection made before
+    /// its bind is sized once the binder's HWMs are known).
     pub(crate) fn set_out_hwm(&self, hwm: u64) {
         self.out().lock().hwm = hwm;
     }
