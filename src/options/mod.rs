@@ -75,6 +75,8 @@ pub(crate) struct Options {
     pub(crate) swap_dir: std::path::PathBuf,
     /// `ZMQ_DURABLE`.
     pub(crate) durable: bool,
+    /// Raw TCP without ZMTP: STREAM sockets, and ROUTER with `ZMQ_ROUTER_RAW`.
+    pub(crate) raw: bool,
     /// `ZMQ_DURABLE_IVL` in ms (-1 = forever).
     pub(crate) durable_ivl: i32,
 }
@@ -140,6 +142,7 @@ impl Options {
             swap_dir: crate::pipe::swap::default_dir(),
             durable: false,
             durable_ivl: -1,
+            raw: socket_type == ZMQ_STREAM,
         }
     }
 

@@ -52,6 +52,8 @@ pub(crate) struct Session {
     durable_request: Option<Bytes>,
     /// When a detached durable session gives up (`ZMQ_DURABLE_IVL`).
     detached_deadline: Option<u64>,
+    /// When a connect in progress is abandoned (`ZMQ_CONNECT_TIMEOUT`).
+    connect_deadline: Option<u64>,
 }
 
 fn zmtp_config(link: &Link) -> zmtp::Config {
@@ -64,6 +66,7 @@ fn zmtp_config(link: &Link) -> zmtp::Config {
         heartbeat_ivl: u64::try_from(o.heartbeat_ivl).unwrap_or(0),
         heartbeat_timeout: u64::try_from(o.heartbeat_timeout).ok(),
         heartbeat_ttl: u64::try_from(o.heartbeat_ttl).unwrap_or(0),
+        raw: o.raw,
     }
 }
 
@@ -113,6 +116,7 @@ impl Session {
             durable_id: None,
             durable_request: None,
             detached_deadline: None,
+            connect_deadline: None,
         }
     }
 
@@ -252,10 +256,26 @@ impl Session {
         match Stream::connect(endpoint, &self.link.options) {
             Ok(stream) => {
                 self.emit(ZMQ_EVENT_CONNECT_DELAYED, 0);
+                let timeout = self.link.options.connect_timeout;
+                self.connect_deadline = (timeout > 0).then(|| ctx.now + timeout as u64);
                 self.attach_stream(ctx, stream, false);
             }
-            Err(_) => self.schedule_reconnect(ctx),
+            Err(e) => self.connect_failed(ctx, e),
         }
+    }
+
+    /// A connect attempt failed: retry later, unless `ZMQ_RECONNECT_STOP` says to give up on
+    /// a refused connection.
+    fn connect_failed(&mut self, ctx: &mut IoCtx<'_>, e: crate::error::Error) {
+        self.conn = None;
+        self.connect_deadline = None;
+        let refused = e == crate::error::Error::Os(libc::ECONNREFUSED);
+        let stop = self.link.options.reconnect_stop & draft::ZMQ_RECONNECT_STOP_CONN_REFUSED != 0;
+        if refused && stop {
+            self.done = true;
+            return;
+        }
+        self.schedule_reconnect(ctx);
     }
 
     fn schedule_reconnect(&mut self, ctx: &mut IoCtx<'_>) {
@@ -280,11 +300,11 @@ impl Session {
             return;
         };
         if conn.zmtp.is_none() {
-            if let Err(_e) = conn.stream.get().take_error() {
-                self.conn = None;
-                self.schedule_reconnect(ctx);
+            if let Err(e) = conn.stream.get().take_error() {
+                self.connect_failed(ctx, e);
                 return;
             }
+            self.connect_deadline = None;
             conn.zmtp = Some(Connection::new(zmtp_config(&self.link), ctx.now));
             let _ = conn.stream.set_interest(true, true);
             let fd = conn.fd;
@@ -422,7 +442,7 @@ impl Session {
                 pipe: theirs,
                 assigned_id,
             });
-            if o.socket_type == ZMQ_STREAM && o.stream_notify {
+            if o.raw && o.stream_notify {
                 let _ = ours.write(Msg::new());
             }
             ours.set_owner(Arc::clone(ctx.notify));
@@ -569,6 +589,12 @@ impl Session {
             self.done = true;
             return;
         }
+        if self.connect_deadline.is_some_and(|d| ctx.now >= d)
+            && self.conn.as_ref().is_some_and(|c| c.zmtp.is_none())
+        {
+            self.connect_failed(ctx, crate::error::Error::Os(libc::ETIMEDOUT));
+            return;
+        }
         if self.reconnect_at.is_some_and(|d| ctx.now >= d) {
             self.reconnect_at = None;
             self.try_connect(ctx);
@@ -596,6 +622,10 @@ impl Session {
                 _ => (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, 0),
             };
             self.emit(event, value);
+            let stop = draft::ZMQ_RECONNECT_STOP_HANDSHAKE_FAILED;
+            if self.connect.is_some() && self.link.options.reconnect_stop & stop != 0 {
+                self.socket_gone = true;
+            }
         }
         // Say why (an ERROR command may be queued), best effort.
         if let Some(c) = &mut self.conn
@@ -632,7 +662,7 @@ impl Session {
         if let Some(p) = &self.pipe {
             p.rollback();
             let o = &self.link.options;
-            if o.socket_type == ZMQ_STREAM && o.stream_notify {
+            if o.raw && o.stream_notify {
                 let _ = p.write(Msg::new());
             }
         }
@@ -679,10 +709,16 @@ impl Session {
         } else {
             None
         };
-        let want = [self.reconnect_at, self.linger_deadline, zt, detached]
-            .into_iter()
-            .flatten()
-            .min();
+        let want = [
+            self.reconnect_at,
+            self.linger_deadline,
+            zt,
+            detached,
+            self.connect_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         if want == self.armed {
             return;
         }

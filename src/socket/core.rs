@@ -209,6 +209,17 @@ impl Socket {
     /// `zmq_setsockopt`.
     pub(crate) fn set_option(&mut self, option: i32, value: &[u8]) -> Result<()> {
         self.check_alive()?;
+        if option == ZMQ_ROUTER_RAW && self.options.socket_type == ZMQ_ROUTER {
+            // A raw ROUTER is a STREAM socket under another name (libzmq's deprecated mode).
+            if crate::options::bool_value(value)? {
+                if !self.pipes.is_empty() {
+                    return Err(Error::Invalid);
+                }
+                self.pattern = pattern::new(ZMQ_STREAM, &self.options)?;
+                self.options.raw = true;
+            }
+            return Ok(());
+        }
         if let Some(r) = self.pattern.set_option(option, value) {
             return r;
         }

@@ -44,6 +44,8 @@ pub(crate) struct Config {
     pub(crate) heartbeat_timeout: Option<u64>,
     /// `ZMQ_HEARTBEAT_TTL` in ms, sent to the peer in PINGs.
     pub(crate) heartbeat_ttl: u64,
+    /// Raw bytes, no ZMTP (STREAM, ROUTER_RAW).
+    pub(crate) raw: bool,
 }
 
 /// What the handshake learned about the peer.
@@ -182,7 +184,7 @@ fn greeting(as_server: bool) -> [u8; GREETING_LEN] {
 impl Connection {
     /// Starts a connection at time `now`: the greeting is queued for sending.
     pub(crate) fn new(cfg: Config, now: u64) -> Connection {
-        let raw = cfg.socket_type == ZMQ_STREAM;
+        let raw = cfg.raw;
         let mut output = BytesMut::with_capacity(8192);
         if !raw {
             output.extend_from_slice(&greeting(false));

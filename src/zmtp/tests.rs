@@ -11,6 +11,7 @@ fn cfg(socket_type: i32) -> Config {
         heartbeat_ivl: 0,
         heartbeat_timeout: None,
         heartbeat_ttl: 0,
+        raw: false,
     }
 }
 
