@@ -77,6 +77,11 @@ pub(crate) struct Options {
     pub(crate) durable: bool,
     /// Raw TCP without ZMTP: STREAM sockets, and ROUTER with `ZMQ_ROUTER_RAW`.
     pub(crate) raw: bool,
+    /// `ZMQ_MULTICAST_LOOP` (draft; stored for pgm, which this build lacks).
+    pub(crate) multicast_loop: bool,
+    /// `ZMQ_IN_BATCH_SIZE` / `ZMQ_OUT_BATCH_SIZE` (draft).
+    pub(crate) in_batch_size: i32,
+    pub(crate) out_batch_size: i32,
     /// `ZMQ_DURABLE_IVL` in ms (-1 = forever).
     pub(crate) durable_ivl: i32,
 }
@@ -143,6 +148,9 @@ impl Options {
             durable: false,
             durable_ivl: -1,
             raw: socket_type == ZMQ_STREAM,
+            multicast_loop: true,
+            in_batch_size: 8192,
+            out_batch_size: 8192,
         }
     }
 
@@ -293,6 +301,9 @@ impl Options {
             }
             crate::consts::draft::ZMQ_LOOPBACK_FASTPATH => self.loopback_fastpath = bool_value(v)?,
             crate::consts::draft::ZMQ_RECONNECT_STOP => self.reconnect_stop = int_value(v)?,
+            crate::consts::draft::ZMQ_MULTICAST_LOOP => self.multicast_loop = bool_value(v)?,
+            crate::consts::draft::ZMQ_IN_BATCH_SIZE => self.in_batch_size = positive(v)?,
+            crate::consts::draft::ZMQ_OUT_BATCH_SIZE => self.out_batch_size = positive(v)?,
             _ => return Err(Error::Invalid),
         }
         Ok(())
@@ -358,6 +369,9 @@ impl Options {
                 int(i32::from(self.loopback_fastpath), out)
             }
             crate::consts::draft::ZMQ_RECONNECT_STOP => int(self.reconnect_stop, out),
+            crate::consts::draft::ZMQ_MULTICAST_LOOP => int(i32::from(self.multicast_loop), out),
+            crate::consts::draft::ZMQ_IN_BATCH_SIZE => int(self.in_batch_size, out),
+            crate::consts::draft::ZMQ_OUT_BATCH_SIZE => int(self.out_batch_size, out),
             _ => Err(Error::Invalid),
         }
     }

@@ -279,10 +279,9 @@ impl Session {
     }
 
     fn schedule_reconnect(&mut self, ctx: &mut IoCtx<'_>) {
-        if self.link.options.reconnect_ivl < 0 || self.socket_gone {
-            if self.socket_gone {
-                self.done = true;
-            }
+        // A lingering session (socket closed, messages queued) keeps trying until
+        // ZMQ_LINGER expires.
+        if self.link.options.reconnect_ivl < 0 {
             return;
         }
         let ivl = self.reconnect_ivl.max(1);
@@ -566,8 +565,21 @@ impl Session {
                     .as_ref()
                     .and_then(|c| c.zmtp.as_ref())
                     .is_some_and(|z| z.is_active());
-                if linger == 0 || !active {
+                if linger == 0 {
                     self.done = true;
+                    return;
+                }
+                if !active {
+                    // Not connected: linger only if something is still queued (a connecter
+                    // keeps trying to deliver it until ZMQ_LINGER expires, as libzmq does).
+                    let queued = self.pipe.as_ref().is_some_and(|p| p.check_read());
+                    if !queued || self.connect.is_none() {
+                        self.done = true;
+                        return;
+                    }
+                    if linger > 0 {
+                        self.linger_deadline = Some(ctx.now + linger as u64);
+                    }
                     return;
                 }
                 if linger > 0 {
