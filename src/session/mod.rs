@@ -107,7 +107,13 @@ impl IoThread {
         )]
         let join = std::thread::Builder::new().name(name).spawn(move || {
             crate::sys::block_all_signals();
-            IoLoop::new(reactor, r).run();
+            // Policy (as libzmq's zmq_assert): a panic here is a bug that leaves connections
+            // without a thread to serve them, so say so and abort rather than hang silently.
+            let run = std::panic::AssertUnwindSafe(|| IoLoop::new(reactor, r).run());
+            if std::panic::catch_unwind(run).is_err() {
+                eprintln!("libzmq-rs: internal error in an I/O thread; aborting");
+                std::process::abort();
+            }
         })?;
         Ok(IoThread {
             remote,
