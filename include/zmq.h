@@ -83,6 +83,10 @@ typedef void(zmq_timer_fn) (int timer_id, void *arg);
 
 struct iovec;
 
+#if defined ZMQ_BUILD_DRAFT_API
+#define ZMQ_HAVE_POLLER
+#endif
+
 
 /*
  libzmq's base for errno values that the platform may lack; `ETERM` and friends add to it.
@@ -668,6 +672,30 @@ typedef struct zmq_pollitem_t {
   short revents;
 } zmq_pollitem_t;
 
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ One event reported by `zmq_poller_wait`/`zmq_poller_wait_all`.
+ */
+typedef struct zmq_poller_event_t {
+  /*
+   The socket, or NULL for an fd entry.
+   */
+  void *socket;
+  /*
+   The fd of an fd entry.
+   */
+  zmq_fd_t fd;
+  /*
+   The user data given when the entry was added.
+   */
+  void *user_data;
+  /*
+   The events that occurred.
+   */
+  short events;
+} zmq_poller_event_t;
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -985,6 +1013,128 @@ int zmq_proxy_steerable(void *frontend, void *backend, void *capture, void *cont
  As `zmq_proxy`.
  */
 int zmq_device(int type_, void *frontend, void *backend);
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Creates a poller (draft API).
+ */
+void *zmq_poller_new(void);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Destroys a poller and sets `*poller_p` to NULL. Errors: EFAULT.
+
+ # Safety
+ `poller_p` must be NULL or point to a poller handle (or NULL) that is not used afterwards.
+ */
+int zmq_poller_destroy(void **poller_p);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ The number of entries. Errors: EFAULT.
+
+ # Safety
+ `poller` must be NULL or a poller handle.
+ */
+int zmq_poller_size(void *poller_h);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Adds a socket. Errors: EINVAL (already added), ENOTSOCK, EFAULT.
+
+ # Safety
+ `poller` NULL or a poller handle; `socket` NULL or a socket handle.
+ */
+int zmq_poller_add(void *poller_h, void *socket, void *user_data, short events);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Changes the events of a socket entry. Errors: EINVAL (not added), ENOTSOCK, EFAULT.
+
+ # Safety
+ `poller` NULL or a poller handle; `socket` NULL or a socket handle.
+ */
+int zmq_poller_modify(void *poller_h, void *socket, short events);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Removes a socket entry. Errors: EINVAL (not added), ENOTSOCK, EFAULT.
+
+ # Safety
+ `poller` NULL or a poller handle; `socket` NULL or a socket handle.
+ */
+int zmq_poller_remove(void *poller_h, void *socket);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Adds a plain fd. Errors: EINVAL (already added or negative fd), EFAULT.
+
+ # Safety
+ `poller` NULL or a poller handle.
+ */
+int zmq_poller_add_fd(void *poller_h, zmq_fd_t fd, void *user_data, short events);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Changes the events of an fd entry. Errors: EINVAL (not added), EFAULT.
+
+ # Safety
+ `poller` NULL or a poller handle.
+ */
+int zmq_poller_modify_fd(void *poller_h, zmq_fd_t fd, short events);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Removes an fd entry. Errors: EINVAL (not added), EFAULT.
+
+ # Safety
+ `poller` NULL or a poller handle.
+ */
+int zmq_poller_remove_fd(void *poller_h, zmq_fd_t fd);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Waits up to `timeout` ms (-1 forever) and fills up to `n_events` events; returns how many.
+ Errors: EAGAIN (timeout), EFAULT, EINVAL (n_events < 1), ETERM, EINTR.
+
+ # Safety
+ `poller` NULL or a poller handle; `events` NULL or writable for `n_events` entries.
+ */
+int zmq_poller_wait_all(void *poller_h,
+                        struct zmq_poller_event_t *events,
+                        int n_events,
+                        long timeout);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Waits for one event (see `zmq_poller_wait_all`); returns 0. Errors as that function.
+
+ # Safety
+ `poller` NULL or a poller handle; `event` NULL or writable.
+ */
+int zmq_poller_wait(void *poller_h, struct zmq_poller_event_t *event, long timeout);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ The poller's signaling fd, which exists only for thread-safe sockets (none in this build):
+ fails with EINVAL. Errors: EFAULT.
+
+ # Safety
+ `poller` NULL or a poller handle.
+ */
+int zmq_poller_fd(void *poller_h, zmq_fd_t *fd);
+#endif
 
 /*
  Sends `len` bytes (copied) as one frame; `ZMQ_SNDMORE` marks more frames to follow,
