@@ -206,6 +206,11 @@ impl Session {
         self.link.socket_id
     }
 
+    /// Sets how long the session lingers once its socket has closed (`ZMQ_LINGER` at close).
+    pub(crate) fn set_linger(&mut self, linger: i32) {
+        self.link.options.linger = linger;
+    }
+
     /// True for the connecter `socket` made to `endpoint`.
     pub(crate) fn is_connecter_for(&self, socket: crate::ctx::SocketId, endpoint: &str) -> bool {
         self.connect.is_some() && self.link.socket_id == socket && self.endpoint == endpoint

@@ -54,8 +54,9 @@ pub(crate) enum IoCommand {
     Pipe(PipeId, PipeEvent),
     /// `zmq_unbind` / `zmq_disconnect` of a tcp/ipc endpoint.
     CloseEndpoint { socket: SocketId, endpoint: String },
-    /// The socket closed: its listeners go, its sessions linger.
-    SocketClosed { socket: SocketId },
+    /// The socket closed: its listeners go, its sessions linger for `linger` ms (its
+    /// `ZMQ_LINGER` at close time, which may differ from the one at bind/connect time).
+    SocketClosed { socket: SocketId, linger: i32 },
     /// The context is terminating: exit once nothing lingers.
     Stop,
 }
@@ -299,7 +300,14 @@ impl IoLoop {
                     self.close_entry(key);
                 }
             }
-            IoCommand::SocketClosed { socket } => {
+            IoCommand::SocketClosed { socket, linger } => {
+                for e in self.entries.values_mut() {
+                    if let Entry::Session(s) = e
+                        && s.socket_id() == socket
+                    {
+                        s.set_linger(linger);
+                    }
+                }
                 let keys: Vec<usize> = self
                     .entries
                     .iter()

@@ -407,7 +407,10 @@ impl Socket {
     pub(crate) fn close(self) {
         self.monitor.stop(&self.shared);
         if let Some(io) = &self.io {
-            io.send(IoCommand::SocketClosed { socket: self.id });
+            io.send(IoCommand::SocketClosed {
+                socket: self.id,
+                linger: self.options.linger,
+            });
         }
         self.shared.inproc.lock().remove_socket(self.id);
         while let Some(cmd) = self.mailbox.try_recv() {
