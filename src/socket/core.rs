@@ -347,7 +347,8 @@ impl Socket {
         Ok(())
     }
 
-    /// `zmq_unbind`.
+    /// `zmq_unbind`. A tcp/ipc bind is named by its resolved endpoint (`ZMQ_LAST_ENDPOINT`)
+    /// only, as in libzmq: `tcp://127.0.0.1:*` or `ipc://*` names none (ENOENT).
     pub(crate) fn unbind(&mut self, endpoint: &str) -> Result<()> {
         self.check_alive()?;
         if let Endpoint::Inproc(name) = Endpoint::parse(endpoint, true)? {
@@ -356,7 +357,7 @@ impl Socket {
         let i = self
             .tcp_binds
             .iter()
-            .position(|(given, resolved)| given == endpoint || resolved == endpoint)
+            .position(|(_, resolved)| resolved == endpoint)
             .ok_or(Error::NotFound)?;
         let (_, resolved) = self.tcp_binds.remove(i);
         if let Some(io) = &self.io {
