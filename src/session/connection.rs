@@ -211,6 +211,11 @@ impl Session {
         self.link.options.linger = linger;
     }
 
+    /// True for a connection `socket`'s listener on `endpoint` accepted.
+    pub(crate) fn is_accepted_on(&self, socket: crate::ctx::SocketId, endpoint: &str) -> bool {
+        self.connect.is_none() && self.link.socket_id == socket && self.endpoint == endpoint
+    }
+
     /// True for the connecter `socket` made to `endpoint`.
     pub(crate) fn is_connecter_for(&self, socket: crate::ctx::SocketId, endpoint: &str) -> bool {
         self.connect.is_some() && self.link.socket_id == socket && self.endpoint == endpoint

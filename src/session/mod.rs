@@ -52,7 +52,8 @@ pub(crate) enum IoCommand {
     },
     /// A session pipe's event.
     Pipe(PipeId, PipeEvent),
-    /// `zmq_unbind` / `zmq_disconnect` of a tcp/ipc endpoint.
+    /// `zmq_unbind` / `zmq_disconnect` of a tcp/ipc endpoint. Unbinding also closes the
+    /// connections the listener accepted, as libzmq does.
     CloseEndpoint { socket: SocketId, endpoint: String },
     /// The socket closed: its listeners go, its sessions linger for `linger` ms (its
     /// `ZMQ_LINGER` at close time, which may differ from the one at bind/connect time).
@@ -287,12 +288,21 @@ impl IoLoop {
                 }
             }
             IoCommand::CloseEndpoint { socket, endpoint } => {
+                let is_listener =
+                    |l: &ListenerEntry| l.link.socket_id == socket && l.endpoint == endpoint;
+                let unbinding = self
+                    .entries
+                    .values()
+                    .any(|e| matches!(e, Entry::Listener(l) if is_listener(l)));
                 let keys: Vec<usize> = self
                     .entries
                     .iter()
                     .filter(|(_, e)| match e {
-                        Entry::Listener(l) => l.link.socket_id == socket && l.endpoint == endpoint,
-                        Entry::Session(s) => s.is_connecter_for(socket, &endpoint),
+                        Entry::Listener(l) => is_listener(l),
+                        Entry::Session(s) => {
+                            s.is_connecter_for(socket, &endpoint)
+                                || (unbinding && s.is_accepted_on(socket, &endpoint))
+                        }
                     })
                     .map(|(k, _)| *k)
                     .collect();
