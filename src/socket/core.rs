@@ -48,6 +48,8 @@ pub(crate) struct Socket {
     tcp_binds: Vec<(String, String)>,
     /// tcp/ipc connects, as given.
     tcp_connects: Vec<String>,
+    /// The pipes tcp/ipc connects made at once (not ROUTER/STREAM, not ZMQ_IMMEDIATE).
+    tcp_connect_pipes: Vec<(String, PipeId)>,
 }
 
 impl Socket {
@@ -79,6 +81,7 @@ impl Socket {
             io: None,
             tcp_binds: Vec::new(),
             tcp_connects: Vec::new(),
+            tcp_connect_pipes: Vec::new(),
         };
         socket.options.ipv6 = ipv6;
         Ok(socket)
@@ -93,6 +96,7 @@ impl Socket {
                 Command::Pipe(id, PipeEvent::PeerClosed) => {
                     self.pipes.retain(|p| p.id() != id);
                     self.connects.retain(|(_, p)| *p != id);
+                    self.tcp_connect_pipes.retain(|(_, p)| *p != id);
                     self.pattern.terminated(id);
                 }
                 Command::Attach { pipe, assigned_id } => self.attach(pipe, assigned_id),
@@ -333,6 +337,8 @@ impl Socket {
                     swap: None,
                 },
             );
+            self.tcp_connect_pipes
+                .push((endpoint.to_owned(), mine.id()));
             self.attach(mine, None);
             Some(theirs)
         };
@@ -375,17 +381,24 @@ impl Socket {
         if let Endpoint::Inproc(name) = Endpoint::parse(endpoint, false)? {
             return super::inproc::disconnect(self, &name);
         }
-        let i = self
-            .tcp_connects
-            .iter()
-            .position(|c| c == endpoint)
-            .ok_or(Error::NotFound)?;
-        self.tcp_connects.remove(i);
+        if !self.tcp_connects.iter().any(|c| c == endpoint) {
+            return Err(Error::NotFound);
+        }
+        self.tcp_connects.retain(|c| c != endpoint);
         if let Some(io) = &self.io {
             io.send(IoCommand::CloseEndpoint {
                 socket: self.id,
                 endpoint: endpoint.to_owned(),
             });
+        }
+        // As in libzmq, the connections' pipes go at once: nothing more is routed to them.
+        // (After CloseEndpoint, so that their sessions end rather than linger.)
+        let (gone, kept) = std::mem::take(&mut self.tcp_connect_pipes)
+            .into_iter()
+            .partition(|(c, _)| c == endpoint);
+        self.tcp_connect_pipes = kept;
+        for (_, id) in gone {
+            self.detach(id);
         }
         Ok(())
     }

@@ -48,6 +48,20 @@ fn send(s: &mut Socket, data: &[u8]) -> Result<(), Error> {
 }
 
 #[test]
+fn disconnect_drops_the_connections_pipe_at_once() {
+    let ctx = Context::new();
+    let (mut push, mut pull, ep) = push_pull(&ctx);
+    send(&mut push, b"a").unwrap();
+    assert_eq!(pull.recv(false).unwrap().data(), b"a");
+    push.disconnect(&ep).unwrap();
+    assert_eq!(send(&mut push, b"b"), Err(Error::Again));
+    assert_eq!(push.disconnect(&ep), Err(Error::NotFound));
+    push.close();
+    pull.close();
+    ctx.terminate();
+}
+
+#[test]
 fn unbind_closes_the_connections_the_listener_accepted() {
     let ctx = Context::new();
     let (mut push, mut pull, ep) = push_pull(&ctx);
