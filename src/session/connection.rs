@@ -265,7 +265,8 @@ impl Session {
         };
         match Stream::connect(endpoint, &self.link.options) {
             Ok(stream) => {
-                self.emit(ZMQ_EVENT_CONNECT_DELAYED, 0);
+                // As libzmq, the value is the errno of the non-blocking connect.
+                self.emit(ZMQ_EVENT_CONNECT_DELAYED, i64::from(libc::EINPROGRESS));
                 let timeout = self.link.options.connect_timeout;
                 self.connect_deadline = (timeout > 0).then(|| ctx.now + timeout as u64);
                 self.attach_stream(ctx, stream, false);
@@ -277,7 +278,10 @@ impl Session {
     /// A connect attempt failed: retry later, unless `ZMQ_RECONNECT_STOP` says to give up on
     /// a refused connection.
     fn connect_failed(&mut self, ctx: &mut IoCtx<'_>, e: crate::error::Error) {
-        self.conn = None;
+        // libzmq reports the failed attempt's socket as closed before retrying: its fd, or -1
+        // here when the attempt failed before a socket was handed over.
+        let fd = self.conn.take().map_or(-1, |c| c.fd);
+        self.emit(ZMQ_EVENT_CLOSED, i64::from(fd));
         self.connect_deadline = None;
         let refused = e == crate::error::Error::Os(libc::ECONNREFUSED);
         let stop = self.link.options.reconnect_stop & draft::ZMQ_RECONNECT_STOP_CONN_REFUSED != 0;
@@ -295,10 +299,14 @@ impl Session {
             return;
         }
         let ivl = self.reconnect_ivl.max(1);
-        self.reconnect_at = Some(ctx.now + ivl);
-        self.emit(ZMQ_EVENT_CONNECT_RETRIED, ivl as i64);
+        // As libzmq: the current interval plus a random share of ZMQ_RECONNECT_IVL, so that
+        // many peers of one endpoint do not all come back at once.
+        let base = u64::try_from(self.link.options.reconnect_ivl).unwrap_or(0);
+        let wait = ivl + u64::from(crate::util::random_u32()) % base.max(1);
+        self.reconnect_at = Some(ctx.now + wait);
+        self.emit(ZMQ_EVENT_CONNECT_RETRIED, wait as i64);
         let max = u64::try_from(self.link.options.reconnect_ivl_max).unwrap_or(0);
-        if max > 0 {
+        if max > base {
             self.reconnect_ivl = (ivl * 2).min(max);
         }
     }
