@@ -739,16 +739,13 @@ impl Session {
         } else {
             None
         };
-        let want = [
+        let want = crate::util::earliest([
             self.reconnect_at,
             self.linger_deadline,
             zt,
             detached,
             self.connect_deadline,
-        ]
-        .into_iter()
-        .flatten()
-        .min();
+        ]);
         if want == self.armed {
             return;
         }

@@ -463,15 +463,12 @@ impl Connection {
 
     /// The earliest time [`Connection::handle_timeout`] must be called, if any.
     pub(crate) fn poll_timeout(&self) -> Option<u64> {
-        [
+        crate::util::earliest([
             self.handshake_deadline,
             self.next_ping,
             self.pong_deadline,
             self.ttl_deadline,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        ])
     }
 
     /// Handles timers due at `now`: handshake timeout, PING sending, heartbeat expiry.
