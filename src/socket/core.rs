@@ -42,8 +42,8 @@ pub(crate) struct Socket {
     rcvmore: bool,
     pub(super) last_endpoint: String,
     monitor: Arc<Monitor>,
-    /// The I/O thread this socket's tcp/ipc endpoints live on (chosen at first use).
-    io: Option<Arc<Remote<IoCommand>>>,
+    /// The I/O threads this socket's tcp/ipc endpoints live on (chosen by `ZMQ_AFFINITY`).
+    io: Vec<Arc<Remote<IoCommand>>>,
     /// tcp/ipc binds: the endpoint as given and as resolved (`ZMQ_LAST_ENDPOINT`).
     tcp_binds: Vec<(String, String)>,
     /// tcp/ipc connects, as given.
@@ -78,7 +78,7 @@ impl Socket {
             rcvmore: false,
             last_endpoint: String::new(),
             monitor: Arc::new(Monitor::default()),
-            io: None,
+            io: Vec::new(),
             tcp_binds: Vec::new(),
             tcp_connects: Vec::new(),
             tcp_connect_pipes: Vec::new(),
@@ -248,12 +248,18 @@ impl Socket {
     }
 
     fn io(&mut self) -> Result<Arc<Remote<IoCommand>>> {
-        if let Some(io) = &self.io {
-            return Ok(Arc::clone(io));
+        let io = self.shared.io_thread(self.options.affinity)?;
+        if !self.io.iter().any(|t| Arc::ptr_eq(t, &io)) {
+            self.io.push(Arc::clone(&io));
         }
-        let io = self.shared.io_thread()?;
-        self.io = Some(Arc::clone(&io));
         Ok(io)
+    }
+
+    /// Sends `cmd` (built per thread) to every I/O thread this socket uses.
+    fn tell_io(&self, cmd: impl Fn() -> IoCommand) {
+        for io in &self.io {
+            io.send(cmd());
+        }
     }
 
     fn link(&self) -> Link {
@@ -366,12 +372,10 @@ impl Socket {
             .position(|(_, resolved)| resolved == endpoint)
             .ok_or(Error::NotFound)?;
         let (_, resolved) = self.tcp_binds.remove(i);
-        if let Some(io) = &self.io {
-            io.send(IoCommand::CloseEndpoint {
-                socket: self.id,
-                endpoint: resolved,
-            });
-        }
+        self.tell_io(|| IoCommand::CloseEndpoint {
+            socket: self.id,
+            endpoint: resolved.clone(),
+        });
         Ok(())
     }
 
@@ -385,12 +389,10 @@ impl Socket {
             return Err(Error::NotFound);
         }
         self.tcp_connects.retain(|c| c != endpoint);
-        if let Some(io) = &self.io {
-            io.send(IoCommand::CloseEndpoint {
-                socket: self.id,
-                endpoint: endpoint.to_owned(),
-            });
-        }
+        self.tell_io(|| IoCommand::CloseEndpoint {
+            socket: self.id,
+            endpoint: endpoint.to_owned(),
+        });
         // As in libzmq, the connections' pipes go at once: nothing more is routed to them.
         // (After CloseEndpoint, so that their sessions end rather than linger.)
         let (gone, kept) = std::mem::take(&mut self.tcp_connect_pipes)
@@ -420,12 +422,10 @@ impl Socket {
     /// readable by inproc peers; unread incoming ones are dropped.
     pub(crate) fn close(self) {
         self.monitor.stop(&self.shared);
-        if let Some(io) = &self.io {
-            io.send(IoCommand::SocketClosed {
-                socket: self.id,
-                linger: self.options.linger,
-            });
-        }
+        self.tell_io(|| IoCommand::SocketClosed {
+            socket: self.id,
+            linger: self.options.linger,
+        });
         self.shared.inproc.lock().remove_socket(self.id);
         while let Some(cmd) = self.mailbox.try_recv() {
             if let Command::Attach { pipe, .. } = cmd {
