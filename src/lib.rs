@@ -14,6 +14,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod mailbox;
+mod mechanism;
 mod monitor;
 mod msg;
 mod options;
