@@ -16,6 +16,7 @@ fn cfg(socket_type: i32) -> zmtp::Config {
         heartbeat_ivl: 1000,
         heartbeat_timeout: None,
         heartbeat_ttl: 0,
+        security: zmtp::Security::default(),
     }
 }
 
