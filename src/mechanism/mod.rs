@@ -339,18 +339,36 @@ pub(crate) fn command(name: &[u8], data: &[&[u8]]) -> Bytes {
 
 /// An ERROR command body with a reason of at most 255 octets.
 pub(crate) fn error_command(reason: &[u8]) -> Bytes {
+    error_command_named(b"\x05ERROR", reason)
+}
+
+/// What libzmq 4.3's PLAIN mechanism sends and expects instead of "\x05ERROR": its C literal
+/// `"\x05ERROR"` parses as the single escape `\x05E` (0x5E, '^') followed by "RROR", so the
+/// name octet is gone and the command reads "^RROR", the reason's length octet, the reason.
+/// libzmq's PLAIN client only recognises this form, so our PLAIN server sends it (a libzmq
+/// client then reports the ZAP status as libzmq would) and our PLAIN client accepts both.
+pub(crate) const LIBZMQ_PLAIN_ERROR: &[u8] = b"^RROR";
+
+/// An ERROR command whose name (with any length octet) is `name`.
+pub(crate) fn error_command_named(name: &[u8], reason: &[u8]) -> Bytes {
     let reason = reason.get(..reason.len().min(255)).unwrap_or_default();
-    command(
-        b"ERROR",
-        &[&[u8::try_from(reason.len()).unwrap_or(u8::MAX)], reason],
-    )
+    let mut out = BytesMut::with_capacity(name.len() + 1 + reason.len());
+    out.extend_from_slice(name);
+    out.put_u8(u8::try_from(reason.len()).unwrap_or(u8::MAX));
+    out.extend_from_slice(reason);
+    out.freeze()
 }
 
 /// What the peer's ERROR command means (libzmq's `handle_error_reason`): a reason that is a
 /// ZAP status code 300, 400 or 500 is an authentication failure with that status.
 pub(crate) fn peer_error(body: &[u8]) -> HandshakeError {
+    peer_error_at(body, 6)
+}
+
+/// As [`peer_error`] for an ERROR whose reason length octet is at `at`.
+pub(crate) fn peer_error_at(body: &[u8], at: usize) -> HandshakeError {
     let malformed = HandshakeError::protocol(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_ERROR);
-    let Some(rest) = body.get(6..) else {
+    let Some(rest) = body.get(at..) else {
         return malformed;
     };
     let Some((&len, reason)) = rest.split_first() else {

@@ -11,8 +11,8 @@ use zeroize::Zeroizing;
 
 use super::zap::ZapClient;
 use super::{
-    HandshakeError, Local, Out, Settings, check_structure, command, is_command, peer_error,
-    peer_properties, tail,
+    HandshakeError, LIBZMQ_PLAIN_ERROR, Local, Out, Settings, check_structure, command, is_command,
+    peer_error, peer_error_at, peer_properties, tail,
 };
 use crate::consts::*;
 
@@ -83,14 +83,18 @@ impl Client {
             out.push(Out::PeerProperties(peer_properties(&tail(body, 6))?));
             self.state = ClientState::Ready;
             Ok(())
-        } else if is_command(body, b"ERROR") {
+        } else if is_command(body, b"ERROR") || body.starts_with(LIBZMQ_PLAIN_ERROR) {
             if !matches!(
                 self.state,
                 ClientState::WaitWelcome | ClientState::WaitReady
             ) {
                 return Err(unexpected());
             }
-            Err(peer_error(body))
+            if body.starts_with(LIBZMQ_PLAIN_ERROR) {
+                Err(peer_error_at(body, LIBZMQ_PLAIN_ERROR.len()))
+            } else {
+                Err(peer_error(body))
+            }
         } else {
             Err(unexpected())
         }
@@ -133,7 +137,7 @@ impl Server {
     pub(super) fn new(properties: Bytes, zap: ZapClient) -> Server {
         Server {
             properties,
-            zap,
+            zap: zap.with_libzmq_plain_error(),
             state: ServerState::WaitHello,
         }
     }

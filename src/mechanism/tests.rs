@@ -145,3 +145,36 @@ fn clients_never_ask_zap() {
     assert!(c.zap_unavailable(&mut out).is_err());
     assert!(!c.awaiting_zap());
 }
+
+#[test]
+fn quirk_plain_error_is_libzmqs_caret_rror() {
+    let server_settings = Settings {
+        mechanism: Kind::Plain,
+        as_server: true,
+        ..Settings::default()
+    };
+    let mut s = Mechanism::new(&server_settings, Local::default());
+    let mut out = Vec::new();
+    s.command(&Bytes::from_static(b"\x05HELLO\x01u\x01p"), &mut out)
+        .unwrap();
+    out.clear();
+    assert_eq!(
+        s.zap_reply(&zap::reply(b"400", b"", &[]), &mut out),
+        Err(HandshakeError::Auth(400))
+    );
+    assert_eq!(&commands(&out)[0][..], b"^RROR\x03400");
+
+    // Our PLAIN client understands both spellings.
+    let client_settings = Settings {
+        mechanism: Kind::Plain,
+        ..Settings::default()
+    };
+    for error in [&b"^RROR\x03500"[..], b"\x05ERROR\x03500"] {
+        let mut c = Mechanism::new(&client_settings, Local::default());
+        c.start(&mut out).unwrap();
+        assert_eq!(
+            c.command(&Bytes::copy_from_slice(error), &mut out),
+            Err(HandshakeError::Auth(500))
+        );
+    }
+}

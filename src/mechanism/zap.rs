@@ -11,7 +11,7 @@
 
 use bytes::Bytes;
 
-use super::{HandshakeError, Out, Settings, error_command, metadata};
+use super::{HandshakeError, Out, Settings, error_command_named, metadata};
 use crate::consts::*;
 
 /// The ZAP version this implementation speaks.
@@ -105,6 +105,8 @@ pub(crate) struct ZapClient {
     identity: Bytes,
     enforce: bool,
     state: State,
+    /// The ERROR command's name (see `LIBZMQ_PLAIN_ERROR`).
+    error_name: &'static [u8],
 }
 
 impl ZapClient {
@@ -116,7 +118,14 @@ impl ZapClient {
             identity: identity.clone(),
             enforce: settings.zap_enforce_domain,
             state: State::Idle,
+            error_name: b"\x05ERROR",
         }
+    }
+
+    /// Sends refusals as libzmq's PLAIN server does ([`super::LIBZMQ_PLAIN_ERROR`]).
+    pub(crate) fn with_libzmq_plain_error(mut self) -> ZapClient {
+        self.error_name = super::LIBZMQ_PLAIN_ERROR;
+        self
     }
 
     /// True when `ZMQ_ZAP_DOMAIN` is set (libzmq's `zap_required`).
@@ -169,7 +178,11 @@ impl ZapClient {
             }
             300 => Err(HandshakeError::Auth(300)),
             status => {
-                out.push(Out::Command(error_command(status.to_string().as_bytes())));
+                let text = status.to_string();
+                out.push(Out::Command(error_command_named(
+                    self.error_name,
+                    text.as_bytes(),
+                )));
                 Err(HandshakeError::Auth(status))
             }
         }
