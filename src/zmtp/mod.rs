@@ -31,6 +31,8 @@
 
 pub(crate) mod command;
 pub(crate) mod frame;
+#[cfg(feature = "testing")]
+pub mod testing_api;
 
 use std::collections::VecDeque;
 
