@@ -21,7 +21,7 @@
     warn(clippy::indexing_slicing, clippy::cast_possible_truncation)
 )]
 #![cfg_attr(
-    not(any(test, fuzzing)),
+    not(test),
     allow(
         dead_code,
         reason = "PLAIN, CURVE and ZAP replies are reached once the session builds Settings from \

@@ -147,7 +147,7 @@ pub(crate) enum Event {
     /// [`Connection::handle_zap_reply`], or call [`Connection::zap_handler_missing`] if nothing
     /// is bound there. The connection reads no further input until then.
     #[cfg_attr(
-        not(any(test, fuzzing)),
+        not(test),
         allow(
             dead_code,
             reason = "the session answers ZAP requests once it has a ZAP pipe"
@@ -569,7 +569,7 @@ impl Connection {
     /// connection's pending [`Event::ZapRequest`], then processes any input held meanwhile.
     /// Drain [`Connection::poll_event`] and write out [`Connection::output`] afterwards.
     #[cfg_attr(
-        not(any(test, fuzzing)),
+        not(test),
         allow(
             dead_code,
             reason = "the session answers ZAP requests once it has a ZAP pipe"
