@@ -7,6 +7,7 @@
 //! pattern before these; transport and security options are stored here for the engines.
 #![forbid(unsafe_code)]
 
+pub(crate) mod security;
 mod value;
 
 pub(crate) use value::{bool_value, int_value, put_at_least, put_string};

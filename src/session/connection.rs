@@ -67,6 +67,8 @@ fn zmtp_config(link: &Link) -> zmtp::Config {
         heartbeat_timeout: u64::try_from(o.heartbeat_timeout).ok(),
         heartbeat_ttl: u64::try_from(o.heartbeat_ttl).unwrap_or(0),
         raw: o.raw,
+        // TODO(security): build from the socket's security options (options::security).
+        security: zmtp::Security::default(),
     }
 }
 
@@ -396,6 +398,19 @@ impl Session {
                         m.set_metadata(Arc::clone(md));
                     }
                     self.deliver(m);
+                }
+                Event::ZapRequest(_) => {
+                    // TODO(security): carry the request to inproc://zeromq.zap.01. Until then,
+                    // answer as libzmq does when no ZAP handler is bound.
+                    let r = self
+                        .conn
+                        .as_mut()
+                        .and_then(|c| c.zmtp.as_mut())
+                        .map(|z| z.zap_handler_missing(ctx.now));
+                    if let Some(Err(f)) = r {
+                        self.failed(ctx, f);
+                        return;
+                    }
                 }
             }
         }

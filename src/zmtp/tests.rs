@@ -12,6 +12,7 @@ fn cfg(socket_type: i32) -> Config {
         heartbeat_timeout: None,
         heartbeat_ttl: 0,
         raw: false,
+        security: Security::default(),
     }
 }
 
@@ -102,7 +103,7 @@ fn old_and_garbage_greetings_are_rejected() {
         Err(Failure::UnsupportedVersion)
     );
     let mut b = Connection::new(cfg(ZMQ_PULL), 0);
-    let mut v2 = greeting(false);
+    let mut v2 = greeting(&Security::default());
     v2[10] = 2;
     assert_eq!(b.input(&v2, 0), Err(Failure::UnsupportedVersion));
 }
@@ -110,7 +111,7 @@ fn old_and_garbage_greetings_are_rejected() {
 #[test]
 fn mechanism_mismatch_is_detected() {
     let mut a = Connection::new(cfg(ZMQ_PULL), 0);
-    let mut g = greeting(false);
+    let mut g = greeting(&Security::default());
     g[12..17].copy_from_slice(b"CURVE");
     assert_eq!(a.input(&g, 0), Err(Failure::MechanismMismatch));
 }
