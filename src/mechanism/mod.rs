@@ -20,14 +20,6 @@
     not(test),
     warn(clippy::indexing_slicing, clippy::cast_possible_truncation)
 )]
-#![cfg_attr(
-    not(test),
-    allow(
-        dead_code,
-        reason = "PLAIN, CURVE and ZAP replies are reached once the session builds Settings from \
-                  the security options and carries ZAP requests (see options::security)"
-    )
-)]
 
 pub(crate) mod curve;
 pub(crate) mod metadata;
@@ -338,6 +330,7 @@ pub(crate) fn command(name: &[u8], data: &[&[u8]]) -> Bytes {
 }
 
 /// An ERROR command body with a reason of at most 255 octets.
+#[cfg(test)]
 pub(crate) fn error_command(reason: &[u8]) -> Bytes {
     error_command_named(b"\x05ERROR", reason)
 }

@@ -54,10 +54,29 @@ pub(crate) struct Session {
     detached_deadline: Option<u64>,
     /// When a connect in progress is abandoned (`ZMQ_CONNECT_TIMEOUT`).
     connect_deadline: Option<u64>,
+    /// The pipe to the ZAP handler while a request is outstanding.
+    zap: Option<PipeEnd>,
+    zap_reply: Vec<Bytes>,
 }
 
-fn zmtp_config(link: &Link) -> zmtp::Config {
+/// Where ZAP handlers bind (RFC 27).
+const ZAP_ENDPOINT: &str = "zeromq.zap.01";
+
+fn zmtp_config(link: &Link, peer_address: &str) -> zmtp::Config {
     let o = &link.options;
+    let s = &o.security;
+    let security = zmtp::Security {
+        mechanism: crate::mechanism::Kind::from_option(s.mechanism).unwrap_or_default(),
+        as_server: s.as_server,
+        plain_username: s.plain_username.clone(),
+        plain_password: s.plain_password.clone(),
+        curve_public_key: s.curve_public_key,
+        curve_secret_key: s.curve_secret_key.clone(),
+        curve_server_key: s.curve_server_key,
+        zap_domain: s.zap_domain.clone(),
+        zap_enforce_domain: o.zap_enforce_domain,
+        peer_address: peer_address.as_bytes().to_vec(),
+    };
     zmtp::Config {
         socket_type: o.socket_type,
         routing_id: o.routing_id.clone(),
@@ -67,8 +86,7 @@ fn zmtp_config(link: &Link) -> zmtp::Config {
         heartbeat_timeout: u64::try_from(o.heartbeat_timeout).ok(),
         heartbeat_ttl: u64::try_from(o.heartbeat_ttl).unwrap_or(0),
         raw: o.raw,
-        // TODO(security): build from the socket's security options (options::security).
-        security: zmtp::Security::default(),
+        security,
     }
 }
 
@@ -119,6 +137,8 @@ impl Session {
             durable_request: None,
             detached_deadline: None,
             connect_deadline: None,
+            zap: None,
+            zap_reply: Vec::new(),
         }
     }
 
@@ -245,7 +265,9 @@ impl Session {
         let poller = ctx.remote.poller();
         match Registered::new(poller, stream, self.key, connected, true) {
             Ok(stream) => {
-                let zmtp = connected.then(|| Connection::new(zmtp_config(&self.link), ctx.now));
+                let peer = stream.get().peer_address();
+                let zmtp =
+                    connected.then(|| Connection::new(zmtp_config(&self.link, &peer), ctx.now));
                 self.conn = Some(Conn {
                     stream,
                     zmtp,
@@ -324,7 +346,8 @@ impl Session {
                 return;
             }
             self.connect_deadline = None;
-            conn.zmtp = Some(Connection::new(zmtp_config(&self.link), ctx.now));
+            let peer = conn.stream.get().peer_address();
+            conn.zmtp = Some(Connection::new(zmtp_config(&self.link, &peer), ctx.now));
             let _ = conn.stream.set_interest(true, true);
             let fd = conn.fd;
             self.reconnect_ivl = u64::try_from(self.link.options.reconnect_ivl.max(0)).unwrap_or(0);
@@ -399,21 +422,108 @@ impl Session {
                     }
                     self.deliver(m);
                 }
-                Event::ZapRequest(_) => {
-                    // TODO(security): carry the request to inproc://zeromq.zap.01. Until then,
-                    // answer as libzmq does when no ZAP handler is bound.
+                Event::ZapRequest(frames) => {
+                    if !self.send_zap_request(ctx, frames) {
+                        // Nothing bound at inproc://zeromq.zap.01: libzmq's rules apply.
+                        let r = self
+                            .conn
+                            .as_mut()
+                            .and_then(|c| c.zmtp.as_mut())
+                            .map(|z| z.zap_handler_missing(ctx.now));
+                        if let Some(Err(f)) = r {
+                            self.failed(ctx, f);
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Carries a ZAP request to the handler bound at `inproc://zeromq.zap.01` over a pipe of
+    /// its own (the reply comes back as pipe events). False if no handler is bound.
+    fn send_zap_request(&mut self, ctx: &mut IoCtx<'_>, frames: Vec<Bytes>) -> bool {
+        let handler = self.link.shared.inproc.lock().lookup(ZAP_ENDPOINT).cloned();
+        let Some(handler) = handler else {
+            return false;
+        };
+        let (ours, theirs) = pipe::pair(DirectionConfig::default(), DirectionConfig::default());
+        handler.mailbox.send(Command::Attach {
+            pipe: theirs,
+            assigned_id: None,
+        });
+        let n = frames.len();
+        for (i, f) in frames.into_iter().enumerate() {
+            let mut m = Msg::from_bytes(f);
+            m.set_more(i + 1 < n);
+            let _ = ours.write(m);
+        }
+        ours.set_owner(Arc::clone(ctx.notify));
+        ctx.by_pipe.insert(ours.id(), self.key);
+        self.zap = Some(ours);
+        self.zap_reply.clear();
+        true
+    }
+
+    /// Reads the ZAP handler's reply; once whole, hands it to the connection.
+    fn on_zap_pipe(&mut self, ctx: &mut IoCtx<'_>) {
+        let Some(zap) = self.zap.clone() else {
+            return;
+        };
+        loop {
+            match zap.read() {
+                pipe::Read::Msg(m) => {
+                    let last = !m.more();
+                    self.zap_reply.push(Bytes::copy_from_slice(m.data()));
+                    if !last {
+                        continue;
+                    }
+                    let reply = std::mem::take(&mut self.zap_reply);
+                    self.end_zap(ctx);
+                    let r = self
+                        .conn
+                        .as_mut()
+                        .and_then(|c| c.zmtp.as_mut())
+                        .map(|z| z.handle_zap_reply(&reply, ctx.now));
+                    match r {
+                        Some(Err(f)) => self.failed(ctx, f),
+                        Some(Ok(())) => {
+                            self.handle_events(ctx);
+                            self.flush_out(ctx);
+                        }
+                        None => {}
+                    }
+                    return;
+                }
+                pipe::Read::Empty => return,
+                pipe::Read::Closed => {
+                    // The handler went away without answering: as if none were bound.
+                    self.end_zap(ctx);
                     let r = self
                         .conn
                         .as_mut()
                         .and_then(|c| c.zmtp.as_mut())
                         .map(|z| z.zap_handler_missing(ctx.now));
-                    if let Some(Err(f)) = r {
-                        self.failed(ctx, f);
-                        return;
+                    match r {
+                        Some(Err(f)) => self.failed(ctx, f),
+                        Some(Ok(())) => {
+                            self.handle_events(ctx);
+                            self.flush_out(ctx);
+                        }
+                        None => {}
                     }
+                    return;
                 }
             }
         }
+    }
+
+    fn end_zap(&mut self, ctx: &mut IoCtx<'_>) {
+        if let Some(z) = self.zap.take() {
+            ctx.by_pipe.remove(&z.id());
+            z.close();
+        }
+        self.zap_reply.clear();
     }
 
     fn on_handshake(&mut self, ctx: &mut IoCtx<'_>, peer: zmtp::PeerInfo) {
@@ -562,7 +672,18 @@ impl Session {
     }
 
     /// An event on the session's pipe.
-    pub(crate) fn on_pipe(&mut self, ctx: &mut IoCtx<'_>, event: PipeEvent) {
+    pub(crate) fn on_pipe(
+        &mut self,
+        ctx: &mut IoCtx<'_>,
+        id: crate::pipe::PipeId,
+        event: PipeEvent,
+    ) {
+        if self.zap.as_ref().is_some_and(|z| z.id() == id) {
+            if event != PipeEvent::Writable {
+                self.on_zap_pipe(ctx);
+            }
+            return;
+        }
         match event {
             PipeEvent::Readable => self.flush_out(ctx),
             PipeEvent::Writable => {
@@ -657,9 +778,16 @@ impl Session {
 
     fn failed(&mut self, ctx: &mut IoCtx<'_>, f: Failure) {
         let handshaken = self.conn.as_ref().is_some_and(|c| c.handshaken);
-        if !handshaken && f.during_handshake() {
+        self.end_zap(ctx);
+        // A peer's ERROR command gets no event of its own, as in libzmq.
+        if !handshaken && f.during_handshake() && f != Failure::PeerError {
             let (event, value) = match f {
                 Failure::Protocol(code) => (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, i64::from(code)),
+                Failure::Auth(code) => (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, i64::from(code)),
+                Failure::NoZapHandler => (
+                    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL,
+                    i64::from(libc::EFAULT),
+                ),
                 Failure::MechanismMismatch => (
                     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL,
                     i64::from(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH),
@@ -726,6 +854,7 @@ impl Session {
 
     /// Releases everything: the connection, the pipe, the timer.
     pub(crate) fn end(&mut self, ctx: &mut IoCtx<'_>) {
+        self.end_zap(ctx);
         if let Some(d) = self.armed.take() {
             ctx.reactor.cancel_timer(d, self.key);
         }

@@ -32,6 +32,8 @@ pub(crate) struct Link {
     pub(crate) mailbox: Arc<Mailbox<Command>>,
     pub(crate) options: Options,
     pub(crate) monitor: Arc<Monitor>,
+    /// The context (for the ZAP handler's inproc endpoint).
+    pub(crate) shared: Arc<crate::ctx::Shared>,
 }
 
 /// What sockets (and the context) tell an I/O thread.
@@ -284,7 +286,7 @@ impl IoLoop {
             }
             IoCommand::Pipe(id, event) => {
                 if let Some(&key) = self.by_pipe.get(&id) {
-                    self.with_session(key, |s, ctx| s.on_pipe(ctx, event));
+                    self.with_session(key, |s, ctx| s.on_pipe(ctx, id, event));
                 }
             }
             IoCommand::CloseEndpoint { socket, endpoint } => {

@@ -210,6 +210,16 @@ impl Socket {
         self.mailbox.fd()
     }
 
+    /// `zmq_setsockopt` with a NULL value of length 0 (resets the PLAIN credentials; for other
+    /// options the same as an empty value).
+    pub(crate) fn set_option_null(&mut self, option: i32) -> Result<()> {
+        self.check_alive()?;
+        if crate::options::security::Security::handles(option) {
+            return self.options.set_value(option, None);
+        }
+        self.set_option(option, &[])
+    }
+
     /// `zmq_setsockopt`.
     pub(crate) fn set_option(&mut self, option: i32, value: &[u8]) -> Result<()> {
         self.check_alive()?;
@@ -268,6 +278,7 @@ impl Socket {
             mailbox: Arc::clone(&self.mailbox),
             options: self.options.clone(),
             monitor: Arc::clone(&self.monitor),
+            shared: Arc::clone(&self.shared),
         }
     }
 

@@ -148,13 +148,6 @@ pub(crate) enum Event {
     /// bound at `inproc://zeromq.zap.01`, and pass its reply to
     /// [`Connection::handle_zap_reply`], or call [`Connection::zap_handler_missing`] if nothing
     /// is bound there. The connection reads no further input until then.
-    #[cfg_attr(
-        not(test),
-        allow(
-            dead_code,
-            reason = "the session answers ZAP requests once it has a ZAP pipe"
-        )
-    )]
     ZapRequest(Vec<Bytes>),
 }
 
@@ -571,13 +564,6 @@ impl Connection {
     /// Gives the ZAP handler's reply (its frames, the empty delimiter first) to the
     /// connection's pending [`Event::ZapRequest`], then processes any input held meanwhile.
     /// Drain [`Connection::poll_event`] and write out [`Connection::output`] afterwards.
-    #[cfg_attr(
-        not(test),
-        allow(
-            dead_code,
-            reason = "the session answers ZAP requests once it has a ZAP pipe"
-        )
-    )]
     pub(crate) fn handle_zap_reply(&mut self, frames: &[Bytes], now: u64) -> Result<(), Failure> {
         self.zap_answer(now, |m, outs| m.zap_reply(frames, outs))
     }
