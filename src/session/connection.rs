@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::sync::Arc;
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 
 use super::{IoCtx, Link};
 use crate::command::Command;
@@ -16,6 +16,8 @@ use crate::reactor::Registered;
 use crate::transport::{Endpoint, Stream};
 use crate::zmtp::{self, Connection, Event, Failure};
 
+/// Buffers per vectored write.
+const MAX_IOV: usize = 64;
 /// Stop pulling from the pipe while this much is waiting to be written.
 const OUTPUT_HIGH: usize = 256 * 1024;
 /// Reads per readiness event before yielding to other connections.
@@ -619,7 +621,7 @@ impl Session {
         let Some(p) = &self.pipe else {
             return;
         };
-        while zmtp.output().len() < OUTPUT_HIGH {
+        while zmtp.output_len() < OUTPUT_HIGH {
             match p.read() {
                 pipe::Read::Msg(m) => zmtp.send(&m, is_sub),
                 pipe::Read::Empty => return,
@@ -642,8 +644,7 @@ impl Session {
             let Some(zmtp) = &mut conn.zmtp else {
                 break;
             };
-            let out = zmtp.output();
-            if out.is_empty() {
+            if zmtp.output_len() == 0 {
                 if zmtp.close_requested() {
                     self.disconnected(ctx);
                     return;
@@ -652,8 +653,10 @@ impl Session {
                 let _ = conn.stream.set_interest(r, false);
                 break;
             }
-            match conn.stream.get_mut().write(out) {
-                Ok(n) => out.advance(n),
+            let mut slices = [std::io::IoSlice::new(&[]); MAX_IOV];
+            let n = zmtp.output_slices(&mut slices);
+            match conn.stream.get_mut().write_vectored(&slices[..n]) {
+                Ok(n) => zmtp.consume_output(n),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     let r = conn.stream.interest().0;
                     let _ = conn.stream.set_interest(r, true);
@@ -804,11 +807,12 @@ impl Session {
         if let Some(c) = &mut self.conn
             && let Some(z) = &mut c.zmtp
         {
-            let out = z.output();
-            if !out.is_empty()
-                && let Ok(n) = c.stream.get_mut().write(out)
+            let mut slices = [std::io::IoSlice::new(&[]); MAX_IOV];
+            let n = z.output_slices(&mut slices);
+            if n > 0
+                && let Ok(w) = c.stream.get_mut().write_vectored(&slices[..n])
             {
-                out.advance(n);
+                z.consume_output(w);
             }
         }
         self.disconnected(ctx);

@@ -36,7 +36,7 @@ pub mod testing_api;
 
 use std::collections::VecDeque;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::consts::*;
 use crate::mechanism::curve::{self, Codec};
@@ -44,6 +44,9 @@ use crate::mechanism::{self, HandshakeError, Local, Mechanism, Out};
 use crate::msg::{Metadata, Msg};
 
 pub(crate) use crate::mechanism::Settings as Security;
+
+/// Message bodies at least this large are written from the message itself, not copied.
+const ZERO_COPY_MIN: usize = 8 * 1024;
 
 /// Length of the ZMTP 3 greeting.
 pub(crate) const GREETING_LEN: usize = 64;
@@ -165,6 +168,9 @@ pub(crate) struct Connection {
     state: State,
     input: BytesMut,
     output: BytesMut,
+    /// Frozen output that goes before `output`: large message bodies are queued here by
+    /// reference instead of being copied (with the bytes encoded before them).
+    queued: VecDeque<Bytes>,
     events: VecDeque<Event>,
     peer_minor: u8,
     handshake_deadline: Option<u64>,
@@ -267,6 +273,7 @@ impl Connection {
             state: if raw { State::Active } else { State::Greeting },
             input: BytesMut::with_capacity(8192),
             output,
+            queued: VecDeque::new(),
             events,
             peer_minor: 0,
             handshake_deadline,
@@ -308,8 +315,72 @@ impl Connection {
     }
 
     /// Bytes waiting to be sent; the engine removes what it wrote (`advance`).
+    #[cfg(any(test, fuzzing, feature = "testing"))]
     pub(crate) fn output(&mut self) -> &mut BytesMut {
+        self.flatten_output();
         &mut self.output
+    }
+
+    #[cfg(any(test, fuzzing, feature = "testing"))]
+    fn flatten_output(&mut self) {
+        if self.queued.is_empty() {
+            return;
+        }
+        let mut all = BytesMut::with_capacity(self.output_len());
+        for q in self.queued.drain(..) {
+            all.extend_from_slice(&q);
+        }
+        all.extend_from_slice(&self.output);
+        self.output = all;
+    }
+
+    /// Bytes waiting to be sent.
+    pub(crate) fn output_len(&self) -> usize {
+        self.queued.iter().map(Bytes::len).sum::<usize>() + self.output.len()
+    }
+
+    /// Fills `dst` with the waiting bytes, in order, for a vectored write; returns how many
+    /// slices were used. Call [`Connection::consume_output`] with what was written.
+    pub(crate) fn output_slices<'a>(&'a self, dst: &mut [std::io::IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        let parts = self
+            .queued
+            .iter()
+            .map(|b| &b[..])
+            .chain(std::iter::once(&self.output[..]));
+        for part in parts.filter(|p| !p.is_empty()) {
+            let Some(slot) = dst.get_mut(n) else {
+                break;
+            };
+            *slot = std::io::IoSlice::new(part);
+            n += 1;
+        }
+        n
+    }
+
+    /// Drops the first `n` waiting bytes (they were written).
+    pub(crate) fn consume_output(&mut self, mut n: usize) {
+        while n > 0 {
+            let Some(front) = self.queued.front_mut() else {
+                break;
+            };
+            if front.len() > n {
+                front.advance(n);
+                return;
+            }
+            n -= front.len();
+            self.queued.pop_front();
+        }
+        let n = n.min(self.output.len());
+        self.output.advance(n);
+    }
+
+    /// Queues a large body by reference after what is already waiting.
+    fn queue_body(&mut self, body: Bytes) {
+        if !self.output.is_empty() {
+            self.queued.push_back(self.output.split().freeze());
+        }
+        self.queued.push_back(body);
     }
 
     /// The next event, if any.
@@ -674,6 +745,8 @@ impl Connection {
         if self.raw {
             if data.is_empty() {
                 self.close_requested = true;
+            } else if data.len() >= ZERO_COPY_MIN {
+                self.queue_body(msg.bytes());
             } else {
                 self.output.extend_from_slice(data);
             }
@@ -690,6 +763,11 @@ impl Connection {
             return;
         }
         let flags = if msg.more() { frame::MORE } else { 0 };
+        if self.codec.is_none() && data.len() >= ZERO_COPY_MIN {
+            frame::encode_header(&mut self.output, flags, data.len());
+            self.queue_body(msg.bytes());
+            return;
+        }
         self.emit(flags, &[data]);
     }
 
