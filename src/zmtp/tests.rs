@@ -168,3 +168,49 @@ fn subscriptions_use_commands_for_31_peers_and_come_back_as_messages() {
     pump(&mut sub, &mut publ, 0).unwrap();
     assert!(matches!(publ.poll_event(), Some(Event::Message(m)) if m.data() == b"\x01topic"));
 }
+
+#[test]
+fn large_bodies_are_queued_by_reference_and_consumed_in_order() {
+    let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
+    let mut b = Connection::new(cfg(ZMQ_PULL), 0);
+    handshake(&mut a, &mut b);
+    let big = Msg::copy_from(&vec![5u8; 100_000]);
+    a.send(&Msg::copy_from(b"small"), false);
+    a.send(&big, false);
+    a.send(&Msg::copy_from(b"after"), false);
+    let mut slices = [std::io::IoSlice::new(&[]); 8];
+    let n = a.output_slices(&mut slices);
+    assert!(
+        slices[..n]
+            .iter()
+            .any(|s| s.as_ptr() == big.data().as_ptr()),
+        "the body is not copied"
+    );
+    let total = a.output_len();
+    // Consume in odd-sized steps, feeding the peer what a socket would have written.
+    let mut wire = Vec::new();
+    while a.output_len() > 0 {
+        let mut slices = [std::io::IoSlice::new(&[]); 8];
+        let n = a.output_slices(&mut slices);
+        let step = slices[..n]
+            .iter()
+            .map(|s| s.len())
+            .sum::<usize>()
+            .min(7_777);
+        let mut left = step;
+        for s in &slices[..n] {
+            let k = s.len().min(left);
+            wire.extend_from_slice(&s[..k]);
+            left -= k;
+        }
+        a.consume_output(step);
+    }
+    assert_eq!(wire.len(), total);
+    b.input(&wire, 0).unwrap();
+    let sizes: Vec<usize> = std::iter::from_fn(|| match b.poll_event() {
+        Some(Event::Message(m)) => Some(m.len()),
+        _ => None,
+    })
+    .collect();
+    assert_eq!(sizes, vec![5, 100_000, 5]);
+}
