@@ -2,7 +2,7 @@
 #![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -16,6 +16,8 @@ use crate::reactor::Registered;
 use crate::transport::{Endpoint, Stream};
 use crate::zmtp::{self, Connection, Event, Failure};
 
+/// Bytes asked of the kernel per read.
+const READ_CHUNK: usize = 64 * 1024;
 /// Buffers per vectored write.
 const MAX_IOV: usize = 64;
 /// Stop pulling from the pipe while this much is waiting to be written.
@@ -381,7 +383,8 @@ impl Session {
             let Some(zmtp) = &mut conn.zmtp else {
                 return;
             };
-            let n = match conn.stream.get_mut().read(ctx.scratch) {
+            let fd = conn.stream.get().fd();
+            let n = match crate::sys::read_into(fd, zmtp.input_buffer(), READ_CHUNK) {
                 Ok(0) => {
                     self.disconnected(ctx);
                     return;
@@ -394,13 +397,12 @@ impl Session {
                     return;
                 }
             };
-            zmtp.input_buffer().extend_from_slice(&ctx.scratch[..n]);
             if let Err(f) = zmtp.process(ctx.now) {
                 self.failed(ctx, f);
                 return;
             }
             self.handle_events(ctx);
-            if n < ctx.scratch.len() {
+            if n < READ_CHUNK {
                 return;
             }
         }

@@ -90,8 +90,6 @@ pub(crate) struct IoCtx<'a> {
     pub(crate) notify: &'a Arc<dyn PipeNotify>,
     pub(crate) by_pipe: &'a mut HashMap<PipeId, usize>,
     pub(crate) now: u64,
-    /// The thread's read buffer (reused by every connection; bytes are copied out of it).
-    pub(crate) scratch: &'a mut [u8],
 }
 
 /// A running I/O thread.
@@ -149,11 +147,7 @@ struct IoLoop {
     durable: HashMap<(SocketId, bytes::Bytes), usize>,
     next_key: usize,
     stopping: bool,
-    scratch: Vec<u8>,
 }
-
-/// Size of an I/O thread's read buffer.
-const SCRATCH: usize = 64 * 1024;
 
 impl IoLoop {
     fn new(reactor: Reactor<IoCommand>, remote: Arc<Remote<IoCommand>>) -> IoLoop {
@@ -166,7 +160,6 @@ impl IoLoop {
             durable: HashMap::new(),
             next_key: 1,
             stopping: false,
-            scratch: vec![0; SCRATCH],
         }
     }
 
@@ -208,7 +201,6 @@ impl IoLoop {
             notify: &self.notify,
             by_pipe: &mut self.by_pipe,
             now: crate::sys::now_ms(),
-            scratch: &mut self.scratch,
         };
         f(&mut s, &mut ctx);
         if let Some(id) = s.take_durable_request() {
@@ -372,7 +364,6 @@ impl IoLoop {
                     notify: &self.notify,
                     by_pipe: &mut self.by_pipe,
                     now: crate::sys::now_ms(),
-                    scratch: &mut self.scratch,
                 };
                 s.end(&mut ctx);
             }
