@@ -473,6 +473,42 @@ struct iovec;
  */
 #define ZMQ_DURABLE_IVL 1003
 
+/*
+ Monitor mask bit for every libzmq-rs extension event (the one bit of libzmq's 16-bit event
+ field that libzmq leaves free). The events below carry their own numbers in that field.
+ */
+#define ZMQ_EVENT_EXTENSIONS 32768
+
+/*
+ A durable peer disconnected; its pipe keeps queuing (value 0).
+ */
+#define ZMQ_EVENT_DURABLE_DETACHED 32769
+
+/*
+ A durable peer came back and took its pipe over (value 0).
+ */
+#define ZMQ_EVENT_DURABLE_REATTACHED 32770
+
+/*
+ A pipe started spilling to its swap file (value 0).
+ */
+#define ZMQ_EVENT_SWAP_STARTED 32771
+
+/*
+ A pipe's swap file drained; the queue is back in memory (value 0).
+ */
+#define ZMQ_EVENT_SWAP_STOPPED 32772
+
+/*
+ A pipe's swap budget is used up; the HWM policy applies (value 0).
+ */
+#define ZMQ_EVENT_SWAP_FULL 32773
+
+/*
+ A swap file failed; the pipe fell back to the HWM policy (value: errno).
+ */
+#define ZMQ_EVENT_SWAP_ERROR 32774
+
 #if defined(ZMQ_BUILD_DRAFT_API)
 #define ZMQ_SERVER 12
 #endif

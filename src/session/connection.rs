@@ -173,6 +173,7 @@ impl Session {
         ctx.by_pipe.insert(pipe.id(), self.key);
         self.pipe = Some(pipe);
         self.durable_id = Some(id);
+        self.emit(ZMQ_EVENT_DURABLE_REATTACHED, 0);
         self.flush_pending_in();
         self.flush_out(ctx);
     }
@@ -716,6 +717,8 @@ impl Session {
                 self.read_in(ctx);
                 self.flush_out(ctx);
             }
+            // Sessions write to their socket without swap: nothing to report.
+            PipeEvent::Swap(_) => {}
             PipeEvent::PeerClosed => {
                 self.socket_gone = true;
                 let linger = self.link.options.linger;
@@ -836,6 +839,7 @@ impl Session {
             }
             let ivl = self.link.options.durable_ivl;
             self.detached_deadline = u64::try_from(ivl).ok().map(|ivl| ctx.now + ivl);
+            self.emit(ZMQ_EVENT_DURABLE_DETACHED, 0);
             return;
         }
         if let Some(p) = &self.pipe {

@@ -20,7 +20,7 @@ use crate::mailbox::Mailbox;
 use crate::monitor::Monitor;
 use crate::msg::Msg;
 use crate::options::Options;
-use crate::pipe::{self, DirectionConfig, PipeEnd, PipeEvent, PipeId, PipeNotify};
+use crate::pipe::{self, DirectionConfig, PipeEnd, PipeEvent, PipeId, PipeNotify, SwapState};
 use crate::reactor::Remote;
 use crate::session::{IoCommand, Link};
 use crate::transport::{Endpoint, Listener};
@@ -93,6 +93,15 @@ impl Socket {
             match cmd {
                 Command::Pipe(id, PipeEvent::Readable) => self.pattern.read_activated(id),
                 Command::Pipe(id, PipeEvent::Writable) => self.pattern.write_activated(id),
+                Command::Pipe(_, PipeEvent::Swap(state)) => {
+                    let event = match state {
+                        SwapState::Started => ZMQ_EVENT_SWAP_STARTED,
+                        SwapState::Stopped => ZMQ_EVENT_SWAP_STOPPED,
+                        SwapState::Full => ZMQ_EVENT_SWAP_FULL,
+                        SwapState::Failed => ZMQ_EVENT_SWAP_ERROR,
+                    };
+                    self.monitor.emit(event, 0, &self.last_endpoint);
+                }
                 Command::Pipe(id, PipeEvent::PeerClosed) => {
                     self.pipes.retain(|p| p.id() != id);
                     self.connects.retain(|(_, p)| *p != id);
