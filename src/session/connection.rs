@@ -223,9 +223,15 @@ impl Session {
         self.done
     }
 
-    /// True if the session holds a pipe to its socket.
-    pub(crate) fn has_pipe(&self) -> bool {
-        self.pipe.is_some()
+    /// True if the session has nothing left to deliver: no pipe to its socket and no bytes
+    /// waiting to be written (a session that drained its pipe may still be flushing).
+    pub(crate) fn is_idle(&self) -> bool {
+        self.pipe.is_none()
+            && self
+                .conn
+                .as_ref()
+                .and_then(|c| c.zmtp.as_ref())
+                .is_none_or(|z| z.output_len() == 0)
     }
 
     /// The owning socket.

@@ -317,7 +317,7 @@ impl IoLoop {
                     .iter()
                     .filter(|(_, e)| match e {
                         Entry::Listener(l) => l.link.socket_id == socket,
-                        Entry::Session(s) => s.socket_id() == socket && !s.has_pipe(),
+                        Entry::Session(s) => s.socket_id() == socket && s.is_idle(),
                     })
                     .map(|(k, _)| *k)
                     .collect();
@@ -332,7 +332,7 @@ impl IoLoop {
                     .iter()
                     .filter(|(_, e)| match e {
                         Entry::Listener(_) => true,
-                        Entry::Session(s) => !s.has_pipe(),
+                        Entry::Session(s) => s.is_idle(),
                     })
                     .map(|(k, _)| *k)
                     .collect();
