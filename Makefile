@@ -5,6 +5,8 @@
 #   make uninstall       remove what install put there
 #   make perf            build the perf tools (perf/*.c) into target/release/perf
 #   make test            the whole test suite (what .ci/run runs)
+#   make bench           ours against Debian's libzmq5, writes BENCHMARKS.md (scripts/bench.sh;
+#                        ROUNDS=N, QUICK=1)
 #   make header          regenerate include/zmq.h from the sources
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -24,7 +26,7 @@ PERF_TOOLS = local_thr remote_thr local_lat remote_lat inproc_thr inproc_lat pro
 PERF_BIN = $(addprefix $(REL)/perf/,$(PERF_TOOLS))
 PERF_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
 
-.PHONY: all build perf install uninstall test header clean FORCE
+.PHONY: all build perf install uninstall test bench header clean FORCE
 
 all: build perf
 
@@ -66,6 +68,9 @@ uninstall:
 
 test:
 	./scripts/test.sh
+
+bench:
+	./scripts/bench.sh
 
 header:
 	BLESS=1 $(CARGO) test --test header
