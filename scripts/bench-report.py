@@ -201,7 +201,6 @@ def main():
         if s["kind"] == "lat" and s["mean_ratio"] is not None and s["ratio"] is not None:
             ratio += f" (mean {s['mean_ratio']:.2f})"
         spread = " ".join(f"{x:.2f}" for x in s["ratios"]) or "-"
-        fails = s["ours"]["runs"], s["libzmq"]["runs"]
         rss = "-" if o["rss"] is None or z["rss"] is None else \
             f"{o['rss'] / 1024:.1f} / {z['rss'] / 1024:.1f}"
         cpu = "-" if o["cpu_per"] is None or z["cpu_per"] is None else \
@@ -210,7 +209,6 @@ def main():
         nfail = sum(1 for f in failures if f[0] == case and f[1] == size)
         if nfail:
             note = f" ({nfail} failed run{'s' if nfail > 1 else ''})"
-        del fails
         lines.append(f"| {case}{note} | {size_str(size)} | {val(o)} | {val(z)} | {ratio} | "
                      f"{spread} | {rss} | {cpu} |")
     table = "\n".join(lines)

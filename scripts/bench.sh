@@ -249,18 +249,18 @@ Q=1
 n() { local v=$(($1 / Q)); [ $v -ge 20 ] || v=20; echo $v; }
 CASES=()
 for tr in tcp ipc; do
-    CASES+=("${tr}_thr $tr 64 $(n 6000000)" "${tr}_thr $tr 1024 $(n 2000000)"
-            "${tr}_thr $tr 65536 $(n 60000)" "${tr}_thr $tr 1048576 $(n 5000)")
+    CASES+=("${tr}_thr $tr 64 $(n 9000000)" "${tr}_thr $tr 1024 $(n 3000000)"
+            "${tr}_thr $tr 65536 $(n 90000)" "${tr}_thr $tr 1048576 $(n 7500)")
 done
-CASES+=("inproc_thr inproc 64 $(n 10000000)" "inproc_thr inproc 1024 $(n 5000000)"
-        "inproc_thr inproc 65536 $(n 2000000)" "inproc_thr inproc 1048576 $(n 1000000)")
+CASES+=("inproc_thr inproc 64 $(n 15000000)" "inproc_thr inproc 1024 $(n 7500000)"
+        "inproc_thr inproc 65536 $(n 3000000)" "inproc_thr inproc 1048576 $(n 1500000)")
 for tr in tcp ipc; do
-    CASES+=("${tr}_lat $tr 64 $(n 40000)" "${tr}_lat $tr 1024 $(n 40000)")
+    CASES+=("${tr}_lat $tr 64 $(n 60000)" "${tr}_lat $tr 1024 $(n 60000)")
 done
-CASES+=("inproc_lat inproc 64 $(n 200000)" "inproc_lat inproc 1024 $(n 200000)")
-CASES+=("tcp_fanout_4sub tcp 64 $(n 2000000)" "tcp_fanout_4sub tcp 1024 $(n 600000)")
-CASES+=("tcp_router_4dealer tcp 64 $(n 400000)")
-CASES+=("tcp_proxy_thr tcp 64 $(n 3000000)")
+CASES+=("inproc_lat inproc 64 $(n 300000)" "inproc_lat inproc 1024 $(n 300000)")
+CASES+=("tcp_fanout_4sub tcp 64 $(n 3000000)" "tcp_fanout_4sub tcp 1024 $(n 900000)")
+CASES+=("tcp_router_4dealer tcp 64 $(n 600000)")
+CASES+=("tcp_proxy_thr tcp 64 $(n 4500000)")
 
 selected=()
 for c in "${CASES[@]}"; do
@@ -276,7 +276,9 @@ if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev
 fi
 {
     echo "# date=$(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo "# rounds=$ROUNDS quick=$QUICK timeout=$TMO"
+    echo "# rounds=$ROUNDS"
+    echo "# quick=$QUICK"
+    echo "# timeout=$TMO"
     echo "# nproc=$(nproc)"
     echo "# cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
     echo "# kernel=$(uname -sr)"
