@@ -135,8 +135,9 @@ int main (int argc, char **argv)
         ZCK (zmq_ctx_term (prod_ctx));
         ZCK (zmq_ctx_term (cons_ctx));
     }
-    /* Neither libzmq 4.3.4 nor libzmq-rs removes the socket files of ipc
-     * endpoints closed after zmq_ctx_shutdown; do not leave them in /tmp. */
+    /* The socket file of an ipc endpoint whose socket is closed after
+     * zmq_ctx_shutdown is not always removed (libzmq 4.3.4 leaves it): do not
+     * leave them in /tmp. */
     if (strcmp (transport, "ipc") == 0) {
         unlink (front_ep + strlen ("ipc://"));
         unlink (back_ep + strlen ("ipc://"));

@@ -194,7 +194,7 @@ def main():
             if x["value"] is None:
                 return "FAIL"
             if s["kind"] == "lat":
-                return f"{x['value']:.2f} µs (mean {x['mean']:.2f})"
+                return f"{x['value']:.2f} µs (mean {x['mean']:.2f}, p99 {x['p99']:.1f})"
             return rate_str(x["value"])
 
         ratio = "-" if s["ratio"] is None else f"**{s['ratio']:.2f}**"
@@ -265,7 +265,7 @@ def main():
 
 Written by `make bench` (`scripts/bench.sh`, summarised by `scripts/bench-report.py`) on
 {head.get('date')}: {', '.join(cond)}.
-{('**Conditions:** ' + head['note'] + chr(10)) if head.get('note') else ''}
+{(chr(10) + '**Conditions:** ' + head['note'] + chr(10)) if head.get('note') else ''}
 | machine | |
 |---|---|
 | CPUs (nproc) | {head.get('nproc')} |
@@ -283,8 +283,8 @@ ratios (each from two runs made under the same machine conditions), listed round
 next to it. Throughput is messages per second at the receiver, timed from the first message
 to the last (fan-out: what every one of the 4 subscribers received; DEALER -> ROUTER:
 requests served for all 4 clients, 100 in flight each). Latency is one-way, half a
-REQ <-> REP round trip: the median (the ratio is of the medians; the mean and its ratio in
-parentheses). Receiver RSS is the peak resident memory of the receiving process (the one
+REQ <-> REP round trip: the median (the ratio is of the medians; the mean and its ratio, and
+the 99th percentile, in parentheses). Receiver RSS is the peak resident memory of the receiving process (the one
 process for inproc and the proxy; the largest subscriber; the ROUTER; for latency the larger
 of the two). CPU is user + system time of all the run's processes, the libraries' I/O
 threads included, per message (per round trip for latency, per published message for

@@ -271,8 +271,10 @@ done
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null)" ]; then
-    commit="$commit (with uncommitted changes in src/)"
+src_commit=$(git -C "$root" log -1 --format=%h -- src Cargo.toml Cargo.lock build.rs 2>/dev/null || true)
+[ -z "$src_commit" ] || [ "$src_commit" = "$commit" ] || commit="$commit (src/ last changed in $src_commit)"
+if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml Cargo.lock build.rs 2>/dev/null)" ]; then
+    commit="$commit with uncommitted changes in src/"
 fi
 {
     echo "# date=$(date -u '+%Y-%m-%d %H:%M UTC')"
