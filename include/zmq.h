@@ -1391,20 +1391,27 @@ char *zmq_z85_encode(char *dest, const uint8_t *data, size_t size);
 uint8_t *zmq_z85_decode(uint8_t *dest, const char *string);
 
 /*
- Would generate a CURVE key pair as two 41-byte Z85 strings. This build has no CURVE support
- yet (`zmq_has("curve")` is 0), so it always returns -1 with errno ENOTSUP and writes nothing.
+ Generates a new CURVE key pair from the operating system's randomness and writes both keys
+ as Z85 text (40 characters and a NUL) to the two 41-byte buffers. Returns 0, or -1 with
+ errno EFAULT when a buffer is NULL (or, practically never, when the OS has no randomness
+ to give). The secret key is wiped from this library's memory before returning; nothing is
+ retained. Thread-safe, never blocks once the OS random source is initialised.
 
  # Safety
- The buffers are not touched; any pointers are accepted.
+ Each pointer must be NULL or writable for 41 bytes.
  */
 int zmq_curve_keypair(char *z85_public_key, char *z85_secret_key);
 
 /*
- Would derive the Z85 public key from a Z85 secret key. This build has no CURVE support yet
- (`zmq_has("curve")` is 0), so it always returns -1 with errno ENOTSUP and writes nothing.
+ Derives the public key of the Z85 secret key `z85_secret_key` (40 characters and a NUL)
+ and writes it as Z85 text and a NUL to the 41-byte buffer `z85_public_key`. Returns 0, or -1
+ with errno EINVAL when the secret is NULL, not 40 characters or not valid Z85, and EFAULT
+ when `z85_public_key` is NULL. Nothing is retained; the decoded secret is wiped.
+ Thread-safe, never blocks.
 
  # Safety
- The buffers are not touched; any pointers are accepted.
+ `z85_public_key` must be NULL or writable for 41 bytes; `z85_secret_key` must be NULL or a
+ NUL-terminated string.
  */
 int zmq_curve_public(char *z85_public_key, const char *z85_secret_key);
 

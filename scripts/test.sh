@@ -5,9 +5,10 @@
 #   static, with a statically linked C program), DESTDIR install/uninstall, exported symbols
 #   against capi-tests/abi/symbols.txt and Debian's libzmq, ../shared/tools/header-check.sh,
 #   a smoke run of each installed perf tool (tiny counts, no timing assertion; `make bench`
-#   measures), and the C API tests (scripts/capi-tests.sh).
+#   measures), the C API tests (scripts/capi-tests.sh) and the wire interop runs against
+#   Debian's libzmq (scripts/interop.sh).
 # Every check runs even when an earlier one failed (except when the install itself fails); the
-# last line is `N passed, N failed` over all checks and C test program runs.
+# last line is `N passed, N failed` over all checks, C test program runs and interop runs.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -203,6 +204,25 @@ perf_smoke() {
     return $rc
 }
 
+# suite LABEL NAME CMD...: runs a runner whose last line is `NAME: N passed, N failed` and adds
+# its counts; a runner that fails without counting a failure, or prints no such line, counts
+# as one failure.
+suite() {
+    local label=$1 name=$2 rc=0 summary
+    shift 2
+    "$@" | tee "$work/$name.out" || rc=$?
+    summary=$(tail -n 1 "$work/$name.out")
+    if [[ $summary =~ ^$name:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        passed=$((passed + BASH_REMATCH[1]))
+        failed=$((failed + BASH_REMATCH[2]))
+        [ "${BASH_REMATCH[2]}" = 0 ] || failures+=("$label tests")
+        if [ $rc != 0 ] && [ "${BASH_REMATCH[2]}" = 0 ]; then failed=$((failed + 1)); failures+=("$label runner"); fi
+    else
+        failed=$((failed + 1))
+        failures+=("$label runner")
+    fi
+}
+
 echo "== libzmq-rs test suite"
 check "cargo fmt --check" cargo fmt --check
 check "cargo clippy -D warnings" cargo clippy --all-targets -- -D warnings
@@ -239,18 +259,9 @@ else
     fi
 
     echo "== C API tests"
-    capi_rc=0
-    scripts/capi-tests.sh "$prefix" | tee "$work/capi.out" || capi_rc=$?
-    summary=$(tail -n 1 "$work/capi.out")
-    if [[ $summary =~ ^capi:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-        passed=$((passed + BASH_REMATCH[1]))
-        failed=$((failed + BASH_REMATCH[2]))
-        [ "${BASH_REMATCH[2]}" = 0 ] || failures+=("C API tests")
-        if [ $capi_rc != 0 ] && [ "${BASH_REMATCH[2]}" = 0 ]; then failed=$((failed + 1)); failures+=("C API runner"); fi
-    else
-        failed=$((failed + 1))
-        failures+=("C API runner")
-    fi
+    suite "C API" capi scripts/capi-tests.sh "$prefix"
+    echo "== wire interop with Debian's libzmq"
+    suite "interop" interop scripts/interop.sh "$prefix"
 fi
 
 echo "== $((SECONDS - start))s${failures:+; failed: $(IFS=,; echo "${failures[*]}")}"

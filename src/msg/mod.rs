@@ -151,6 +151,14 @@ impl Msg {
         }
     }
 
+    /// The content as `Bytes`: shared for heap frames, copied for inline ones.
+    pub(crate) fn bytes(&self) -> Bytes {
+        match &self.body {
+            Body::Inline { .. } => Bytes::copy_from_slice(self.data()),
+            Body::Heap(b) => b.clone(),
+        }
+    }
+
     /// Content length in bytes.
     pub(crate) fn len(&self) -> usize {
         match &self.body {
