@@ -4,8 +4,9 @@
 #   make install into a temporary prefix, SONAME, installed files, pkg-config (shared and
 #   static, with a statically linked C program), DESTDIR install/uninstall, exported symbols
 #   against capi-tests/abi/symbols.txt and Debian's libzmq, ../shared/tools/header-check.sh,
-#   the C API tests (scripts/capi-tests.sh) and the wire interop runs against Debian's libzmq
-#   (scripts/interop.sh).
+#   a smoke run of each installed perf tool (tiny counts, no timing assertion; `make bench`
+#   measures), the C API tests (scripts/capi-tests.sh) and the wire interop runs against
+#   Debian's libzmq (scripts/interop.sh).
 # Every check runs even when an earlier one failed (except when the install itself fails); the
 # last line is `N passed, N failed` over all checks, C test program runs and interop runs.
 set -euo pipefail
@@ -67,9 +68,13 @@ soname() {
     [ "$so" = libzmq.so.5 ]
 }
 
+PERF_TOOLS=(local_thr remote_thr local_lat remote_lat inproc_thr inproc_lat proxy_thr
+            pub_thr sub_thr router_thr dealer_thr)
+
 installed_files() {
     local ok=0 f
-    for f in lib/libzmq.so.5.2.5 lib/libzmq.a include/zmq.h include/zmq_utils.h lib/pkgconfig/libzmq.pc; do
+    for f in lib/libzmq.so.5.2.5 lib/libzmq.a include/zmq.h include/zmq_utils.h lib/pkgconfig/libzmq.pc \
+        "${PERF_TOOLS[@]/#/bin/}"; do
         [ -f "$prefix/$f" ] && [ ! -L "$prefix/$f" ] || { echo "missing file: $f"; ok=1; }
     done
     [ "$(readlink "$prefix/lib/libzmq.so.5")" = libzmq.so.5.2.5 ] || { echo "bad link lib/libzmq.so.5"; ok=1; }
@@ -126,6 +131,7 @@ destdir_roundtrip() {
     make install DESTDIR="$dest" || return 1
     [ -f "$dest/usr/local/lib/libzmq.so.5.2.5" ] || { echo "DESTDIR install put nothing in $dest/usr/local/lib"; return 1; }
     grep -qx 'prefix=/usr/local' "$dest/usr/local/lib/pkgconfig/libzmq.pc" || { echo "libzmq.pc prefix is not /usr/local"; return 1; }
+    [ -x "$dest/usr/local/bin/local_thr" ] || { echo "DESTDIR install put no perf tools in $dest/usr/local/bin"; return 1; }
     make uninstall DESTDIR="$dest" || return 1
     left=$(find "$dest" ! -type d)
     [ -z "$left" ] || { echo "left behind after uninstall:"; echo "$left"; return 1; }
@@ -158,6 +164,44 @@ header_check() {
         return 0
     fi
     return 1
+}
+
+# perf_smoke CASE: run installed perf tools once with tiny counts on our library; every process
+# must exit 0 within the timeout and print a RESULT line saying it ran on our libzmq.so.5. No
+# timing is checked: the numbers come from `make bench`.
+perf_smoke() {
+    local d=$work/perf-smoke/$1 ep pids=() p rc=0 f port
+    rm -rf "$d" && mkdir -p "$d" || return 1
+    port=$((21000 + RANDOM % 30000))
+    run() { # tag tool args...
+        local tag=$1 tool=$2
+        shift 2
+        echo "+ $tool $*"
+        LD_LIBRARY_PATH=$prefix/lib timeout 30 "$prefix/bin/$tool" "$@" >"$d/$tag.out" 2>"$d/$tag.err" &
+        pids+=($!)
+    }
+    case $1 in
+    thr) ep=tcp://127.0.0.1:$port
+        run recv local_thr "$ep" 64 1000; sleep 0.05; run send remote_thr "$ep" 64 1000 ;;
+    lat) ep=ipc://$d/lat.ipc
+        run echo local_lat "$ep" 64 100; sleep 0.05; run ping remote_lat "$ep" 64 100 ;;
+    inproc_thr) run main inproc_thr 64 1000 ;;
+    inproc_lat) run main inproc_lat 64 100 ;;
+    proxy) run tcp proxy_thr 64 1000 tcp; run ipc proxy_thr 64 1000 ipc; run inproc proxy_thr 64 1000 inproc ;;
+    pubsub) ep=tcp://127.0.0.1:$port
+        run pub pub_thr "$ep" 64 1000 2; sleep 0.05; run sub1 sub_thr "$ep" 64 1000; run sub2 sub_thr "$ep" 64 1000 ;;
+    router) ep=tcp://127.0.0.1:$port
+        run router router_thr "$ep" 64 100 2; sleep 0.05; run dealer1 dealer_thr "$ep" 64 100 10
+        run dealer2 dealer_thr "$ep" 64 100 1 ;;
+    esac
+    for p in "${pids[@]}"; do wait "$p" || rc=$?; done
+    for f in "$d"/*.out; do
+        cat "$f" "${f%.out}.err"
+        grep -q "^RESULT tool=.* lib=$prefix/lib/libzmq.so.5\$" "$f" ||
+            { echo "$(basename "$f" .out): no RESULT line naming $prefix/lib/libzmq.so.5"; rc=1; }
+    done
+    [ $rc = 0 ] || echo "exit status $rc"
+    return $rc
 }
 
 # suite LABEL NAME CMD...: runs a runner whose last line is `NAME: N passed, N failed` and adds
@@ -200,6 +244,13 @@ else
     check "static link via pkg-config" static_link
     check "DESTDIR install/uninstall" destdir_roundtrip
     check "exported symbols" symbols
+    check "perf tools: local/remote_thr" perf_smoke thr
+    check "perf tools: local/remote_lat" perf_smoke lat
+    check "perf tools: inproc_thr" perf_smoke inproc_thr
+    check "perf tools: inproc_lat" perf_smoke inproc_lat
+    check "perf tools: proxy_thr" perf_smoke proxy
+    check "perf tools: pub_thr/sub_thr" perf_smoke pubsub
+    check "perf tools: router/dealer_thr" perf_smoke router
     header_check_sh=$root/../shared/tools/header-check.sh
     if [ -f "$header_check_sh" ]; then
         check "header-check vs Debian zmq.h" header_check
