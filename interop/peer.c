@@ -15,6 +15,7 @@
  * (the driver also wraps each process in timeout(1)). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -995,6 +996,307 @@ static void sc_mismatch_pub_push (const char *side)
     }
 }
 
+/* ---- security: NULL with a ZAP domain, PLAIN and CURVE with a ZAP handler ---- */
+
+/* The key pairs of libzmq's test_security_curve; the client's public key also serves as a
+ * wrong server key. */
+static const char k_server_public[] = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+static const char k_server_secret[] = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6";
+static const char k_client_public[] = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
+static const char k_client_secret[] = "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs";
+
+#define ZAP_FRAMES 8
+typedef struct {
+    int n;
+    size_t size[ZAP_FRAMES];
+    unsigned char data[ZAP_FRAMES][64];
+} zap_request_t;
+
+static pthread_mutex_t g_zap_lock = PTHREAD_MUTEX_INITIALIZER;
+static int g_zap_count;
+static zap_request_t g_zap_last;
+static pthread_t g_zap_thread;
+
+static int zap_frame_is (const zap_request_t *r, int i, const void *data, size_t size)
+{
+    return i < r->n && i < ZAP_FRAMES && r->size[i] == size
+           && memcmp (r->data[i], data, size < 64 ? size : 64) == 0;
+}
+
+static int zap_frame_is_str (const zap_request_t *r, int i, const char *str)
+{
+    return zap_frame_is (r, i, str, strlen (str));
+}
+
+/* Accepts NULL in domain "global", PLAIN admin/password and the CURVE client key, with a
+ * User-Id naming which; refuses (400) everything else. Ends when the context shuts down. */
+static void *zap_handler (void *zap)
+{
+    uint8_t client_key[32];
+    zmq_z85_decode (client_key, k_client_public);
+    for (;;) {
+        zap_request_t r;
+        memset (&r, 0, sizeof r);
+        for (int more = 1; more;) {
+            zmq_msg_t p;
+            zmq_msg_init (&p);
+            if (zmq_msg_recv (&p, zap, 0) == -1) {
+                zmq_msg_close (&p);
+                zmq_close (zap);
+                return NULL;
+            }
+            if (r.n < ZAP_FRAMES) {
+                size_t n = zmq_msg_size (&p);
+                r.size[r.n] = n;
+                memcpy (r.data[r.n], zmq_msg_data (&p), n < 64 ? n : 64);
+            }
+            r.n++;
+            more = zmq_msg_more (&p);
+            zmq_msg_close (&p);
+        }
+        const char *status = "400", *user = "";
+        if (r.n == 6 && zap_frame_is_str (&r, 2, "global") && zap_frame_is_str (&r, 5, "NULL"))
+            status = "200", user = "anonymous";
+        else if (r.n == 8 && zap_frame_is_str (&r, 5, "PLAIN") && zap_frame_is_str (&r, 6, "admin")
+                 && zap_frame_is_str (&r, 7, "password"))
+            status = "200", user = "admin";
+        else if (r.n == 7 && zap_frame_is_str (&r, 5, "CURVE")
+                 && zap_frame_is (&r, 6, client_key, 32))
+            status = "200", user = "curve-user";
+        pthread_mutex_lock (&g_zap_lock);
+        g_zap_count++;
+        g_zap_last = r;
+        pthread_mutex_unlock (&g_zap_lock);
+        const char *reply[] = {"1.0", r.n > 1 ? (const char *) r.data[1] : "", status, "", user, ""};
+        size_t reply_size[] = {3, r.n > 1 ? r.size[1] : 0, 3, 0, strlen (user), 0};
+        for (int i = 0; i < 6; i++)
+            zmq_send (zap, reply[i], reply_size[i], i < 5 ? ZMQ_SNDMORE : 0);
+    }
+}
+
+/* Binds the handler at inproc://zeromq.zap.01 and serves it on a thread. */
+static void zap_start (void)
+{
+    void *zap = zmq_socket (g_ctx, ZMQ_REP);
+    if (!zap)
+        fail ("ZAP socket: %s", zmq_strerror (zmq_errno ()));
+    set_int (zap, ZMQ_LINGER, 0);
+    Z (zmq_bind (zap, "inproc://zeromq.zap.01"));
+    if (pthread_create (&g_zap_thread, NULL, zap_handler, zap) != 0)
+        fail ("pthread_create failed");
+}
+
+/* Stops the handler: call after closing the scenario's sockets. */
+static void zap_stop (void)
+{
+    Z (zmq_ctx_shutdown (g_ctx));
+    pthread_join (g_zap_thread, NULL);
+}
+
+static int zap_count (void)
+{
+    pthread_mutex_lock (&g_zap_lock);
+    int n = g_zap_count;
+    pthread_mutex_unlock (&g_zap_lock);
+    return n;
+}
+
+/* The handler was asked, last with these frames (cred NULL: fewer credentials). The address
+ * is the peer's: its IP over tcp, "localhost:uid:gid:pid" over ipc. */
+static void expect_zap_request (const char *domain, const char *mechanism, const void *cred0,
+                                size_t cred0_size, const char *cred1)
+{
+    pthread_mutex_lock (&g_zap_lock);
+    zap_request_t r = g_zap_last;
+    int count = g_zap_count;
+    pthread_mutex_unlock (&g_zap_lock);
+    int want = 6 + (cred0 != NULL) + (cred1 != NULL);
+    int tcp = strncmp (g_endpoint, "tcp://", 6) == 0;
+    if (count == 0)
+        fail ("the ZAP handler was never asked");
+    if (r.n != want)
+        fail ("ZAP request of %d frames, expected %d", r.n, want);
+    if (!zap_frame_is_str (&r, 0, "1.0") || !zap_frame_is_str (&r, 1, "1"))
+        fail ("ZAP request: bad version or request id");
+    if (!zap_frame_is_str (&r, 2, domain))
+        fail ("ZAP request: domain is not \"%s\"", domain);
+    if (tcp ? !zap_frame_is_str (&r, 3, "127.0.0.1")
+            : r.size[3] <= 10 || memcmp (r.data[3], "localhost:", 10) != 0)
+        fail ("ZAP request: address \"%.*s\"", (int) r.size[3], r.data[3]);
+    if (!zap_frame_is_str (&r, 4, "server-id"))
+        fail ("ZAP request: identity is not the server's routing id");
+    if (!zap_frame_is_str (&r, 5, mechanism))
+        fail ("ZAP request: mechanism is not %s", mechanism);
+    if (cred0 && !zap_frame_is (&r, 6, cred0, cred0_size))
+        fail ("ZAP request: wrong first credential");
+    if (cred1 && !zap_frame_is_str (&r, 7, cred1))
+        fail ("ZAP request: wrong second credential");
+}
+
+static void *security_server (int mechanism, const char *domain)
+{
+    void *s = new_socket (ZMQ_DEALER);
+    Z (zmq_setsockopt (s, ZMQ_ROUTING_ID, "server-id", 9));
+    if (domain)
+        Z (zmq_setsockopt (s, ZMQ_ZAP_DOMAIN, domain, strlen (domain)));
+    if (mechanism == ZMQ_PLAIN)
+        set_int (s, ZMQ_PLAIN_SERVER, 1);
+    if (mechanism == ZMQ_CURVE) {
+        set_int (s, ZMQ_CURVE_SERVER, 1);
+        Z (zmq_setsockopt (s, ZMQ_CURVE_SECRETKEY, k_server_secret, 40));
+    }
+    return s;
+}
+
+static void *plain_client (const char *password)
+{
+    void *s = new_socket (ZMQ_DEALER);
+    Z (zmq_setsockopt (s, ZMQ_PLAIN_USERNAME, "admin", 5));
+    Z (zmq_setsockopt (s, ZMQ_PLAIN_PASSWORD, password, strlen (password)));
+    return s;
+}
+
+/* The server key as 32 bytes, the client's keys as Z85 text. */
+static void *curve_client (const char *server_public)
+{
+    void *s = new_socket (ZMQ_DEALER);
+    uint8_t key[32];
+    if (!zmq_z85_decode (key, server_public))
+        fail ("bad Z85 key");
+    Z (zmq_setsockopt (s, ZMQ_CURVE_SERVERKEY, key, 32));
+    Z (zmq_setsockopt (s, ZMQ_CURVE_PUBLICKEY, k_client_public, 40));
+    Z (zmq_setsockopt (s, ZMQ_CURVE_SECRETKEY, k_client_secret, 41));
+    return s;
+}
+
+/* The echo server, checking the first message's User-Id (from the ZAP reply). */
+static void echo_server_user (void *s, const char *user_id)
+{
+    parts_t m;
+    recv_parts (s, &m);
+    if (!parts_are (&m, 1, STRS ("msg-0")))
+        fail ("the first message is not msg-0");
+    expect_property (&m, "User-Id", user_id);
+    if (zmq_msg_send (&m.part[0], s, 0) == -1)
+        fail ("echo send: %s", zmq_strerror (zmq_errno ()));
+    parts_close (&m);
+    echo_server (s);
+}
+
+/* An accepted peer: the echo exchange, the server checking the ZAP request and User-Id. */
+static void security_accepted (const char *side, int mechanism, const char *domain)
+{
+    uint8_t key[32];
+    zmq_z85_decode (key, k_client_public);
+    if (side[0] == 'a') {
+        void *s = mechanism == ZMQ_PLAIN   ? plain_client ("password")
+                  : mechanism == ZMQ_CURVE ? curve_client (k_server_public)
+                                           : new_socket (ZMQ_DEALER);
+        attach (s);
+        echo_client (s);
+        close_socket (s);
+        return;
+    }
+    zap_start ();
+    void *s = security_server (mechanism, domain);
+    attach (s);
+    if (mechanism == ZMQ_PLAIN) {
+        echo_server_user (s, "admin");
+        expect_zap_request ("", "PLAIN", "admin", 5, "password");
+    } else if (mechanism == ZMQ_CURVE) {
+        echo_server_user (s, "curve-user");
+        expect_zap_request ("", "CURVE", key, 32, NULL);
+    } else {
+        echo_server_user (s, "anonymous");
+        expect_zap_request (domain, "NULL", NULL, 0, NULL);
+    }
+    close_socket (s);
+    zap_stop ();
+}
+
+static void sc_null_zap (const char *side) { security_accepted (side, ZMQ_NULL, "global"); }
+static void sc_plain (const char *side) { security_accepted (side, ZMQ_PLAIN, NULL); }
+static void sc_curve (const char *side) { security_accepted (side, ZMQ_CURVE, NULL); }
+
+/* The monitor's next `want` event within RCV_TIMEOUT_MS: its value. */
+static uint32_t monitor_await_value (void *m, int want)
+{
+    int64_t end = now_ms () + RCV_TIMEOUT_MS;
+    for (;;) {
+        int left = (int) (end - now_ms ());
+        if (left <= 0)
+            fail ("monitor: event 0x%x did not come within %d ms", want, RCV_TIMEOUT_MS);
+        set_int (m, ZMQ_RCVTIMEO, left);
+        parts_t e;
+        if (recv_parts_ex (m, &e, 1) == -1)
+            continue;
+        uint16_t ev = 0;
+        uint32_t value = 0;
+        if (e.n == 2 && zmq_msg_size (&e.part[0]) == 6) {
+            memcpy (&ev, zmq_msg_data (&e.part[0]), 2);
+            memcpy (&value, (const char *) zmq_msg_data (&e.part[0]) + 2, 4);
+        }
+        parts_close (&e);
+        if (ev == want)
+            return value;
+    }
+}
+
+/* A refused or failing client: the server's monitor sees `server_event` with `server_value`
+ * (and, when client_auth, the client's sees HANDSHAKE_FAILED_AUTH 400: the ERROR reached
+ * it); nothing is delivered either way; neither side completes a handshake. */
+static void security_refused (const char *side, void *client, int server_mechanism,
+                              int server_event, uint32_t server_value, int client_auth)
+{
+    void *s = side[0] == 'a' ? client : security_server (server_mechanism, NULL);
+    if (side[0] == 'a')
+        set_int (s, ZMQ_LINGER, 0);
+    else
+        zap_start ();
+    void *mon = monitor_open (s, "security");
+    attach (s);
+    /* The client's session may already be gone (taking its pipe): no wait. */
+    if (side[0] == 'a' && zmq_send (s, "x", 1, ZMQ_DONTWAIT) == -1 && zmq_errno () != EAGAIN)
+        fail ("send: %s", zmq_strerror (zmq_errno ()));
+    if (side[0] == 'a') {
+        if (client_auth && monitor_await_value (mon, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 400)
+            fail ("the client's HANDSHAKE_FAILED_AUTH is not 400");
+        expect_nothing (s, 300);
+        await_post ("done", 10000);
+    } else {
+        uint32_t v = monitor_await_value (mon, server_event);
+        if (v != server_value)
+            fail ("the server's event 0x%x has value 0x%x, expected 0x%x", server_event, v,
+                  server_value);
+        expect_nothing (s, 300);
+        if (server_mechanism == ZMQ_PLAIN)
+            expect_zap_request ("", "PLAIN", "admin", 5, "wrong");
+        else if (zap_count () != 0)
+            fail ("the ZAP handler was asked (%d times)", zap_count ());
+        post ("done");
+    }
+    if (monitor_count (mon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
+        fail ("a handshake succeeded");
+    monitor_close (s, mon);
+    close_socket (s);
+    if (side[0] == 'b')
+        zap_stop ();
+}
+
+static void sc_plain_refused (const char *side)
+{
+    security_refused (side, side[0] == 'a' ? plain_client ("wrong") : NULL, ZMQ_PLAIN,
+                      ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 400, 1);
+}
+
+/* The client has the wrong server key: the server cannot open its HELLO and drops it without
+ * asking ZAP; the client just sees the connection drop (and may retry). */
+static void sc_curve_wrong_key (const char *side)
+{
+    security_refused (side, side[0] == 'a' ? curve_client (k_client_public) : NULL, ZMQ_CURVE,
+                      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC, 0);
+}
+
 static const struct {
     const char *name;
     void (*run) (const char *side);
@@ -1018,6 +1320,11 @@ static const struct {
   {"mismatch-sub-push", sc_mismatch_sub_push},
   {"mismatch-pull-dealer", sc_mismatch_pull_dealer},
   {"mismatch-pub-push", sc_mismatch_pub_push},
+  {"null-zap", sc_null_zap},
+  {"plain", sc_plain},
+  {"plain-refused", sc_plain_refused},
+  {"curve", sc_curve},
+  {"curve-wrong-key", sc_curve_wrong_key},
 };
 
 int main (int argc, char **argv)

@@ -50,7 +50,7 @@ mkdir -p "$work/deb-include"
 ln -s /usr/include/zmq.h /usr/include/zmq_utils.h "$work/deb-include/"
 peer=$work/peer
 $CC -Wall -Wextra -Werror -O1 -g -I"$work/deb-include" interop/peer.c \
-    -L"$deb_libdir" -lzmq -o "$peer" >"$work/build.log" 2>&1 ||
+    -L"$deb_libdir" -lzmq -pthread -o "$peer" >"$work/build.log" 2>&1 ||
     { cat "$work/build.log" >&2; die "building interop/peer.c failed"; }
 
 libdir() { if [ "$1" = ours ]; then echo "$our_libdir"; else echo "$deb_libdir"; fi; }

@@ -814,6 +814,17 @@ impl Session {
                 self.socket_gone = true;
             }
         }
+        // A connecting session ends, rather than reconnects, when its handshake fails on a
+        // protocol error (a refusal, an ERROR from the peer, a malformed or mismatched
+        // handshake), as libzmq's session does on its engine's protocol_error; a handshake
+        // that timed out is retried.
+        if !handshaken
+            && self.connect.is_some()
+            && f.during_handshake()
+            && f != Failure::HandshakeTimeout
+        {
+            self.socket_gone = true;
+        }
         // Say why (an ERROR command may be queued), best effort.
         if let Some(c) = &mut self.conn
             && let Some(z) = &mut c.zmtp

@@ -1,4 +1,5 @@
-//! tcp/ipc endpoint bookkeeping of [`Socket`] (zmq_unbind, zmq_disconnect), as libzmq keeps it.
+//! tcp/ipc endpoint bookkeeping of [`Socket`] (zmq_unbind, zmq_disconnect) and when a connect
+//! gives up, as libzmq does.
 #![forbid(unsafe_code)]
 
 use super::Socket;
@@ -74,5 +75,52 @@ fn unbind_closes_the_connections_the_listener_accepted() {
     assert!(matches!(pull.recv(false), Err(Error::Again)));
     push.close();
     pull.close();
+    ctx.terminate();
+}
+
+/// Serves one ZAP request on `zap` with `status`; returns the request's mechanism frame.
+fn zap_answer(zap: &mut Socket, status: &[u8]) -> Vec<u8> {
+    let mut frames = Vec::new();
+    loop {
+        let m = zap.recv(false).unwrap();
+        let more = m.more();
+        frames.push(m.data().to_vec());
+        if !more {
+            break;
+        }
+    }
+    let reply: [&[u8]; 6] = [b"1.0", &frames[1], status, b"", b"", b""];
+    for (i, part) in reply.iter().enumerate() {
+        zap.send(&mut Msg::copy_from(part), i + 1 < reply.len(), false)
+            .unwrap();
+    }
+    frames[5].clone()
+}
+
+#[test]
+fn a_client_refused_by_zap_does_not_reconnect() {
+    let ctx = Context::new();
+    let mut zap = Socket::new(ctx.shared().clone(), ZMQ_REP).unwrap();
+    set_int(&mut zap, ZMQ_RCVTIMEO, 2000);
+    zap.bind("inproc://zeromq.zap.01").unwrap();
+    let mut pull = Socket::new(ctx.shared().clone(), ZMQ_PULL).unwrap();
+    let mut push = Socket::new(ctx.shared().clone(), ZMQ_PUSH).unwrap();
+    set_int(&mut pull, ZMQ_PLAIN_SERVER, 1);
+    set_int(&mut pull, ZMQ_RCVTIMEO, 100);
+    set_int(&mut push, ZMQ_LINGER, 0);
+    set_int(&mut push, ZMQ_RECONNECT_IVL, 10);
+    push.set_option(ZMQ_PLAIN_USERNAME, b"admin").unwrap();
+    push.set_option(ZMQ_PLAIN_PASSWORD, b"wrong").unwrap();
+    pull.bind("tcp://127.0.0.1:*").unwrap();
+    push.connect(&last_endpoint(&mut pull)).unwrap();
+    send(&mut push, b"x").unwrap();
+    assert_eq!(zap_answer(&mut zap, b"400"), b"PLAIN");
+    // The server's ERROR ends the client's session: no second attempt reaches the handler.
+    set_int(&mut zap, ZMQ_RCVTIMEO, 500);
+    assert!(matches!(zap.recv(false), Err(Error::Again)));
+    assert!(matches!(pull.recv(false), Err(Error::Again)));
+    push.close();
+    pull.close();
+    zap.close();
     ctx.terminate();
 }

@@ -29,6 +29,31 @@ pub(crate) fn errno() -> i32 {
     unsafe { *slot }
 }
 
+/// The credentials (uid, gid, pid) of the process at the other end of a unix-domain socket,
+/// as `SO_PEERCRED` gives them; None when the kernel has none for `fd`.
+pub(crate) fn peer_credentials(fd: std::os::fd::BorrowedFd<'_>) -> Option<(u32, u32, i32)> {
+    use std::os::fd::AsRawFd;
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let size = std::mem::size_of::<libc::ucred>();
+    let mut len = size as libc::socklen_t;
+    // SAFETY: fd is a live descriptor for the borrow's duration; cred is a valid, exclusively
+    // borrowed out-buffer of len bytes, and len a valid in/out length.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&raw mut cred).cast(),
+            &mut len,
+        )
+    };
+    (rc == 0 && len as usize == size).then_some((cred.uid, cred.gid, cred.pid))
+}
+
 /// Readiness wanted from / reported for one fd in [`poll_fds`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PollFd {

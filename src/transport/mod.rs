@@ -166,7 +166,12 @@ impl Stream {
                 .peer_addr()
                 .map(|a| a.ip().to_string())
                 .unwrap_or_default(),
-            Stream::Ipc(_) => String::new(),
+            // libzmq: getnameinfo's numeric name for a unix socket ("localhost"), then the
+            // peer's SO_PEERCRED as ":uid:gid:pid".
+            Stream::Ipc(s) => match crate::sys::peer_credentials(s.as_fd()) {
+                Some((uid, gid, pid)) => format!("localhost:{uid}:{gid}:{pid}"),
+                None => "localhost".to_owned(),
+            },
         }
     }
 }
@@ -222,5 +227,15 @@ mod tests {
         );
         assert_eq!(Endpoint::parse("tcp:/a", true), Err(Error::Invalid));
         assert_eq!(Endpoint::parse("tcp://", true), Err(Error::Invalid));
+    }
+
+    #[test]
+    fn ipc_peer_address_names_the_peer_process_as_libzmq_does() {
+        use std::os::unix::fs::MetadataExt;
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        // /proc/self belongs to this process's effective uid and gid, which SO_PEERCRED reports.
+        let me = std::fs::metadata("/proc/self").unwrap();
+        let want = format!("localhost:{}:{}:{}", me.uid(), me.gid(), std::process::id());
+        assert_eq!(Stream::Ipc(a).peer_address(), want);
     }
 }
