@@ -26,6 +26,7 @@ fn cfg_with(socket_type: i32, security: Security) -> zmtp::Config {
         heartbeat_timeout: None,
         heartbeat_ttl: 0,
         raw: false,
+        metadata: Vec::new(),
         security,
     }
 }

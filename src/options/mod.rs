@@ -75,6 +75,8 @@ pub(crate) struct Options {
     pub(crate) durable: bool,
     /// Raw TCP without ZMTP: STREAM sockets, and ROUTER with `ZMQ_ROUTER_RAW`.
     pub(crate) raw: bool,
+    /// `ZMQ_METADATA` (draft): `X-` properties sent in the handshake.
+    pub(crate) metadata: Vec<(String, Vec<u8>)>,
     /// `ZMQ_MULTICAST_LOOP` (draft; stored for pgm, which this build lacks).
     pub(crate) multicast_loop: bool,
     /// `ZMQ_IN_BATCH_SIZE` / `ZMQ_OUT_BATCH_SIZE` (draft).
@@ -142,6 +144,7 @@ impl Options {
             durable: false,
             durable_ivl: -1,
             raw: socket_type == ZMQ_STREAM,
+            metadata: Vec::new(),
             multicast_loop: true,
             in_batch_size: 8192,
             out_batch_size: 8192,
@@ -283,6 +286,21 @@ impl Options {
             crate::consts::draft::ZMQ_LOOPBACK_FASTPATH => self.loopback_fastpath = bool_value(v)?,
             crate::consts::draft::ZMQ_RECONNECT_STOP => self.reconnect_stop = int_value(v)?,
             crate::consts::draft::ZMQ_MULTICAST_LOOP => self.multicast_loop = bool_value(v)?,
+            crate::consts::draft::ZMQ_METADATA => {
+                // "X-Name:value", as libzmq: the name starts with "X-" and fits in 255 octets.
+                let text = std::str::from_utf8(v).map_err(|_| Error::Invalid)?;
+                let text = text.trim_end_matches('\0');
+                let (name, value) = text.split_once(':').ok_or(Error::Invalid)?;
+                if !name.starts_with("X-") || name.len() > 255 || value.is_empty() {
+                    return Err(Error::Invalid);
+                }
+                match self.metadata.iter_mut().find(|(n, _)| n == name) {
+                    Some(slot) => slot.1 = value.as_bytes().to_vec(),
+                    None => self
+                        .metadata
+                        .push((name.to_owned(), value.as_bytes().to_vec())),
+                }
+            }
             crate::consts::draft::ZMQ_IN_BATCH_SIZE => self.in_batch_size = positive(v)?,
             crate::consts::draft::ZMQ_OUT_BATCH_SIZE => self.out_batch_size = positive(v)?,
             _ => return Err(Error::Invalid),

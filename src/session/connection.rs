@@ -90,6 +90,7 @@ fn zmtp_config(link: &Link, peer_address: &str) -> zmtp::Config {
         heartbeat_timeout: u64::try_from(o.heartbeat_timeout).ok(),
         heartbeat_ttl: u64::try_from(o.heartbeat_ttl).unwrap_or(0),
         raw: o.raw,
+        metadata: o.metadata.clone(),
         security,
     }
 }

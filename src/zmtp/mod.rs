@@ -70,6 +70,8 @@ pub(crate) struct Config {
     pub(crate) heartbeat_ttl: u64,
     /// Raw bytes, no ZMTP (STREAM, ROUTER_RAW).
     pub(crate) raw: bool,
+    /// Application metadata (`ZMQ_METADATA`) sent with the handshake properties.
+    pub(crate) metadata: Vec<(String, Vec<u8>)>,
     /// The security mechanism, its keys or credentials, and the ZAP settings.
     pub(crate) security: Security,
 }
@@ -531,6 +533,9 @@ impl Connection {
         // Announced for every socket type (durable peers are recognised by it).
         if !id.is_empty() {
             props.push(("Identity", &id));
+        }
+        for (name, value) in &self.cfg.metadata {
+            props.push((name.as_str(), value.as_slice()));
         }
         let local = Local {
             properties: mechanism::metadata::encode(&props),

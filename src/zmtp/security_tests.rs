@@ -17,6 +17,7 @@ fn cfg(socket_type: i32, security: Security) -> Config {
         heartbeat_timeout: None,
         heartbeat_ttl: 0,
         raw: false,
+        metadata: Vec::new(),
         security,
     }
 }

@@ -55,6 +55,7 @@ impl Peer {
             heartbeat_timeout: None,
             heartbeat_ttl: 0,
             raw: false,
+            metadata: Vec::new(),
             security,
         };
         Peer {

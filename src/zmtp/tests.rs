@@ -12,6 +12,7 @@ fn cfg(socket_type: i32) -> Config {
         heartbeat_timeout: None,
         heartbeat_ttl: 0,
         raw: false,
+        metadata: Vec::new(),
         security: Security::default(),
     }
 }
