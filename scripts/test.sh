@@ -4,9 +4,10 @@
 #   make install into a temporary prefix, SONAME, installed files, pkg-config (shared and
 #   static, with a statically linked C program), DESTDIR install/uninstall, exported symbols
 #   against capi-tests/abi/symbols.txt and Debian's libzmq, ../shared/tools/header-check.sh,
-#   and the C API tests (scripts/capi-tests.sh).
+#   the C API tests (scripts/capi-tests.sh) and the Python tests through pyzmq
+#   (scripts/python-tests.sh).
 # Every check runs even when an earlier one failed (except when the install itself fails); the
-# last line is `N passed, N failed` over all checks and C test program runs.
+# last line is `N passed, N failed` over all checks, C test program runs and Python tests.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -199,6 +200,20 @@ else
     else
         failed=$((failed + 1))
         failures+=("C API runner")
+    fi
+
+    echo "== Python tests (pyzmq on libzmq-rs)"
+    py_rc=0
+    scripts/python-tests.sh "$prefix" | tee "$work/python.out" || py_rc=$?
+    summary=$(tail -n 1 "$work/python.out")
+    if [[ $summary =~ ^python:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        passed=$((passed + BASH_REMATCH[1]))
+        failed=$((failed + BASH_REMATCH[2]))
+        [ "${BASH_REMATCH[2]}" = 0 ] || failures+=("Python tests")
+        if [ $py_rc != 0 ] && [ "${BASH_REMATCH[2]}" = 0 ]; then failed=$((failed + 1)); failures+=("Python runner"); fi
+    else
+        failed=$((failed + 1))
+        failures+=("Python runner")
     fi
 fi
 
