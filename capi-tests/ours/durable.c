@@ -19,6 +19,10 @@
  *   5. Duplicate identity: a second subscriber with the identity of an attached one is refused
  *      (handshake-failed event on the publisher, no message for it), the first one keeps
  *      receiving everything, and both processes exit normally.
+ * And, in this process: ZMQ_DURABLE_IVL expires a detached subscriber (what was queued for it
+ * is gone, a reconnect starts afresh) and keeps one that returns in time; ZMQ_DURABLE = 1 on
+ * a ROUTER keeps a named DEALER's pipe (ZMQ_ROUTER_MANDATORY sends to it succeed while it is
+ * away and reach it when it returns) until its ZMQ_DURABLE_IVL runs out (EHOSTUNREACH).
  *
  * The sync: until the subscriber sends its sync (PUSH to the publisher's PULL), the publisher
  * publishes "WELCOME" every 20 ms; the subscriber sends the sync when the first WELCOME
@@ -547,6 +551,167 @@ static void test_duplicate (const char *transport)
     su_rmdir (e.dir);
 }
 
+static void *named_socket (void *ctx, int type, const char *id, const char *ep)
+{
+    void *s = zmq_socket (ctx, type);
+    int t = 5000, zero = 0;
+    zmq_setsockopt (s, ZMQ_ROUTING_ID, id, strlen (id));
+    zmq_setsockopt (s, ZMQ_RCVTIMEO, &t, sizeof t);
+    zmq_setsockopt (s, ZMQ_LINGER, &zero, sizeof zero);
+    if (type == ZMQ_SUB)
+        zmq_setsockopt (s, ZMQ_SUBSCRIBE, "", 0);
+    zmq_connect (s, ep);
+    return s;
+}
+
+/* Publishes "P" until sub receives it: sub is attached (with its subscription). Returns 1 if
+ * everything sub received meanwhile was "P". */
+static int attach_sub (void *pub, void *sub)
+{
+    char buf[64];
+    int64_t end = su_now_ms () + 10000;
+    while (su_now_ms () < end) {
+        zmq_send (pub, "P", 1, ZMQ_DONTWAIT);
+        int n = zmq_recv (sub, buf, sizeof buf, ZMQ_DONTWAIT);
+        if (n >= 0)
+            return n == 1 && buf[0] == 'P';
+        su_sleep_ms (20);
+    }
+    return 0;
+}
+
+/* Reads until `want`; 1 if it came and nothing but "P" came before it. */
+static int recv_until (void *s, const char *want)
+{
+    char buf[64];
+    while (1) {
+        int n = zmq_recv (s, buf, sizeof buf - 1, 0);
+        if (n < 0)
+            return 0;
+        buf[n < (int) sizeof buf - 1 ? n : (int) sizeof buf - 1] = 0;
+        if (strcmp (buf, want) == 0)
+            return 1;
+        if (strcmp (buf, "P") != 0) {
+            printf ("     got [%s] while waiting for [%s]\n", buf, want);
+            return 0;
+        }
+    }
+}
+
+static void test_durable_ivl (const char *transport)
+{
+    printf ("-- ZMQ_DURABLE_IVL over %s\n", transport);
+    struct endpoints e;
+    CHECK_RC (su_mkdtemp (e.dir, sizeof e.dir, "durable"), 0);
+    void *ctx = zmq_ctx_new ();
+    void *pub = zmq_socket (ctx, ZMQ_PUB);
+    void *sync = zmq_socket (ctx, ZMQ_PULL);
+    int ivl = 200;
+    CHECK_RC (zmq_setsockopt (pub, ZMQ_DURABLE_IVL, &ivl, sizeof ivl), 0);
+    size_t sz = sizeof ivl;
+    ivl = 0;
+    CHECK_RC (zmq_getsockopt (pub, ZMQ_DURABLE_IVL, &ivl, &sz), 0);
+    CHECK_RC (ivl, 200);
+    CHECK_RC (bind_endpoints (&e, transport, pub, sync), 0);
+
+    /* Away longer than 200 ms: what was queued is gone. */
+    void *sub = named_socket (ctx, ZMQ_SUB, "Hello", e.pub);
+    CHECK_RC (attach_sub (pub, sub), 1);
+    CHECK_RC (zmq_close (sub), 0);
+    su_sleep_ms (50);
+    CHECK_RC (timed_send (pub, "queued, then expired") >= 0, 1);
+    su_sleep_ms (1000);
+    CHECK_RC (timed_send (pub, "nobody there") >= 0, 1);
+    sub = named_socket (ctx, ZMQ_SUB, "Hello", e.pub);
+    CHECK_RC (attach_sub (pub, sub), 1);
+    CHECK_RC (timed_send (pub, "live") >= 0, 1);
+    CHECK_RC (recv_until (sub, "live"), 1);
+    CHECK_RC (zmq_close (sub), 0);
+
+    /* Back in time (ZMQ_DURABLE_IVL 5 s on another publisher): the backlog is there. */
+    void *pub2 = zmq_socket (ctx, ZMQ_PUB);
+    ivl = 5000;
+    CHECK_RC (zmq_setsockopt (pub2, ZMQ_DURABLE_IVL, &ivl, sizeof ivl), 0);
+    char ep2[600];
+    if (strcmp (transport, "tcp") == 0) {
+        CHECK_RC (zmq_bind (pub2, "tcp://127.0.0.1:*"), 0);
+        sz = sizeof ep2;
+        zmq_getsockopt (pub2, ZMQ_LAST_ENDPOINT, ep2, &sz);
+    } else {
+        snprintf (ep2, sizeof ep2, "ipc://%s/pub2.ipc", e.dir);
+        CHECK_RC (zmq_bind (pub2, ep2), 0);
+    }
+    sub = named_socket (ctx, ZMQ_SUB, "Hello", ep2);
+    CHECK_RC (attach_sub (pub2, sub), 1);
+    CHECK_RC (zmq_close (sub), 0);
+    su_sleep_ms (50);
+    CHECK_RC (timed_send (pub2, "kept") >= 0, 1);
+    sub = named_socket (ctx, ZMQ_SUB, "Hello", ep2);
+    CHECK_RC (recv_until (sub, "kept"), 1);
+    CHECK_RC (zmq_close (sub), 0);
+
+    CHECK_RC (zmq_close (pub2), 0);
+    CHECK_RC (zmq_close (pub), 0);
+    CHECK_RC (zmq_close (sync), 0);
+    CHECK_RC (zmq_ctx_term (ctx), 0);
+    su_rmdir (e.dir);
+}
+
+/* ZMQ_DURABLE on a socket type that is not durable by default. */
+static void test_router_durable (const char *transport)
+{
+    printf ("-- ROUTER with ZMQ_DURABLE over %s\n", transport);
+    struct endpoints e;
+    CHECK_RC (su_mkdtemp (e.dir, sizeof e.dir, "durable"), 0);
+    void *ctx = zmq_ctx_new ();
+    void *router = zmq_socket (ctx, ZMQ_ROUTER);
+    void *unused = zmq_socket (ctx, ZMQ_PULL);
+    int one = 1, ivl = 1000, t = 5000;
+    int v = -1;
+    size_t sz = sizeof v;
+    CHECK_RC (zmq_getsockopt (router, ZMQ_DURABLE, &v, &sz), 0);
+    CHECK_RC (v, 0);
+    CHECK_RC (zmq_setsockopt (router, ZMQ_DURABLE, &one, sizeof one), 0);
+    CHECK_RC (zmq_setsockopt (router, ZMQ_DURABLE_IVL, &ivl, sizeof ivl), 0);
+    CHECK_RC (zmq_setsockopt (router, ZMQ_ROUTER_MANDATORY, &one, sizeof one), 0);
+    CHECK_RC (zmq_setsockopt (router, ZMQ_RCVTIMEO, &t, sizeof t), 0);
+    CHECK_RC (bind_endpoints (&e, transport, router, unused), 0);
+
+    char buf[64];
+    void *dealer = named_socket (ctx, ZMQ_DEALER, "D", e.pub);
+    CHECK_RC (zmq_send (dealer, "hi", 2, 0), 2);
+    CHECK_RC (zmq_recv (router, buf, sizeof buf, 0), 1);
+    CHECK_RC (zmq_recv (router, buf, sizeof buf, 0), 2);
+    CHECK_RC (zmq_close (dealer), 0);
+    su_sleep_ms (100);
+    /* Away, but its pipe is kept: the send succeeds and waits for it. */
+    CHECK_RC (zmq_send (router, "D", 1, ZMQ_SNDMORE), 1);
+    CHECK_RC (zmq_send (router, "while away", 10, 0), 10);
+    dealer = named_socket (ctx, ZMQ_DEALER, "D", e.pub);
+    CHECK_RC (zmq_recv (dealer, buf, sizeof buf, 0), 10);
+    CHECK (memcmp (buf, "while away", 10) == 0);
+    CHECK_RC (zmq_send (dealer, "back", 4, 0), 4);
+    CHECK_RC (zmq_recv (router, buf, sizeof buf, 0), 1);
+    CHECK (buf[0] == 'D');
+    CHECK_RC (zmq_recv (router, buf, sizeof buf, 0), 4);
+    CHECK_RC (zmq_close (dealer), 0);
+    /* Away longer than ZMQ_DURABLE_IVL: gone. */
+    int64_t end = su_now_ms () + 10000;
+    int rc;
+    do {
+        su_sleep_ms (100);
+        rc = zmq_send (router, "D", 1, ZMQ_SNDMORE);
+        if (rc == 1)
+            zmq_send (router, "x", 1, 0);
+    } while (rc == 1 && su_now_ms () < end);
+    CHECK_ERRNO (zmq_send (router, "D", 1, ZMQ_SNDMORE), EHOSTUNREACH);
+
+    CHECK_RC (zmq_close (router), 0);
+    CHECK_RC (zmq_close (unused), 0);
+    CHECK_RC (zmq_ctx_term (ctx), 0);
+    su_rmdir (e.dir);
+}
+
 int main (int argc, char **argv)
 {
     if (argc > 1 && strcmp (argv[1], "sub") == 0)
@@ -567,6 +732,8 @@ int main (int argc, char **argv)
         test_three_lives (transports[i], SWAP);
         test_backlog_rss (transports[i]);
         test_duplicate (transports[i]);
+        test_durable_ivl (transports[i]);
+        test_router_durable (transports[i]);
     }
     return TEST_SUMMARY ("durable");
 }

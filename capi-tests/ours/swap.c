@@ -10,6 +10,9 @@
  *     exactly once, in order.
  *   - Scenario 6: a socket closed with a non-empty swap leaves no file behind; a context
  *     terminated from another thread while a socket is swapping returns cleanly.
+ *   - A swap directory that disappears after setsockopt: the pipe falls back to the HWM
+ *     policy (the message that cannot be stored is refused with EAGAIN, not accepted and
+ *     lost), and the socket goes on working.
  * Every test uses a private ZMQ_SWAP_DIR and lists it. */
 #include "testutil.h"
 #include "ours/swaputil.h"
@@ -530,6 +533,36 @@ static void test_term_while_swapping (const char *transport)
     su_rmdir (dir);
 }
 
+static void test_disk_error (const char *transport)
+{
+    printf ("-- swap directory removed under a socket over %s\n", transport);
+    char dir[256], ep[512];
+    CHECK_RC (su_mkdtemp (dir, sizeof dir, "swapgone"), 0);
+    fresh_endpoint (transport, "gone", ep, sizeof ep);
+    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    CHECK_RC (set_int (push, ZMQ_SNDHWM, 1), 0);
+    CHECK_RC (set_swap (push, 1 << 20, dir), 0);
+    CHECK_RC (rmdir (dir), 0);
+    CHECK_RC (zmq_connect (push, ep), 0);
+    CHECK_RC (zmq_send (push, "kept", 4, ZMQ_DONTWAIT), 4);
+    CHECK_ERRNO (zmq_send (push, "no room", 7, ZMQ_DONTWAIT), EAGAIN);
+    CHECK_ERRNO (zmq_send (push, "no room", 7, ZMQ_DONTWAIT), EAGAIN);
+    void *pull = zmq_socket (ctx, ZMQ_PULL);
+    CHECK_RC (set_int (pull, ZMQ_RCVTIMEO, 5000), 0);
+    CHECK_RC (zmq_bind (pull, ep), 0);
+    char buf[16];
+    CHECK_RC (zmq_recv (pull, buf, sizeof buf, 0), 4);
+    CHECK (memcmp (buf, "kept", 4) == 0);
+    CHECK_RC (set_int (push, ZMQ_SNDTIMEO, 5000), 0);
+    CHECK_RC (zmq_send (push, "after", 5, 0), 5);
+    CHECK_RC (zmq_recv (pull, buf, sizeof buf, 0), 5);
+    CHECK (memcmp (buf, "after", 5) == 0);
+    CHECK_RC (set_int (pull, ZMQ_RCVTIMEO, 100), 0);
+    CHECK_ERRNO (zmq_recv (pull, buf, sizeof buf, 0), EAGAIN);
+    CHECK_RC (zmq_close (push), 0);
+    CHECK_RC (zmq_close (pull), 0);
+}
+
 int main (void)
 {
     setvbuf (stdout, NULL, _IOLBF, 0);
@@ -543,6 +576,7 @@ int main (void)
         test_slow_pull (transports[i]);
         test_close_cleans_up (transports[i]);
         test_term_while_swapping (transports[i]);
+        test_disk_error (transports[i]);
     }
     CHECK_RC (zmq_ctx_term (ctx), 0);
     su_rmdir (ipc_dir);
