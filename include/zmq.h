@@ -83,6 +83,10 @@ typedef void(zmq_timer_fn) (int timer_id, void *arg);
 
 struct iovec;
 
+#if defined ZMQ_BUILD_DRAFT_API
+#define ZMQ_HAVE_POLLER
+#endif
+
 
 /*
  libzmq's base for errno values that the platform may lack; `ETERM` and friends add to it.
@@ -469,6 +473,42 @@ struct iovec;
  */
 #define ZMQ_DURABLE_IVL 1003
 
+/*
+ Monitor mask bit for every libzmq-rs extension event (the one bit of libzmq's 16-bit event
+ field that libzmq leaves free). The events below carry their own numbers in that field.
+ */
+#define ZMQ_EVENT_EXTENSIONS 32768
+
+/*
+ A durable peer disconnected; its pipe keeps queuing (value 0).
+ */
+#define ZMQ_EVENT_DURABLE_DETACHED 32769
+
+/*
+ A durable peer came back and took its pipe over (value 0).
+ */
+#define ZMQ_EVENT_DURABLE_REATTACHED 32770
+
+/*
+ A pipe started spilling to its swap file (value 0).
+ */
+#define ZMQ_EVENT_SWAP_STARTED 32771
+
+/*
+ A pipe's swap file drained; the queue is back in memory (value 0).
+ */
+#define ZMQ_EVENT_SWAP_STOPPED 32772
+
+/*
+ A pipe's swap budget is used up; the HWM policy applies (value 0).
+ */
+#define ZMQ_EVENT_SWAP_FULL 32773
+
+/*
+ A swap file failed; the pipe fell back to the HWM policy (value: errno).
+ */
+#define ZMQ_EVENT_SWAP_ERROR 32774
+
 #if defined(ZMQ_BUILD_DRAFT_API)
 #define ZMQ_SERVER 12
 #endif
@@ -667,6 +707,30 @@ typedef struct zmq_pollitem_t {
    */
   short revents;
 } zmq_pollitem_t;
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ One event reported by `zmq_poller_wait`/`zmq_poller_wait_all`.
+ */
+typedef struct zmq_poller_event_t {
+  /*
+   The socket, or NULL for an fd entry.
+   */
+  void *socket;
+  /*
+   The fd of an fd entry.
+   */
+  zmq_fd_t fd;
+  /*
+   The user data given when the entry was added.
+   */
+  void *user_data;
+  /*
+   The events that occurred.
+   */
+  short events;
+} zmq_poller_event_t;
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -986,6 +1050,128 @@ int zmq_proxy_steerable(void *frontend, void *backend, void *capture, void *cont
  */
 int zmq_device(int type_, void *frontend, void *backend);
 
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Creates a poller (draft API).
+ */
+void *zmq_poller_new(void);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Destroys a poller and sets `*poller_p` to NULL. Errors: EFAULT.
+
+ # Safety
+ `poller_p` must be NULL or point to a poller handle (or NULL) that is not used afterwards.
+ */
+int zmq_poller_destroy(void **poller_p);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ The number of entries. Errors: EFAULT.
+
+ # Safety
+ `poller` must be NULL or a poller handle.
+ */
+int zmq_poller_size(void *poller_h);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Adds a socket. Errors: EINVAL (already added), ENOTSOCK, EFAULT.
+
+ # Safety
+ `poller` NULL or a poller handle; `socket` NULL or a socket handle.
+ */
+int zmq_poller_add(void *poller_h, void *socket, void *user_data, short events);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Changes the events of a socket entry. Errors: EINVAL (not added), ENOTSOCK, EFAULT.
+
+ # Safety
+ `poller` NULL or a poller handle; `socket` NULL or a socket handle.
+ */
+int zmq_poller_modify(void *poller_h, void *socket, short events);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Removes a socket entry. Errors: EINVAL (not added), ENOTSOCK, EFAULT.
+
+ # Safety
+ `poller` NULL or a poller handle; `socket` NULL or a socket handle.
+ */
+int zmq_poller_remove(void *poller_h, void *socket);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Adds a plain fd. Errors: EINVAL (already added or negative fd), EFAULT.
+
+ # Safety
+ `poller` NULL or a poller handle.
+ */
+int zmq_poller_add_fd(void *poller_h, zmq_fd_t fd, void *user_data, short events);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Changes the events of an fd entry. Errors: EINVAL (not added), EFAULT.
+
+ # Safety
+ `poller` NULL or a poller handle.
+ */
+int zmq_poller_modify_fd(void *poller_h, zmq_fd_t fd, short events);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Removes an fd entry. Errors: EINVAL (not added), EFAULT.
+
+ # Safety
+ `poller` NULL or a poller handle.
+ */
+int zmq_poller_remove_fd(void *poller_h, zmq_fd_t fd);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Waits up to `timeout` ms (-1 forever) and fills up to `n_events` events; returns how many.
+ Errors: EAGAIN (timeout), EFAULT, EINVAL (n_events < 1), ETERM, EINTR.
+
+ # Safety
+ `poller` NULL or a poller handle; `events` NULL or writable for `n_events` entries.
+ */
+int zmq_poller_wait_all(void *poller_h,
+                        struct zmq_poller_event_t *events,
+                        int n_events,
+                        long timeout);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ Waits for one event (see `zmq_poller_wait_all`); returns 0. Errors as that function.
+
+ # Safety
+ `poller` NULL or a poller handle; `event` NULL or writable.
+ */
+int zmq_poller_wait(void *poller_h, struct zmq_poller_event_t *event, long timeout);
+#endif
+
+#if (defined(ZMQ_BUILD_DRAFT_API) && defined(ZMQ_BUILD_DRAFT_API))
+/*
+ The poller's signaling fd, which exists only for thread-safe sockets (none in this build):
+ fails with EINVAL. Errors: EFAULT.
+
+ # Safety
+ `poller` NULL or a poller handle.
+ */
+int zmq_poller_fd(void *poller_h, zmq_fd_t *fd);
+#endif
+
 /*
  Sends `len` bytes (copied) as one frame; `ZMQ_SNDMORE` marks more frames to follow,
  `ZMQ_DONTWAIT` fails with EAGAIN instead of blocking. Returns `len`.
@@ -1241,20 +1427,27 @@ char *zmq_z85_encode(char *dest, const uint8_t *data, size_t size);
 uint8_t *zmq_z85_decode(uint8_t *dest, const char *string);
 
 /*
- Would generate a CURVE key pair as two 41-byte Z85 strings. This build has no CURVE support
- yet (`zmq_has("curve")` is 0), so it always returns -1 with errno ENOTSUP and writes nothing.
+ Generates a new CURVE key pair from the operating system's randomness and writes both keys
+ as Z85 text (40 characters and a NUL) to the two 41-byte buffers. Returns 0, or -1 with
+ errno EFAULT when a buffer is NULL (or, practically never, when the OS has no randomness
+ to give). The secret key is wiped from this library's memory before returning; nothing is
+ retained. Thread-safe, never blocks once the OS random source is initialised.
 
  # Safety
- The buffers are not touched; any pointers are accepted.
+ Each pointer must be NULL or writable for 41 bytes.
  */
 int zmq_curve_keypair(char *z85_public_key, char *z85_secret_key);
 
 /*
- Would derive the Z85 public key from a Z85 secret key. This build has no CURVE support yet
- (`zmq_has("curve")` is 0), so it always returns -1 with errno ENOTSUP and writes nothing.
+ Derives the public key of the Z85 secret key `z85_secret_key` (40 characters and a NUL)
+ and writes it as Z85 text and a NUL to the 41-byte buffer `z85_public_key`. Returns 0, or -1
+ with errno EINVAL when the secret is NULL, not 40 characters or not valid Z85, and EFAULT
+ when `z85_public_key` is NULL. Nothing is retained; the decoded secret is wiped.
+ Thread-safe, never blocks.
 
  # Safety
- The buffers are not touched; any pointers are accepted.
+ `z85_public_key` must be NULL or writable for 41 bytes; `z85_secret_key` must be NULL or a
+ NUL-terminated string.
  */
 int zmq_curve_public(char *z85_public_key, const char *z85_secret_key);
 

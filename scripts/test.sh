@@ -4,10 +4,13 @@
 #   make install into a temporary prefix, SONAME, installed files, pkg-config (shared and
 #   static, with a statically linked C program), DESTDIR install/uninstall, exported symbols
 #   against capi-tests/abi/symbols.txt and Debian's libzmq, ../shared/tools/header-check.sh,
-#   the C API tests (scripts/capi-tests.sh) and the Python tests through pyzmq
+#   a smoke run of each installed perf tool (tiny counts, no timing assertion; `make bench`
+#   measures), the C API tests (scripts/capi-tests.sh), the wire interop runs against
+#   Debian's libzmq (scripts/interop.sh) and the Python tests through pyzmq
 #   (scripts/python-tests.sh).
 # Every check runs even when an earlier one failed (except when the install itself fails); the
-# last line is `N passed, N failed` over all checks, C test program runs and Python tests.
+# last line is `N passed, N failed` over all checks, C test program runs, interop runs and
+# Python tests.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -67,9 +70,13 @@ soname() {
     [ "$so" = libzmq.so.5 ]
 }
 
+PERF_TOOLS=(local_thr remote_thr local_lat remote_lat inproc_thr inproc_lat proxy_thr
+            pub_thr sub_thr router_thr dealer_thr)
+
 installed_files() {
     local ok=0 f
-    for f in lib/libzmq.so.5.2.5 lib/libzmq.a include/zmq.h include/zmq_utils.h lib/pkgconfig/libzmq.pc; do
+    for f in lib/libzmq.so.5.2.5 lib/libzmq.a include/zmq.h include/zmq_utils.h lib/pkgconfig/libzmq.pc \
+        "${PERF_TOOLS[@]/#/bin/}"; do
         [ -f "$prefix/$f" ] && [ ! -L "$prefix/$f" ] || { echo "missing file: $f"; ok=1; }
     done
     [ "$(readlink "$prefix/lib/libzmq.so.5")" = libzmq.so.5.2.5 ] || { echo "bad link lib/libzmq.so.5"; ok=1; }
@@ -126,6 +133,7 @@ destdir_roundtrip() {
     make install DESTDIR="$dest" || return 1
     [ -f "$dest/usr/local/lib/libzmq.so.5.2.5" ] || { echo "DESTDIR install put nothing in $dest/usr/local/lib"; return 1; }
     grep -qx 'prefix=/usr/local' "$dest/usr/local/lib/pkgconfig/libzmq.pc" || { echo "libzmq.pc prefix is not /usr/local"; return 1; }
+    [ -x "$dest/usr/local/bin/local_thr" ] || { echo "DESTDIR install put no perf tools in $dest/usr/local/bin"; return 1; }
     make uninstall DESTDIR="$dest" || return 1
     left=$(find "$dest" ! -type d)
     [ -z "$left" ] || { echo "left behind after uninstall:"; echo "$left"; return 1; }
@@ -160,6 +168,63 @@ header_check() {
     return 1
 }
 
+# perf_smoke CASE: run installed perf tools once with tiny counts on our library; every process
+# must exit 0 within the timeout and print a RESULT line saying it ran on our libzmq.so.5. No
+# timing is checked: the numbers come from `make bench`.
+perf_smoke() {
+    local d=$work/perf-smoke/$1 ep pids=() p rc=0 f port
+    rm -rf "$d" && mkdir -p "$d" || return 1
+    port=$((21000 + RANDOM % 30000))
+    run() { # tag tool args...
+        local tag=$1 tool=$2
+        shift 2
+        echo "+ $tool $*"
+        LD_LIBRARY_PATH=$prefix/lib timeout 30 "$prefix/bin/$tool" "$@" >"$d/$tag.out" 2>"$d/$tag.err" &
+        pids+=($!)
+    }
+    case $1 in
+    thr) ep=tcp://127.0.0.1:$port
+        run recv local_thr "$ep" 64 1000; sleep 0.05; run send remote_thr "$ep" 64 1000 ;;
+    lat) ep=ipc://$d/lat.ipc
+        run echo local_lat "$ep" 64 100; sleep 0.05; run ping remote_lat "$ep" 64 100 ;;
+    inproc_thr) run main inproc_thr 64 1000 ;;
+    inproc_lat) run main inproc_lat 64 100 ;;
+    proxy) run tcp proxy_thr 64 1000 tcp; run ipc proxy_thr 64 1000 ipc; run inproc proxy_thr 64 1000 inproc ;;
+    pubsub) ep=tcp://127.0.0.1:$port
+        run pub pub_thr "$ep" 64 1000 2; sleep 0.05; run sub1 sub_thr "$ep" 64 1000; run sub2 sub_thr "$ep" 64 1000 ;;
+    router) ep=tcp://127.0.0.1:$port
+        run router router_thr "$ep" 64 100 2; sleep 0.05; run dealer1 dealer_thr "$ep" 64 100 10
+        run dealer2 dealer_thr "$ep" 64 100 1 ;;
+    esac
+    for p in "${pids[@]}"; do wait "$p" || rc=$?; done
+    for f in "$d"/*.out; do
+        cat "$f" "${f%.out}.err"
+        grep -q "^RESULT tool=.* lib=$prefix/lib/libzmq.so.5\$" "$f" ||
+            { echo "$(basename "$f" .out): no RESULT line naming $prefix/lib/libzmq.so.5"; rc=1; }
+    done
+    [ $rc = 0 ] || echo "exit status $rc"
+    return $rc
+}
+
+# suite LABEL NAME CMD...: runs a runner whose last line is `NAME: N passed, N failed` and adds
+# its counts; a runner that fails without counting a failure, or prints no such line, counts
+# as one failure.
+suite() {
+    local label=$1 name=$2 rc=0 summary
+    shift 2
+    "$@" | tee "$work/$name.out" || rc=$?
+    summary=$(tail -n 1 "$work/$name.out")
+    if [[ $summary =~ ^$name:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        passed=$((passed + BASH_REMATCH[1]))
+        failed=$((failed + BASH_REMATCH[2]))
+        [ "${BASH_REMATCH[2]}" = 0 ] || failures+=("$label tests")
+        if [ $rc != 0 ] && [ "${BASH_REMATCH[2]}" = 0 ]; then failed=$((failed + 1)); failures+=("$label runner"); fi
+    else
+        failed=$((failed + 1))
+        failures+=("$label runner")
+    fi
+}
+
 echo "== libzmq-rs test suite"
 check "cargo fmt --check" cargo fmt --check
 check "cargo clippy -D warnings" cargo clippy --all-targets -- -D warnings
@@ -181,6 +246,13 @@ else
     check "static link via pkg-config" static_link
     check "DESTDIR install/uninstall" destdir_roundtrip
     check "exported symbols" symbols
+    check "perf tools: local/remote_thr" perf_smoke thr
+    check "perf tools: local/remote_lat" perf_smoke lat
+    check "perf tools: inproc_thr" perf_smoke inproc_thr
+    check "perf tools: inproc_lat" perf_smoke inproc_lat
+    check "perf tools: proxy_thr" perf_smoke proxy
+    check "perf tools: pub_thr/sub_thr" perf_smoke pubsub
+    check "perf tools: router/dealer_thr" perf_smoke router
     header_check_sh=$root/../shared/tools/header-check.sh
     if [ -f "$header_check_sh" ]; then
         check "header-check vs Debian zmq.h" header_check
@@ -189,32 +261,11 @@ else
     fi
 
     echo "== C API tests"
-    capi_rc=0
-    scripts/capi-tests.sh "$prefix" | tee "$work/capi.out" || capi_rc=$?
-    summary=$(tail -n 1 "$work/capi.out")
-    if [[ $summary =~ ^capi:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-        passed=$((passed + BASH_REMATCH[1]))
-        failed=$((failed + BASH_REMATCH[2]))
-        [ "${BASH_REMATCH[2]}" = 0 ] || failures+=("C API tests")
-        if [ $capi_rc != 0 ] && [ "${BASH_REMATCH[2]}" = 0 ]; then failed=$((failed + 1)); failures+=("C API runner"); fi
-    else
-        failed=$((failed + 1))
-        failures+=("C API runner")
-    fi
-
+    suite "C API" capi scripts/capi-tests.sh "$prefix"
+    echo "== wire interop with Debian's libzmq"
+    suite "interop" interop scripts/interop.sh "$prefix"
     echo "== Python tests (pyzmq on libzmq-rs)"
-    py_rc=0
-    scripts/python-tests.sh "$prefix" | tee "$work/python.out" || py_rc=$?
-    summary=$(tail -n 1 "$work/python.out")
-    if [[ $summary =~ ^python:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-        passed=$((passed + BASH_REMATCH[1]))
-        failed=$((failed + BASH_REMATCH[2]))
-        [ "${BASH_REMATCH[2]}" = 0 ] || failures+=("Python tests")
-        if [ $py_rc != 0 ] && [ "${BASH_REMATCH[2]}" = 0 ]; then failed=$((failed + 1)); failures+=("Python runner"); fi
-    else
-        failed=$((failed + 1))
-        failures+=("Python runner")
-    fi
+    suite "Python" python scripts/python-tests.sh "$prefix"
 fi
 
 echo "== $((SECONDS - start))s${failures:+; failed: $(IFS=,; echo "${failures[*]}")}"

@@ -256,3 +256,19 @@ pub const ZMQ_SWAP_DIR: i32 = 1001;
 pub const ZMQ_DURABLE: i32 = 1002;
 /// How long a detached durable peer's pipe is kept, in ms (int, -1 = until the socket closes).
 pub const ZMQ_DURABLE_IVL: i32 = 1003;
+
+/// Monitor mask bit for every libzmq-rs extension event (the one bit of libzmq's 16-bit event
+/// field that libzmq leaves free). The events below carry their own numbers in that field.
+pub const ZMQ_EVENT_EXTENSIONS: i32 = 0x8000;
+/// A durable peer disconnected; its pipe keeps queuing (value 0).
+pub const ZMQ_EVENT_DURABLE_DETACHED: i32 = 0x8001;
+/// A durable peer came back and took its pipe over (value 0).
+pub const ZMQ_EVENT_DURABLE_REATTACHED: i32 = 0x8002;
+/// A pipe started spilling to its swap file (value 0).
+pub const ZMQ_EVENT_SWAP_STARTED: i32 = 0x8003;
+/// A pipe's swap file drained; the queue is back in memory (value 0).
+pub const ZMQ_EVENT_SWAP_STOPPED: i32 = 0x8004;
+/// A pipe's swap budget is used up; the HWM policy applies (value 0).
+pub const ZMQ_EVENT_SWAP_FULL: i32 = 0x8005;
+/// A swap file failed; the pipe fell back to the HWM policy (value: errno).
+pub const ZMQ_EVENT_SWAP_ERROR: i32 = 0x8006;

@@ -4,10 +4,19 @@
 //! Each function takes arbitrary bytes and must neither panic nor allocate without bound.
 #![forbid(unsafe_code)]
 
+use bytes::{Bytes, BytesMut};
+
 use crate::consts::*;
-use crate::zmtp::{self, Connection};
+use crate::mechanism::Kind;
+use crate::mechanism::curve::crypto::SecretKey;
+use crate::mechanism::zap;
+use crate::zmtp::{self, Connection, Event, Security};
 
 fn cfg(socket_type: i32) -> zmtp::Config {
+    cfg_with(socket_type, Security::default())
+}
+
+fn cfg_with(socket_type: i32, security: Security) -> zmtp::Config {
     zmtp::Config {
         socket_type,
         routing_id: None,
@@ -16,6 +25,8 @@ fn cfg(socket_type: i32) -> zmtp::Config {
         heartbeat_ivl: 1000,
         heartbeat_timeout: None,
         heartbeat_ttl: 0,
+        raw: false,
+        security,
     }
 }
 
@@ -80,6 +91,185 @@ pub fn setsockopt_value(data: &[u8]) {
     let _ = o.set(i32::from(opt), value);
     let mut out = [0u8; 256];
     let _ = o.get(i32::from(opt), &mut out);
+    let mut s = crate::options::security::Security::default();
+    let _ = s.set(i32::from(opt), Some(value));
+    let _ = s.set(i32::from(opt), None);
+    for len in [0, 4, 32, 41, 256] {
+        let _ = s.get(i32::from(opt), &mut out[..len]);
+    }
+}
+
+/// Feeds `data` to `c` in 7-byte pieces, answering ZAP requests with `zap` (None: no
+/// handler); stops at the first failure.
+fn feed(c: &mut Connection, data: &[u8], zap: &dyn Fn() -> Option<Vec<Bytes>>) {
+    for chunk in data.chunks(7) {
+        c.input_buffer().extend_from_slice(chunk);
+        if c.process(1).is_err() {
+            return;
+        }
+        while let Some(ev) = c.poll_event() {
+            if let Event::ZapRequest(_) = ev {
+                let r = match zap() {
+                    Some(reply) => c.handle_zap_reply(&reply, 1),
+                    None => c.zap_handler_missing(1),
+                };
+                if r.is_err() {
+                    return;
+                }
+            }
+        }
+        c.output().clear();
+    }
+}
+
+/// The ZAP answer a fuzz input's mode byte picks.
+fn zap_answer(mode: u8) -> Option<Vec<Bytes>> {
+    match mode % 4 {
+        0 => Some(zap::reply(b"200", b"fuzz-user", &[("X-Fuzz", b"1")])),
+        1 => Some(zap::reply(b"400", b"", &[])),
+        2 => Some(zap::reply(b"300", b"", &[])),
+        _ => None,
+    }
+}
+
+/// The bytes a connection with `security` would greet with.
+fn greeting_of(socket_type: i32, security: Security) -> BytesMut {
+    let mut c = Connection::new(cfg_with(socket_type, security), 0);
+    c.output().split()
+}
+
+/// A PLAIN server's handshake: the first byte picks the ZAP answer (200, 400, 300, or no
+/// handler), the rest arrives after a PLAIN client's greeting (HELLO, INITIATE, then frames).
+pub fn plain_server_handshake(data: &[u8]) {
+    plain_server(data);
+}
+
+/// [`plain_server_handshake`], returning the connection for the seed checks.
+fn plain_server(data: &[u8]) -> Option<Connection> {
+    let (&mode, rest) = data.split_first()?;
+    let server = Security {
+        mechanism: Kind::Plain,
+        as_server: true,
+        zap_domain: b"fuzz".to_vec(),
+        ..Security::default()
+    };
+    let client = Security {
+        mechanism: Kind::Plain,
+        ..Security::default()
+    };
+    let mut c = Connection::new(cfg_with(ZMQ_ROUTER, server), 0);
+    let greeting = greeting_of(ZMQ_DEALER, client);
+    c.input_buffer().extend_from_slice(&greeting);
+    c.process(0).ok()?;
+    feed(&mut c, rest, &|| zap_answer(mode));
+    Some(c)
+}
+
+/// The fixed long-term key of the fuzzed CURVE server.
+const FUZZ_SERVER_SECRET: [u8; 32] = [0x5a; 32];
+
+/// A CURVE server's handshake. The first byte picks where the fuzz data starts: 0 right after
+/// a client's greeting (HELLO onward), 1 after a genuine HELLO was answered (INITIATE onward),
+/// 2 after a whole genuine handshake (MESSAGE frames); its upper bits pick the ZAP answer.
+pub fn curve_server_handshake(data: &[u8]) {
+    curve_server(data);
+}
+
+/// [`curve_server_handshake`], returning the server and whether the genuine steps left it
+/// active, for the seed checks.
+fn curve_server(data: &[u8]) -> Option<(Connection, bool)> {
+    let (&mode, rest) = data.split_first()?;
+    let server_key = SecretKey::from_bytes(&FUZZ_SERVER_SECRET);
+    let server = Security {
+        mechanism: Kind::Curve,
+        as_server: true,
+        curve_secret_key: FUZZ_SERVER_SECRET.into(),
+        zap_domain: b"fuzz".to_vec(),
+        ..Security::default()
+    };
+    let client_key = SecretKey::generate().ok()?;
+    let client = Security {
+        mechanism: Kind::Curve,
+        curve_public_key: client_key.public_key(),
+        curve_secret_key: client_key.to_bytes(),
+        curve_server_key: server_key.public_key(),
+        ..Security::default()
+    };
+    let mut s = Connection::new(cfg_with(ZMQ_ROUTER, server), 0);
+    let mut c = Connection::new(cfg_with(ZMQ_DEALER, client), 0);
+    let zap = move || zap_answer(mode >> 2);
+    // Genuine steps: each round moves the server's bytes to the client and the client's
+    // answer back. One round leaves the server waiting for INITIATE; four finish the handshake.
+    let rounds = match mode % 3 {
+        0 => 0,
+        1 => 1,
+        _ => 4,
+    };
+    let greeting = c.output().split();
+    s.input_buffer().extend_from_slice(&greeting);
+    s.process(0).ok()?;
+    if rounds > 0 {
+        for _ in 0..rounds {
+            let to_client = s.output().split();
+            c.input_buffer().extend_from_slice(&to_client);
+            c.process(0).ok()?;
+            while c.poll_event().is_some() {}
+            let to_server = c.output().split();
+            s.input_buffer().extend_from_slice(&to_server);
+            s.process(0).ok()?;
+            while let Some(ev) = s.poll_event() {
+                if let Event::ZapRequest(_) = ev {
+                    s.zap_handler_missing(0).ok()?;
+                }
+            }
+        }
+    } else {
+        s.output().clear();
+    }
+    let genuine_active = s.is_active();
+    feed(&mut s, rest, &zap);
+    Some((s, genuine_active))
+}
+
+/// ZAP replies: the data is a sequence of frames, each a length octet then that many bytes.
+/// Decoded on its own, then given to a NULL server waiting for its ZAP answer.
+pub fn zap_reply(data: &[u8]) {
+    let mut frames = Vec::new();
+    let mut rest = data;
+    while let Some((&len, tail)) = rest.split_first() {
+        let n = usize::from(len).min(tail.len());
+        let (frame, next) = tail.split_at(n);
+        frames.push(Bytes::copy_from_slice(frame));
+        rest = next;
+    }
+    let _ = zap::parse_reply(&frames);
+    let server = Security {
+        zap_domain: b"fuzz".to_vec(),
+        ..Security::default()
+    };
+    let mut c = Connection::new(cfg_with(ZMQ_ROUTER, server), 0);
+    let greeting = greeting_of(ZMQ_DEALER, Security::default());
+    c.input_buffer().extend_from_slice(&greeting);
+    if c.process(0).is_err() {
+        return;
+    }
+    while let Some(ev) = c.poll_event() {
+        if let Event::ZapRequest(_) = ev {
+            let _ = c.handle_zap_reply(&frames, 0);
+        }
+    }
+}
+
+/// Encodes frames as [`zap_reply`] reads them (for building seeds).
+#[cfg(test)]
+fn zap_seed(frames: &[Bytes]) -> Vec<u8> {
+    use bytes::BufMut;
+    let mut out = BytesMut::new();
+    for f in frames {
+        out.put_u8(u8::try_from(f.len()).unwrap_or(u8::MAX));
+        out.extend_from_slice(f);
+    }
+    out.to_vec()
 }
 
 #[cfg(test)]
@@ -108,5 +298,138 @@ mod tests {
         replay("z85_decode", z85_decode);
         replay("endpoint_parse", endpoint_parse);
         replay("setsockopt_value", setsockopt_value);
+        replay("plain_server_handshake", plain_server_handshake);
+        replay("curve_server_handshake", curve_server_handshake);
+        replay("zap_reply", zap_reply);
+    }
+
+    fn seed(target: &str, name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/corpus")
+            .join(target)
+            .join(name);
+        std::fs::read(path).unwrap()
+    }
+
+    #[test]
+    fn security_seeds_reach_the_stages_they_are_for() {
+        let ok = plain_server(&seed("plain_server_handshake", "ok")).unwrap();
+        assert!(ok.is_active(), "PLAIN seed completes the handshake");
+        for name in [
+            "refused_400",
+            "refused_300",
+            "no_handler",
+            "malformed_hello",
+        ] {
+            let c = plain_server(&seed("plain_server_handshake", name)).unwrap();
+            assert!(!c.is_active(), "{name}");
+        }
+        let (_, genuine) =
+            curve_server(&seed("curve_server_handshake", "message_bad_box")).unwrap();
+        assert!(genuine, "stage 2 runs a whole genuine CURVE handshake");
+        let (s, genuine) =
+            curve_server(&seed("curve_server_handshake", "initiate_bad_cookie")).unwrap();
+        assert!(!genuine && !s.is_active());
+    }
+
+    /// Writes the seeds of the security targets (run with `--ignored` after changing them).
+    #[test]
+    #[ignore = "regenerates fuzz/corpus; run by hand"]
+    fn write_security_seeds() {
+        use bytes::BufMut;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+        let write = |target: &str, name: &str, data: &[u8]| {
+            let d = dir.join(target);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join(name), data).unwrap();
+        };
+        let frame = |flags: u8, body: &[u8]| {
+            let mut out = BytesMut::new();
+            if body.len() > 255 {
+                out.put_u8(flags | 2);
+                out.put_u64(body.len() as u64);
+            } else {
+                out.put_u8(flags);
+                out.put_u8(body.len() as u8);
+            }
+            out.extend_from_slice(body);
+            out.to_vec()
+        };
+        let ready_props = crate::mechanism::metadata::encode(&[
+            ("Socket-Type", b"DEALER"),
+            ("Identity", b"fuzz"),
+        ]);
+        let mut initiate = b"\x08INITIATE".to_vec();
+        initiate.extend_from_slice(&ready_props);
+        let hello = b"\x05HELLO\x05admin\x06secret".to_vec();
+        for (mode, name) in [
+            (0u8, "ok"),
+            (1, "refused_400"),
+            (2, "refused_300"),
+            (3, "no_handler"),
+        ] {
+            let mut seed = vec![mode];
+            seed.extend(frame(4, &hello));
+            seed.extend(frame(4, &initiate));
+            seed.extend(frame(1, b"part"));
+            seed.extend(frame(0, b"last"));
+            write("plain_server_handshake", name, &seed);
+        }
+        let mut bad = vec![0u8];
+        bad.extend(frame(4, b"\x05HELLO\x09adm"));
+        write("plain_server_handshake", "malformed_hello", &bad);
+        let mut early = vec![0u8];
+        early.extend(frame(4, &initiate));
+        write("plain_server_handshake", "initiate_first", &early);
+
+        let mut hello = vec![0u8];
+        let mut body = b"\x05HELLO\x01\x00".to_vec();
+        body.resize(200, 0);
+        body[119] = 1; // short nonce 1
+        hello.extend(frame(4, &body));
+        write("curve_server_handshake", "hello_bad_box", &hello);
+        let mut initiate_stage = vec![1u8];
+        let mut body = b"\x08INITIATE".to_vec();
+        body.resize(300, 0x11);
+        initiate_stage.extend(frame(4, &body));
+        write(
+            "curve_server_handshake",
+            "initiate_bad_cookie",
+            &initiate_stage,
+        );
+        let mut message_stage = vec![2u8];
+        let mut body = b"\x07MESSAGE".to_vec();
+        body.extend_from_slice(&9u64.to_be_bytes());
+        body.resize(60, 0x22);
+        message_stage.extend(frame(0, &body));
+        message_stage.extend(frame(4, b"\x05ERROR\x03400"));
+        write("curve_server_handshake", "message_bad_box", &message_stage);
+        write(
+            "curve_server_handshake",
+            "short_message",
+            &[2, 0, 9, 7, b'M'],
+        );
+
+        let reply =
+            |status: &[u8], meta: &[(&str, &[u8])]| zap_seed(&zap::reply(status, b"user", meta));
+        write("zap_reply", "ok", &reply(b"200", &[("X-Foo", b"bar")]));
+        write("zap_reply", "refused", &reply(b"400", &[]));
+        write("zap_reply", "bad_status", &reply(b"201", &[]));
+        let mut short = zap::reply(b"200", b"", &[]);
+        short.pop();
+        write("zap_reply", "six_frames", &zap_seed(&short));
+        write(
+            "zap_reply",
+            "bad_metadata",
+            &zap_seed(&[
+                Bytes::new(),
+                Bytes::from_static(b"1.0"),
+                Bytes::from_static(b"1"),
+                Bytes::from_static(b"200"),
+                Bytes::new(),
+                Bytes::new(),
+                Bytes::from_static(b"\x05X-Foo\xff\xff"),
+            ]),
+        );
     }
 }

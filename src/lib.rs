@@ -14,6 +14,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod mailbox;
+mod mechanism;
 mod monitor;
 mod msg;
 mod options;
@@ -25,3 +26,8 @@ mod sys;
 mod transport;
 mod util;
 mod zmtp;
+
+/// A byte-level ZMTP peer for the interop tests (feature `testing`); not a public API.
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub use zmtp::testing_api as testing;

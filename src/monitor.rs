@@ -91,7 +91,13 @@ impl Monitor {
         let Some(active) = guard.as_mut() else {
             return;
         };
-        if active.events & event == 0 {
+        // Extension events are selected by their shared mask bit, not by their number.
+        let mask_bit = if event & crate::consts::ZMQ_EVENT_EXTENSIONS != 0 {
+            crate::consts::ZMQ_EVENT_EXTENSIONS
+        } else {
+            event
+        };
+        if active.events & mask_bit == 0 {
             return;
         }
         while let Some(cmd) = active.mailbox.try_recv() {

@@ -58,7 +58,7 @@ fn native_c_message(errnum: c_int) -> *const c_char {
 
 /// What this build supports, answered truthfully; grows as features land.
 pub(crate) fn has(capability: &str) -> bool {
-    matches!(capability, "ipc" | "swap" | "durable")
+    matches!(capability, "ipc" | "curve" | "swap" | "durable")
         || (capability == "draft" && cfg!(feature = "draft"))
 }
 

@@ -12,6 +12,8 @@ mod handle;
 mod misc;
 mod msg;
 mod poll;
+#[cfg(feature = "draft")]
+mod poller;
 mod sendrecv;
 mod slice;
 mod socket;

@@ -62,6 +62,10 @@ pub unsafe extern "C" fn zmq_setsockopt(
 ) -> c_int {
     ffi!({
         let mut s = with_socket!(socket);
+        if optval.is_null() && optvallen == 0 {
+            s.set_option_null(option)?;
+            return Ok(0);
+        }
         // SAFETY: forwarded contract.
         let value = unsafe { slice::bytes(optval, optvallen) }?;
         s.set_option(option, value)?;

@@ -11,11 +11,13 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::JoinHandle;
 
 use parking_lot::Mutex;
+use zeroize::Zeroizing;
 
 use super::boundary::ffi;
 use super::slice;
 use super::types::*;
 use crate::error::{Error, Result};
+use crate::mechanism::curve::crypto::SecretKey;
 use crate::util::timers::Timers;
 use crate::util::z85;
 
@@ -171,35 +173,79 @@ pub unsafe extern "C" fn zmq_z85_decode(dest: *mut u8, string: *const c_char) ->
     })
 }
 
-/// Would generate a CURVE key pair as two 41-byte Z85 strings. This build has no CURVE support
-/// yet (`zmq_has("curve")` is 0), so it always returns -1 with errno ENOTSUP and writes nothing.
+/// Writes a 40-character Z85 key and its NUL to `dest`.
 ///
 /// # Safety
-/// The buffers are not touched; any pointers are accepted.
+/// `dest` must be non-null and writable for 41 bytes.
+unsafe fn put_z85_key(dest: *mut c_char, text: &[u8]) {
+    let len = text.len().min(40);
+    // SAFETY: dest is writable for 41 bytes per the contract and len <= 40; ptr::copy allows
+    // dest to overlap the caller's other buffer, which `text` no longer borrows.
+    unsafe { std::ptr::copy(text.as_ptr(), dest.cast::<u8>(), len) };
+    // SAFETY: len <= 40, so the offset stays within the 41 writable bytes.
+    let nul = unsafe { dest.add(len) };
+    // SAFETY: the NUL goes in one of the 41 writable bytes.
+    unsafe { nul.write(0) };
+}
+
+/// Generates a new CURVE key pair from the operating system's randomness and writes both keys
+/// as Z85 text (40 characters and a NUL) to the two 41-byte buffers. Returns 0, or -1 with
+/// errno EFAULT when a buffer is NULL (or, practically never, when the OS has no randomness
+/// to give). The secret key is wiped from this library's memory before returning; nothing is
+/// retained. Thread-safe, never blocks once the OS random source is initialised.
+///
+/// # Safety
+/// Each pointer must be NULL or writable for 41 bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_curve_keypair(
     z85_public_key: *mut c_char,
     z85_secret_key: *mut c_char,
 ) -> c_int {
     ffi!({
-        let _ = (z85_public_key, z85_secret_key);
-        Err(Error::NotSupported)
+        if z85_public_key.is_null() || z85_secret_key.is_null() {
+            return Err(Error::Fault);
+        }
+        let secret = SecretKey::generate().map_err(|_| Error::Fault)?;
+        let public = z85::encode(&secret.public_key())?;
+        let secret_text = Zeroizing::new(z85::encode(secret.to_bytes().as_slice())?);
+        // SAFETY: both are non-null and writable for 41 bytes per the contract.
+        unsafe { put_z85_key(z85_public_key, &public) };
+        // SAFETY: as above.
+        unsafe { put_z85_key(z85_secret_key, &secret_text) };
+        Ok(0)
     })
 }
 
-/// Would derive the Z85 public key from a Z85 secret key. This build has no CURVE support yet
-/// (`zmq_has("curve")` is 0), so it always returns -1 with errno ENOTSUP and writes nothing.
+/// Derives the public key of the Z85 secret key `z85_secret_key` (40 characters and a NUL)
+/// and writes it as Z85 text and a NUL to the 41-byte buffer `z85_public_key`. Returns 0, or -1
+/// with errno EINVAL when the secret is NULL, not 40 characters or not valid Z85, and EFAULT
+/// when `z85_public_key` is NULL. Nothing is retained; the decoded secret is wiped.
+/// Thread-safe, never blocks.
 ///
 /// # Safety
-/// The buffers are not touched; any pointers are accepted.
+/// `z85_public_key` must be NULL or writable for 41 bytes; `z85_secret_key` must be NULL or a
+/// NUL-terminated string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_curve_public(
     z85_public_key: *mut c_char,
     z85_secret_key: *const c_char,
 ) -> c_int {
     ffi!({
-        let _ = (z85_public_key, z85_secret_key);
-        Err(Error::NotSupported)
+        // SAFETY: forwarded contract.
+        let text = unsafe { slice::c_str(z85_secret_key) }?.to_bytes();
+        if text.len() != 40 {
+            return Err(Error::Invalid);
+        }
+        let decoded = Zeroizing::new(z85::decode(text)?);
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        bytes.copy_from_slice(decoded.get(..32).ok_or(Error::Invalid)?);
+        let public = z85::encode(&SecretKey::from_bytes(&bytes).public_key())?;
+        if z85_public_key.is_null() {
+            return Err(Error::Fault);
+        }
+        // SAFETY: non-null and writable for 41 bytes per the contract.
+        unsafe { put_z85_key(z85_public_key, &public) };
+        Ok(0)
     })
 }
 
@@ -718,16 +764,77 @@ mod tests {
         }
     }
 
+    fn c_text(buf: &[c_char; 41]) -> String {
+        // SAFETY: the buffer is NUL-terminated by the function under test.
+        unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
     #[test]
-    fn curve_functions_report_enotsup() {
+    fn curve_keypair_gives_a_z85_pair_whose_public_key_derives_from_the_secret() {
+        let mut public = [0x7f as c_char; 41];
+        let mut secret = [0x7f as c_char; 41];
+        let mut derived = [0x7f as c_char; 41];
+        // SAFETY: valid 41-byte buffers; secret is NUL-terminated after the first call.
+        unsafe {
+            assert_eq!(
+                zmq_curve_keypair(public.as_mut_ptr(), secret.as_mut_ptr()),
+                0
+            );
+            assert_eq!(zmq_curve_public(derived.as_mut_ptr(), secret.as_ptr()), 0);
+        }
+        let (public, secret, derived) = (c_text(&public), c_text(&secret), c_text(&derived));
+        assert_eq!(public.len(), 40);
+        assert_eq!(secret.len(), 40);
+        assert_eq!(public, derived);
+        assert_ne!(public, secret);
+        assert_eq!(z85::decode(public.as_bytes()).unwrap().len(), 32);
+    }
+
+    #[test]
+    fn curve_public_matches_rfc7748() {
+        // RFC 7748 section 6.1, Alice's key pair, in Z85.
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len() / 2)
+                .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+                .collect()
+        };
+        let sk = hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+        let pk = hex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+        let mut sk_text = z85::encode(&sk).unwrap();
+        sk_text.push(0);
+        let mut out = [0 as c_char; 41];
+        // SAFETY: a 41-byte buffer and a NUL-terminated string.
+        let rc = unsafe { zmq_curve_public(out.as_mut_ptr(), sk_text.as_ptr().cast()) };
+        assert_eq!(rc, 0);
+        assert_eq!(c_text(&out).as_bytes(), z85::encode(&pk).unwrap());
+    }
+
+    #[test]
+    fn curve_functions_check_their_arguments() {
         let mut a = [0 as c_char; 41];
         let mut b = [0 as c_char; 41];
-        // SAFETY: valid 41-byte buffers.
+        // SAFETY: valid buffers, NULL pointers and NUL-terminated strings only.
         unsafe {
-            let k = errno_after(|| zmq_curve_keypair(a.as_mut_ptr(), b.as_mut_ptr()));
-            assert_eq!(k, (-1, libc::ENOTSUP));
-            let p = errno_after(|| zmq_curve_public(a.as_mut_ptr(), b.as_ptr()));
-            assert_eq!(p, (-1, libc::ENOTSUP));
+            let k = errno_after(|| zmq_curve_keypair(null_mut(), b.as_mut_ptr()));
+            assert_eq!(k, (-1, libc::EFAULT));
+            let k = errno_after(|| zmq_curve_keypair(a.as_mut_ptr(), null_mut()));
+            assert_eq!(k, (-1, libc::EFAULT));
+            let p = errno_after(|| zmq_curve_public(a.as_mut_ptr(), null()));
+            assert_eq!(p, (-1, libc::EINVAL));
+            let p = errno_after(|| zmq_curve_public(a.as_mut_ptr(), c"abc".as_ptr()));
+            assert_eq!(p, (-1, libc::EINVAL));
+            let hashes = c"########################################";
+            let p = errno_after(|| zmq_curve_public(a.as_mut_ptr(), hashes.as_ptr()));
+            assert_eq!(p, (-1, libc::EINVAL), "groups above 2^32 - 1");
+            let twenty = c"00000000000000000000";
+            let p = errno_after(|| zmq_curve_public(a.as_mut_ptr(), twenty.as_ptr()));
+            assert_eq!(p, (-1, libc::EINVAL), "only whole 40-character keys");
+            let zeros = c"0000000000000000000000000000000000000000";
+            let p = errno_after(|| zmq_curve_public(null_mut(), zeros.as_ptr()));
+            assert_eq!(p, (-1, libc::EFAULT));
         }
     }
 

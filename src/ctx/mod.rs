@@ -108,9 +108,10 @@ impl Shared {
         Ok(id)
     }
 
-    /// An I/O thread for a new tcp/ipc endpoint (started on first use, round-robin over
-    /// `ZMQ_IO_THREADS`). EMTHREAD when the context has no I/O threads, ETERM when terminating.
-    pub(crate) fn io_thread(&self) -> Result<Arc<Remote<IoCommand>>> {
+    /// An I/O thread for a new tcp/ipc endpoint: the threads are started on first use, and
+    /// the choice rotates over those whose bit is set in `affinity` (`ZMQ_AFFINITY`; 0 = any).
+    /// EMTHREAD when the context has no I/O threads, ETERM when terminating.
+    pub(crate) fn io_thread(&self, affinity: u64) -> Result<Arc<Remote<IoCommand>>> {
         if self.is_terminating() {
             return Err(Error::Term);
         }
@@ -119,11 +120,19 @@ impl Shared {
             return Err(Error::NoThread);
         }
         let mut io = self.io.lock();
-        if io.threads.len() < wanted {
+        while io.threads.len() < wanted {
             let n = io.threads.len();
             io.threads.push(IoThread::start(format!("ZMQbg/IO/{n}"))?);
         }
-        let i = io.next % io.threads.len();
+        let n = io.threads.len();
+        let allowed = |i: usize| affinity == 0 || (i < 64 && affinity & (1u64 << i) != 0);
+        let candidates: Vec<usize> = (0..n).filter(|&i| allowed(i)).collect();
+        let pool = if candidates.is_empty() {
+            (0..n).collect()
+        } else {
+            candidates
+        };
+        let i = pool[io.next % pool.len()];
         io.next = io.next.wrapping_add(1);
         Ok(Arc::clone(io.threads[i].remote()))
     }

@@ -12,6 +12,8 @@
 
 use std::collections::VecDeque;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use parking_lot::Mutex;
 
 use crate::error::Result;
@@ -25,6 +27,9 @@ struct Inner<T> {
 /// A multi-producer, single-consumer command queue with a pollable fd.
 pub(crate) struct Mailbox<T> {
     inner: Mutex<Inner<T>>,
+    /// Set (under the lock) by every send, cleared by the receiver when it finds the queue
+    /// empty: while false, `try_recv` answers without taking the lock.
+    maybe_pending: AtomicBool,
     signaler: Signaler,
 }
 
@@ -36,6 +41,7 @@ impl<T> Mailbox<T> {
                 queue: VecDeque::new(),
                 asleep: true,
             }),
+            maybe_pending: AtomicBool::new(false),
             signaler: Signaler::new()?,
         })
     }
@@ -50,6 +56,7 @@ impl<T> Mailbox<T> {
         let wake = {
             let mut inner = self.inner.lock();
             inner.queue.push_back(cmd);
+            self.maybe_pending.store(true, Ordering::Release);
             std::mem::replace(&mut inner.asleep, false)
         };
         if wake {
@@ -60,10 +67,15 @@ impl<T> Mailbox<T> {
     /// Takes the next command without waiting. On finding the queue empty the receiver goes to
     /// sleep and the signaler is reset, so the fd stays readable only if a command may follow.
     pub(crate) fn try_recv(&self) -> Option<T> {
+        if !self.maybe_pending.load(Ordering::Acquire) {
+            // Nothing sent since the receiver last found the queue empty (and went to sleep).
+            return None;
+        }
         let mut inner = self.inner.lock();
         if let Some(cmd) = inner.queue.pop_front() {
             return Some(cmd);
         }
+        self.maybe_pending.store(false, Ordering::Release);
         if !inner.asleep {
             inner.asleep = true;
             drop(inner);

@@ -33,18 +33,21 @@ impl Metadata {
         Metadata { props, group: None }
     }
 
-    /// The value of property `name`; `Identity` is libzmq's older name for `Routing-Id`.
+    /// The value of property `name`. `Identity` (the property ZMTP peers announce their
+    /// routing id in) falls back to `Routing-Id`, libzmq's newer name, as libzmq does.
     /// Names compare case-insensitively, as ZMTP property names do.
     pub(crate) fn get(&self, name: &str) -> Option<&CStr> {
-        let name = if name.eq_ignore_ascii_case("Identity") {
-            "Routing-Id"
-        } else {
-            name
+        let find = |name: &str| {
+            self.props
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_c_str())
         };
-        self.props
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_c_str())
+        find(name).or_else(|| {
+            name.eq_ignore_ascii_case("Identity")
+                .then(|| find("Routing-Id"))
+                .flatten()
+        })
     }
 
     /// Adds (or replaces) a property.
@@ -80,6 +83,14 @@ mod tests {
         assert_eq!(m.get("socket-type"), Some(c"DEALER"));
         assert_eq!(m.get("Identity"), Some(c"abc"));
         assert_eq!(m.get("User-Id"), None);
+    }
+
+    #[test]
+    fn identity_announced_in_ready_is_found() {
+        // A ZMTP peer announces its routing id as the READY property `Identity`.
+        let m = Metadata::from_pairs([("Socket-Type", "DEALER"), ("Identity", "dealer-A")]);
+        assert_eq!(m.get("Identity"), Some(c"dealer-A"));
+        assert_eq!(m.get("Routing-Id"), None);
     }
 
     #[test]

@@ -28,6 +28,8 @@ use crate::error::{Error, Result};
 
 /// Largest frame stored inline, without allocation.
 pub(crate) const INLINE_CAP: usize = 38;
+/// Up to this size `with_size` allocates a zeroed buffer; above, an uncleared C allocation.
+const ZEROED_MAX: usize = 1024;
 
 /// Frame flags, as libzmq numbers them where the C API exposes them.
 pub(crate) mod flags {
@@ -96,6 +98,13 @@ impl Msg {
                 ..Msg::new()
             });
         }
+        if len <= ZEROED_MAX {
+            // One allocation (Bytes takes the Vec over), and clearing this little is cheap.
+            let mut v = Vec::new();
+            v.try_reserve_exact(len).map_err(|_| Error::NoMemory)?;
+            v.resize(len, 0);
+            return Ok(Msg::from_bytes(Bytes::from(v)));
+        }
         malloced_bytes(len)
             .map(Msg::from_bytes)
             .ok_or(Error::NoMemory)
@@ -139,6 +148,14 @@ impl Msg {
         match &mut self.body {
             Body::Inline { buf, .. } => buf.as_mut_ptr(),
             Body::Heap(b) => b.as_ptr().cast_mut(),
+        }
+    }
+
+    /// The content as `Bytes`: shared for heap frames, copied for inline ones.
+    pub(crate) fn bytes(&self) -> Bytes {
+        match &self.body {
+            Body::Inline { .. } => Bytes::copy_from_slice(self.data()),
+            Body::Heap(b) => b.clone(),
         }
     }
 

@@ -7,6 +7,7 @@
 //! pattern before these; transport and security options are stored here for the engines.
 #![forbid(unsafe_code)]
 
+pub(crate) mod security;
 mod value;
 
 pub(crate) use value::{bool_value, int_value, put_at_least, put_string};
@@ -43,11 +44,8 @@ pub(crate) struct Options {
     pub(crate) tcp_keepalive_cnt: i32,
     pub(crate) tcp_keepalive_idle: i32,
     pub(crate) tcp_keepalive_intvl: i32,
-    pub(crate) mechanism: i32,
-    pub(crate) plain_server: bool,
-    pub(crate) plain_username: Vec<u8>,
-    pub(crate) plain_password: Vec<u8>,
-    pub(crate) zap_domain: Vec<u8>,
+    /// Mechanism, credentials, keys and ZAP domain (`options/security.rs`).
+    pub(crate) security: security::Security,
     pub(crate) tos: i32,
     pub(crate) handshake_ivl: i32,
     pub(crate) heartbeat_ivl: i32,
@@ -75,6 +73,13 @@ pub(crate) struct Options {
     pub(crate) swap_dir: std::path::PathBuf,
     /// `ZMQ_DURABLE`.
     pub(crate) durable: bool,
+    /// Raw TCP without ZMTP: STREAM sockets, and ROUTER with `ZMQ_ROUTER_RAW`.
+    pub(crate) raw: bool,
+    /// `ZMQ_MULTICAST_LOOP` (draft; stored for pgm, which this build lacks).
+    pub(crate) multicast_loop: bool,
+    /// `ZMQ_IN_BATCH_SIZE` / `ZMQ_OUT_BATCH_SIZE` (draft).
+    pub(crate) in_batch_size: i32,
+    pub(crate) out_batch_size: i32,
     /// `ZMQ_DURABLE_IVL` in ms (-1 = forever).
     pub(crate) durable_ivl: i32,
 }
@@ -111,11 +116,7 @@ impl Options {
             tcp_keepalive_cnt: -1,
             tcp_keepalive_idle: -1,
             tcp_keepalive_intvl: -1,
-            mechanism: ZMQ_NULL,
-            plain_server: false,
-            plain_username: Vec::new(),
-            plain_password: Vec::new(),
-            zap_domain: Vec::new(),
+            security: security::Security::default(),
             tos: 0,
             handshake_ivl: 30_000,
             heartbeat_ivl: 0,
@@ -140,11 +141,25 @@ impl Options {
             swap_dir: crate::pipe::swap::default_dir(),
             durable: false,
             durable_ivl: -1,
+            raw: socket_type == ZMQ_STREAM,
+            multicast_loop: true,
+            in_batch_size: 8192,
+            out_batch_size: 8192,
         }
     }
 
     /// Applies `zmq_setsockopt(option, value)` for the common options.
     pub(crate) fn set(&mut self, option: i32, v: &[u8]) -> Result<()> {
+        self.set_value(option, Some(v))
+    }
+
+    /// `zmq_setsockopt` with the caller's pointer state kept: `None` is a NULL value with
+    /// length 0, which resets the PLAIN credentials (libzmq's rule).
+    pub(crate) fn set_value(&mut self, option: i32, value: Option<&[u8]>) -> Result<()> {
+        if security::Security::handles(option) {
+            return self.security.set(option, value);
+        }
+        let v = value.unwrap_or_default();
         let nonneg = |v: &[u8]| -> Result<i32> {
             let x = int_value(v)?;
             if x < 0 { Err(Error::Invalid) } else { Ok(x) }
@@ -254,42 +269,22 @@ impl Options {
             }
             ZMQ_DURABLE => self.durable = bool_value(v)?,
             ZMQ_DURABLE_IVL => self.durable_ivl = from_minus_one(v)?,
-            ZMQ_ZAP_DOMAIN => self.zap_domain = short_string(v)?,
             ZMQ_SOCKS_PROXY => self.socks_proxy = v.to_vec(),
             ZMQ_BINDTODEVICE => self.bindtodevice = short_string(v)?,
-            ZMQ_PLAIN_SERVER => {
-                self.plain_server = bool_value(v)?;
-                self.mechanism = if self.plain_server {
-                    ZMQ_PLAIN
-                } else {
-                    ZMQ_NULL
-                };
-            }
-            ZMQ_PLAIN_USERNAME => {
-                self.plain_username = short_string(v)?;
-                self.plain_server = false;
-                self.mechanism = if v.is_empty() { ZMQ_NULL } else { ZMQ_PLAIN };
-            }
-            ZMQ_PLAIN_PASSWORD => {
-                self.plain_password = short_string(v)?;
-                self.plain_server = false;
-                self.mechanism = if v.is_empty() { ZMQ_NULL } else { ZMQ_PLAIN };
-            }
             ZMQ_GSSAPI_SERVER
             | ZMQ_GSSAPI_PLAINTEXT
             | ZMQ_GSSAPI_PRINCIPAL
             | ZMQ_GSSAPI_SERVICE_PRINCIPAL
             | ZMQ_GSSAPI_PRINCIPAL_NAMETYPE
-            | ZMQ_GSSAPI_SERVICE_PRINCIPAL_NAMETYPE
-            | ZMQ_CURVE_SERVER
-            | ZMQ_CURVE_PUBLICKEY
-            | ZMQ_CURVE_SECRETKEY
-            | ZMQ_CURVE_SERVERKEY => return Err(Error::Invalid),
+            | ZMQ_GSSAPI_SERVICE_PRINCIPAL_NAMETYPE => return Err(Error::Invalid),
             crate::consts::draft::ZMQ_ZAP_ENFORCE_DOMAIN => {
                 self.zap_enforce_domain = bool_value(v)?
             }
             crate::consts::draft::ZMQ_LOOPBACK_FASTPATH => self.loopback_fastpath = bool_value(v)?,
             crate::consts::draft::ZMQ_RECONNECT_STOP => self.reconnect_stop = int_value(v)?,
+            crate::consts::draft::ZMQ_MULTICAST_LOOP => self.multicast_loop = bool_value(v)?,
+            crate::consts::draft::ZMQ_IN_BATCH_SIZE => self.in_batch_size = positive(v)?,
+            crate::consts::draft::ZMQ_OUT_BATCH_SIZE => self.out_batch_size = positive(v)?,
             _ => return Err(Error::Invalid),
         }
         Ok(())
@@ -298,6 +293,9 @@ impl Options {
     /// Answers `zmq_getsockopt(option)` for the common options into `out`, returning the
     /// number of bytes written.
     pub(crate) fn get(&self, option: i32, out: &mut [u8]) -> Result<usize> {
+        if security::Security::handles(option) {
+            return self.security.get(option, out);
+        }
         let int = |x: i32, out: &mut [u8]| value::put_exact(out, &x.to_ne_bytes());
         match option {
             ZMQ_TYPE => int(self.socket_type, out),
@@ -328,11 +326,6 @@ impl Options {
             ZMQ_TCP_KEEPALIVE_CNT => int(self.tcp_keepalive_cnt, out),
             ZMQ_TCP_KEEPALIVE_IDLE => int(self.tcp_keepalive_idle, out),
             ZMQ_TCP_KEEPALIVE_INTVL => int(self.tcp_keepalive_intvl, out),
-            ZMQ_MECHANISM => int(self.mechanism, out),
-            ZMQ_PLAIN_SERVER => int(i32::from(self.plain_server), out),
-            ZMQ_PLAIN_USERNAME => value::put_string(out, &self.plain_username),
-            ZMQ_PLAIN_PASSWORD => value::put_string(out, &self.plain_password),
-            ZMQ_ZAP_DOMAIN => value::put_string(out, &self.zap_domain),
             ZMQ_TOS => int(self.tos, out),
             ZMQ_HANDSHAKE_IVL => int(self.handshake_ivl, out),
             ZMQ_HEARTBEAT_IVL => int(self.heartbeat_ivl, out),
@@ -362,6 +355,9 @@ impl Options {
                 int(i32::from(self.loopback_fastpath), out)
             }
             crate::consts::draft::ZMQ_RECONNECT_STOP => int(self.reconnect_stop, out),
+            crate::consts::draft::ZMQ_MULTICAST_LOOP => int(i32::from(self.multicast_loop), out),
+            crate::consts::draft::ZMQ_IN_BATCH_SIZE => int(self.in_batch_size, out),
+            crate::consts::draft::ZMQ_OUT_BATCH_SIZE => int(self.out_batch_size, out),
             _ => Err(Error::Invalid),
         }
     }

@@ -37,6 +37,21 @@ pub(crate) enum PipeEvent {
     Writable,
     /// The peer closed its end.
     PeerClosed,
+    /// The writer's swap changed state (told to the writing end's owner).
+    Swap(SwapState),
+}
+
+/// `ZMQ_SWAP` state changes, reported to the writing end's owner for its monitor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SwapState {
+    /// Messages started going to disk.
+    Started,
+    /// The store drained; the queue is all in memory again.
+    Stopped,
+    /// The budget is used up.
+    Full,
+    /// The store failed and was dropped.
+    Failed,
 }
 
 /// Receives pipe events for the ends an object owns. Called without any pipe lock held; must
@@ -86,6 +101,10 @@ struct Direction {
     discard: bool,
     /// Complete messages in the overflow store.
     overflowed: u64,
+    /// Swap state changes not yet reported to the writer's owner.
+    swap_events: Vec<SwapState>,
+    /// FULL was reported and no room has appeared since.
+    swap_full_reported: bool,
     queue: VecDeque<Msg>,
     /// Frames at the front of `queue` that belong to complete messages.
     readable: usize,
@@ -139,6 +158,7 @@ impl Direction {
                         self.queue.truncate(keep);
                         self.overflow = None;
                         self.overflowed = 0;
+                        self.swap_events.push(SwapState::Failed);
                         return;
                     }
                 }
@@ -146,6 +166,10 @@ impl Direction {
             self.readable = self.queue.len();
             self.written += 1;
             self.overflowed -= 1;
+            self.swap_full_reported = false;
+            if self.overflowed == 0 {
+                self.swap_events.push(SwapState::Stopped);
+            }
         }
     }
 }
@@ -239,6 +263,13 @@ impl PipeEnd {
         &self.shared.dirs[1 - self.side]
     }
 
+    fn notify_self(&self, event: PipeEvent) {
+        let owner = self.shared.owners.lock()[self.side].clone();
+        if let Some(owner) = owner {
+            owner.notify(self.id(), event);
+        }
+    }
+
     fn notify_peer(&self, event: PipeEvent) {
         let owner = self.shared.owners.lock()[1 - self.side].clone();
         if let Some(owner) = owner {
@@ -284,6 +315,12 @@ impl PipeEnd {
 
     /// True if a frame can be written now; when not, the owner gets `Writable` later.
     pub(crate) fn check_write(&self) -> bool {
+        let ok = self.check_write_inner();
+        self.report_swap();
+        ok
+    }
+
+    fn check_write_inner(&self) -> bool {
         let mut d = self.out().lock();
         if d.reader_closed {
             return false;
@@ -298,6 +335,26 @@ impl PipeEnd {
     /// Writes one frame. A frame without MORE completes the message and makes it readable.
     /// The HWM is checked at the first frame of a message only, as libzmq does.
     pub(crate) fn write(&self, msg: Msg) -> Result<(), WriteError> {
+        let result = self.write_inner(msg);
+        self.report_swap();
+        result
+    }
+
+    /// Tells the writer's owner about swap state changes (rare; no lock when there are none).
+    fn report_swap(&self) {
+        let events = {
+            let mut d = self.out().lock();
+            if d.swap_events.is_empty() {
+                return;
+            }
+            std::mem::take(&mut d.swap_events)
+        };
+        for e in events {
+            self.notify_self(PipeEvent::Swap(e));
+        }
+    }
+
+    fn write_inner(&self, msg: Msg) -> Result<(), WriteError> {
         let wake = {
             let mut d = self.out().lock();
             if d.reader_closed {
@@ -312,7 +369,14 @@ impl PipeEnd {
             if first && d.must_spill() {
                 if !d.can_spill() {
                     d.writer_blocked = true;
+                    if d.overflow.is_some() && !d.swap_full_reported {
+                        d.swap_full_reported = true;
+                        d.swap_events.push(SwapState::Full);
+                    }
                     return Err(WriteError::Full(msg));
+                }
+                if d.overflowed == 0 {
+                    d.swap_events.push(SwapState::Started);
                 }
                 d.to_overflow = true;
             }
@@ -325,6 +389,7 @@ impl PipeEnd {
                     d.overflow = None;
                     d.overflowed = 0;
                     d.to_overflow = false;
+                    d.swap_events.push(SwapState::Failed);
                     if first {
                         d.writer_blocked = true;
                         return Err(WriteError::Full(msg));
@@ -382,30 +447,44 @@ impl PipeEnd {
 
     /// True if a frame is readable now; when not, the owner gets `Readable` later.
     pub(crate) fn check_read(&self) -> bool {
-        let mut d = self.inbound().lock();
-        if d.readable == 0 {
-            d.refill();
+        let (ready, swap) = {
+            let mut d = self.inbound().lock();
+            if d.readable == 0 {
+                d.refill();
+            }
+            let swap = std::mem::take(&mut d.swap_events);
+            if d.readable == 0 {
+                d.reader_asleep = true;
+            }
+            (d.readable > 0, swap)
+        };
+        self.report_to_writer(swap);
+        ready
+    }
+
+    /// Swap changes found while reading go to the writer's owner (rarely non-empty).
+    fn report_to_writer(&self, swap: Vec<SwapState>) {
+        for e in swap {
+            self.notify_peer(PipeEvent::Swap(e));
         }
-        if d.readable > 0 {
-            return true;
-        }
-        d.reader_asleep = true;
-        false
     }
 
     /// Reads the next frame.
     pub(crate) fn read(&self) -> Read {
-        let (msg, wake) = {
+        let (msg, wake, swap) = {
             let mut d = self.inbound().lock();
             if d.readable == 0 {
                 d.refill();
             }
             if d.readable == 0 {
-                if d.writer_closed && d.queue.is_empty() && d.overflowed == 0 {
-                    return Read::Closed;
+                let swap = std::mem::take(&mut d.swap_events);
+                let closed = d.writer_closed && d.queue.is_empty() && d.overflowed == 0;
+                if !closed {
+                    d.reader_asleep = true;
                 }
-                d.reader_asleep = true;
-                return Read::Empty;
+                drop(d);
+                self.report_to_writer(swap);
+                return if closed { Read::Closed } else { Read::Empty };
             }
             let Some(msg) = d.queue.pop_front() else {
                 return Read::Empty;
@@ -422,11 +501,12 @@ impl PipeEnd {
                     wake = true;
                 }
             }
-            (msg, wake)
+            (msg, wake, std::mem::take(&mut d.swap_events))
         };
         if wake {
             self.notify_peer(PipeEvent::Writable);
         }
+        self.report_to_writer(swap);
         Read::Msg(msg)
     }
 
@@ -731,6 +811,48 @@ mod tests {
         assert_eq!(read_data(&b).unwrap(), b"m2-0");
         assert_eq!(read_data(&b).unwrap(), b"m2-1");
         assert!(matches!(b.read(), Read::Empty));
+    }
+
+    #[test]
+    fn swap_state_changes_are_reported_to_the_writer() {
+        let cfg = DirectionConfig {
+            hwm: 1,
+            conflate: false,
+            swap: Some(SwapConfig {
+                budget: 30,
+                dir: swap::default_dir(),
+            }),
+        };
+        let (a, b) = pair(cfg, DirectionConfig::default());
+        let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
+        a.set_owner(rec.clone());
+        let swaps = |rec: &Recorder| -> Vec<SwapState> {
+            rec.0
+                .lock()
+                .iter()
+                .filter_map(|(_, e)| match e {
+                    PipeEvent::Swap(s) => Some(*s),
+                    _ => None,
+                })
+                .collect()
+        };
+        a.write(frame(b"memory", false)).unwrap();
+        assert!(swaps(&rec).is_empty());
+        a.write(frame(b"0123456789012345678901", false)).unwrap();
+        assert_eq!(swaps(&rec), vec![SwapState::Started]);
+        assert!(a.write(frame(b"x", false)).is_err());
+        assert!(a.write(frame(b"y", false)).is_err());
+        assert_eq!(
+            swaps(&rec),
+            vec![SwapState::Started, SwapState::Full],
+            "FULL once"
+        );
+        read_data(&b);
+        read_data(&b);
+        assert_eq!(
+            swaps(&rec),
+            vec![SwapState::Started, SwapState::Full, SwapState::Stopped]
+        );
     }
 
     #[test]

@@ -2,10 +2,10 @@
 #![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::Arc;
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 
 use super::{IoCtx, Link};
 use crate::command::Command;
@@ -16,6 +16,10 @@ use crate::reactor::Registered;
 use crate::transport::{Endpoint, Stream};
 use crate::zmtp::{self, Connection, Event, Failure};
 
+/// Bytes asked of the kernel per read.
+const READ_CHUNK: usize = 64 * 1024;
+/// Buffers per vectored write.
+const MAX_IOV: usize = 64;
 /// Stop pulling from the pipe while this much is waiting to be written.
 const OUTPUT_HIGH: usize = 256 * 1024;
 /// Reads per readiness event before yielding to other connections.
@@ -55,10 +59,31 @@ pub(crate) struct Session {
     /// The last frame taken from the pipe for sending had MORE: the rest of its message is
     /// still in the pipe.
     out_incomplete: bool,
+    /// When a connect in progress is abandoned (`ZMQ_CONNECT_TIMEOUT`).
+    connect_deadline: Option<u64>,
+    /// The pipe to the ZAP handler while a request is outstanding.
+    zap: Option<PipeEnd>,
+    zap_reply: Vec<Bytes>,
 }
 
-fn zmtp_config(link: &Link) -> zmtp::Config {
+/// Where ZAP handlers bind (RFC 27).
+const ZAP_ENDPOINT: &str = "zeromq.zap.01";
+
+fn zmtp_config(link: &Link, peer_address: &str) -> zmtp::Config {
     let o = &link.options;
+    let s = &o.security;
+    let security = zmtp::Security {
+        mechanism: crate::mechanism::Kind::from_option(s.mechanism).unwrap_or_default(),
+        as_server: s.as_server,
+        plain_username: s.plain_username.clone(),
+        plain_password: s.plain_password.clone(),
+        curve_public_key: s.curve_public_key,
+        curve_secret_key: s.curve_secret_key.clone(),
+        curve_server_key: s.curve_server_key,
+        zap_domain: s.zap_domain.clone(),
+        zap_enforce_domain: o.zap_enforce_domain,
+        peer_address: peer_address.as_bytes().to_vec(),
+    };
     zmtp::Config {
         socket_type: o.socket_type,
         routing_id: o.routing_id.clone(),
@@ -67,6 +92,8 @@ fn zmtp_config(link: &Link) -> zmtp::Config {
         heartbeat_ivl: u64::try_from(o.heartbeat_ivl).unwrap_or(0),
         heartbeat_timeout: u64::try_from(o.heartbeat_timeout).ok(),
         heartbeat_ttl: u64::try_from(o.heartbeat_ttl).unwrap_or(0),
+        raw: o.raw,
+        security,
     }
 }
 
@@ -117,6 +144,9 @@ impl Session {
             durable_request: None,
             detached_deadline: None,
             out_incomplete: false,
+            connect_deadline: None,
+            zap: None,
+            zap_reply: Vec::new(),
         }
     }
 
@@ -147,6 +177,7 @@ impl Session {
         ctx.by_pipe.insert(pipe.id(), self.key);
         self.pipe = Some(pipe);
         self.durable_id = Some(id);
+        self.emit(ZMQ_EVENT_DURABLE_REATTACHED, 0);
         self.flush_pending_in();
         self.flush_out(ctx);
     }
@@ -196,14 +227,30 @@ impl Session {
         self.done
     }
 
-    /// True if the session holds a pipe to its socket.
-    pub(crate) fn has_pipe(&self) -> bool {
-        self.pipe.is_some()
+    /// True if the session has nothing left to deliver: no pipe to its socket and no bytes
+    /// waiting to be written (a session that drained its pipe may still be flushing).
+    pub(crate) fn is_idle(&self) -> bool {
+        self.pipe.is_none()
+            && self
+                .conn
+                .as_ref()
+                .and_then(|c| c.zmtp.as_ref())
+                .is_none_or(|z| z.output_len() == 0)
     }
 
     /// The owning socket.
     pub(crate) fn socket_id(&self) -> crate::ctx::SocketId {
         self.link.socket_id
+    }
+
+    /// Sets how long the session lingers once its socket has closed (`ZMQ_LINGER` at close).
+    pub(crate) fn set_linger(&mut self, linger: i32) {
+        self.link.options.linger = linger;
+    }
+
+    /// True for a connection `socket`'s listener on `endpoint` accepted.
+    pub(crate) fn is_accepted_on(&self, socket: crate::ctx::SocketId, endpoint: &str) -> bool {
+        self.connect.is_none() && self.link.socket_id == socket && self.endpoint == endpoint
     }
 
     /// True for the connecter `socket` made to `endpoint`.
@@ -233,7 +280,9 @@ impl Session {
         let poller = ctx.remote.poller();
         match Registered::new(poller, stream, self.key, connected, true) {
             Ok(stream) => {
-                let zmtp = connected.then(|| Connection::new(zmtp_config(&self.link), ctx.now));
+                let peer = stream.get().peer_address();
+                let zmtp =
+                    connected.then(|| Connection::new(zmtp_config(&self.link, &peer), ctx.now));
                 self.conn = Some(Conn {
                     stream,
                     zmtp,
@@ -255,25 +304,48 @@ impl Session {
         };
         match Stream::connect(endpoint, &self.link.options) {
             Ok(stream) => {
-                self.emit(ZMQ_EVENT_CONNECT_DELAYED, 0);
+                // As libzmq, the value is the errno of the non-blocking connect.
+                self.emit(ZMQ_EVENT_CONNECT_DELAYED, i64::from(libc::EINPROGRESS));
+                let timeout = self.link.options.connect_timeout;
+                self.connect_deadline = (timeout > 0).then(|| ctx.now + timeout as u64);
                 self.attach_stream(ctx, stream, false);
             }
-            Err(_) => self.schedule_reconnect(ctx),
+            Err(e) => self.connect_failed(ctx, e),
         }
     }
 
+    /// A connect attempt failed: retry later, unless `ZMQ_RECONNECT_STOP` says to give up on
+    /// a refused connection.
+    fn connect_failed(&mut self, ctx: &mut IoCtx<'_>, e: crate::error::Error) {
+        // libzmq reports the failed attempt's socket as closed before retrying: its fd, or -1
+        // here when the attempt failed before a socket was handed over.
+        let fd = self.conn.take().map_or(-1, |c| c.fd);
+        self.emit(ZMQ_EVENT_CLOSED, i64::from(fd));
+        self.connect_deadline = None;
+        let refused = e == crate::error::Error::Os(libc::ECONNREFUSED);
+        let stop = self.link.options.reconnect_stop & draft::ZMQ_RECONNECT_STOP_CONN_REFUSED != 0;
+        if refused && stop {
+            self.done = true;
+            return;
+        }
+        self.schedule_reconnect(ctx);
+    }
+
     fn schedule_reconnect(&mut self, ctx: &mut IoCtx<'_>) {
-        if self.link.options.reconnect_ivl < 0 || self.socket_gone {
-            if self.socket_gone {
-                self.done = true;
-            }
+        // A lingering session (socket closed, messages queued) keeps trying until
+        // ZMQ_LINGER expires.
+        if self.link.options.reconnect_ivl < 0 {
             return;
         }
         let ivl = self.reconnect_ivl.max(1);
-        self.reconnect_at = Some(ctx.now + ivl);
-        self.emit(ZMQ_EVENT_CONNECT_RETRIED, ivl as i64);
+        // As libzmq: the current interval plus a random share of ZMQ_RECONNECT_IVL, so that
+        // many peers of one endpoint do not all come back at once.
+        let base = u64::try_from(self.link.options.reconnect_ivl).unwrap_or(0);
+        let wait = ivl + u64::from(crate::util::random_u32()) % base.max(1);
+        self.reconnect_at = Some(ctx.now + wait);
+        self.emit(ZMQ_EVENT_CONNECT_RETRIED, wait as i64);
         let max = u64::try_from(self.link.options.reconnect_ivl_max).unwrap_or(0);
-        if max > 0 {
+        if max > base {
             self.reconnect_ivl = (ivl * 2).min(max);
         }
     }
@@ -284,12 +356,13 @@ impl Session {
             return;
         };
         if conn.zmtp.is_none() {
-            if let Err(_e) = conn.stream.get().take_error() {
-                self.conn = None;
-                self.schedule_reconnect(ctx);
+            if let Err(e) = conn.stream.get().take_error() {
+                self.connect_failed(ctx, e);
                 return;
             }
-            conn.zmtp = Some(Connection::new(zmtp_config(&self.link), ctx.now));
+            self.connect_deadline = None;
+            let peer = conn.stream.get().peer_address();
+            conn.zmtp = Some(Connection::new(zmtp_config(&self.link, &peer), ctx.now));
             let _ = conn.stream.set_interest(true, true);
             let fd = conn.fd;
             self.reconnect_ivl = u64::try_from(self.link.options.reconnect_ivl.max(0)).unwrap_or(0);
@@ -321,7 +394,8 @@ impl Session {
             let Some(zmtp) = &mut conn.zmtp else {
                 return;
             };
-            let n = match conn.stream.get_mut().read(ctx.scratch) {
+            let fd = conn.stream.get().fd();
+            let n = match crate::sys::read_into(fd, zmtp.input_buffer(), READ_CHUNK) {
                 Ok(0) => {
                     self.disconnected(ctx);
                     return;
@@ -334,13 +408,12 @@ impl Session {
                     return;
                 }
             };
-            zmtp.input_buffer().extend_from_slice(&ctx.scratch[..n]);
             if let Err(f) = zmtp.process(ctx.now) {
                 self.failed(ctx, f);
                 return;
             }
             self.handle_events(ctx);
-            if n < ctx.scratch.len() {
+            if n < READ_CHUNK {
                 return;
             }
         }
@@ -364,8 +437,108 @@ impl Session {
                     }
                     self.deliver(m);
                 }
+                Event::ZapRequest(frames) => {
+                    if !self.send_zap_request(ctx, frames) {
+                        // Nothing bound at inproc://zeromq.zap.01: libzmq's rules apply.
+                        let r = self
+                            .conn
+                            .as_mut()
+                            .and_then(|c| c.zmtp.as_mut())
+                            .map(|z| z.zap_handler_missing(ctx.now));
+                        if let Some(Err(f)) = r {
+                            self.failed(ctx, f);
+                            return;
+                        }
+                    }
+                }
             }
         }
+    }
+
+    /// Carries a ZAP request to the handler bound at `inproc://zeromq.zap.01` over a pipe of
+    /// its own (the reply comes back as pipe events). False if no handler is bound.
+    fn send_zap_request(&mut self, ctx: &mut IoCtx<'_>, frames: Vec<Bytes>) -> bool {
+        let handler = self.link.shared.inproc.lock().lookup(ZAP_ENDPOINT).cloned();
+        let Some(handler) = handler else {
+            return false;
+        };
+        let (ours, theirs) = pipe::pair(DirectionConfig::default(), DirectionConfig::default());
+        handler.mailbox.send(Command::Attach {
+            pipe: theirs,
+            assigned_id: None,
+        });
+        let n = frames.len();
+        for (i, f) in frames.into_iter().enumerate() {
+            let mut m = Msg::from_bytes(f);
+            m.set_more(i + 1 < n);
+            let _ = ours.write(m);
+        }
+        ours.set_owner(Arc::clone(ctx.notify));
+        ctx.by_pipe.insert(ours.id(), self.key);
+        self.zap = Some(ours);
+        self.zap_reply.clear();
+        true
+    }
+
+    /// Reads the ZAP handler's reply; once whole, hands it to the connection.
+    fn on_zap_pipe(&mut self, ctx: &mut IoCtx<'_>) {
+        let Some(zap) = self.zap.clone() else {
+            return;
+        };
+        loop {
+            match zap.read() {
+                pipe::Read::Msg(m) => {
+                    let last = !m.more();
+                    self.zap_reply.push(Bytes::copy_from_slice(m.data()));
+                    if !last {
+                        continue;
+                    }
+                    let reply = std::mem::take(&mut self.zap_reply);
+                    self.end_zap(ctx);
+                    let r = self
+                        .conn
+                        .as_mut()
+                        .and_then(|c| c.zmtp.as_mut())
+                        .map(|z| z.handle_zap_reply(&reply, ctx.now));
+                    match r {
+                        Some(Err(f)) => self.failed(ctx, f),
+                        Some(Ok(())) => {
+                            self.handle_events(ctx);
+                            self.flush_out(ctx);
+                        }
+                        None => {}
+                    }
+                    return;
+                }
+                pipe::Read::Empty => return,
+                pipe::Read::Closed => {
+                    // The handler went away without answering: as if none were bound.
+                    self.end_zap(ctx);
+                    let r = self
+                        .conn
+                        .as_mut()
+                        .and_then(|c| c.zmtp.as_mut())
+                        .map(|z| z.zap_handler_missing(ctx.now));
+                    match r {
+                        Some(Err(f)) => self.failed(ctx, f),
+                        Some(Ok(())) => {
+                            self.handle_events(ctx);
+                            self.flush_out(ctx);
+                        }
+                        None => {}
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn end_zap(&mut self, ctx: &mut IoCtx<'_>) {
+        if let Some(z) = self.zap.take() {
+            ctx.by_pipe.remove(&z.id());
+            z.close();
+        }
+        self.zap_reply.clear();
     }
 
     fn on_handshake(&mut self, ctx: &mut IoCtx<'_>, peer: zmtp::PeerInfo) {
@@ -426,7 +599,7 @@ impl Session {
                 pipe: theirs,
                 assigned_id,
             });
-            if o.socket_type == ZMQ_STREAM && o.stream_notify {
+            if o.raw && o.stream_notify {
                 let _ = ours.write(Msg::new());
             }
             ours.set_owner(Arc::clone(ctx.notify));
@@ -461,7 +634,7 @@ impl Session {
         let Some(p) = &self.pipe else {
             return;
         };
-        while zmtp.output().len() < OUTPUT_HIGH {
+        while zmtp.output_len() < OUTPUT_HIGH {
             match p.read() {
                 pipe::Read::Msg(m) => {
                     self.out_incomplete = m.more();
@@ -487,8 +660,7 @@ impl Session {
             let Some(zmtp) = &mut conn.zmtp else {
                 break;
             };
-            let out = zmtp.output();
-            if out.is_empty() {
+            if zmtp.output_len() == 0 {
                 if zmtp.close_requested() {
                     self.disconnected(ctx);
                     return;
@@ -497,8 +669,10 @@ impl Session {
                 let _ = conn.stream.set_interest(r, false);
                 break;
             }
-            match conn.stream.get_mut().write(out) {
-                Ok(n) => out.advance(n),
+            let mut slices = [std::io::IoSlice::new(&[]); MAX_IOV];
+            let n = zmtp.output_slices(&mut slices);
+            match conn.stream.get_mut().write_vectored(&slices[..n]) {
+                Ok(n) => zmtp.consume_output(n),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     let r = conn.stream.interest().0;
                     let _ = conn.stream.set_interest(r, true);
@@ -517,7 +691,18 @@ impl Session {
     }
 
     /// An event on the session's pipe.
-    pub(crate) fn on_pipe(&mut self, ctx: &mut IoCtx<'_>, event: PipeEvent) {
+    pub(crate) fn on_pipe(
+        &mut self,
+        ctx: &mut IoCtx<'_>,
+        id: crate::pipe::PipeId,
+        event: PipeEvent,
+    ) {
+        if self.zap.as_ref().is_some_and(|z| z.id() == id) {
+            if event != PipeEvent::Writable {
+                self.on_zap_pipe(ctx);
+            }
+            return;
+        }
         match event {
             PipeEvent::Readable => self.flush_out(ctx),
             PipeEvent::Writable => {
@@ -545,6 +730,8 @@ impl Session {
                 self.read_in(ctx);
                 self.flush_out(ctx);
             }
+            // Sessions write to their socket without swap: nothing to report.
+            PipeEvent::Swap(_) => {}
             PipeEvent::PeerClosed => {
                 self.socket_gone = true;
                 let linger = self.link.options.linger;
@@ -553,8 +740,21 @@ impl Session {
                     .as_ref()
                     .and_then(|c| c.zmtp.as_ref())
                     .is_some_and(|z| z.is_active());
-                if linger == 0 || !active {
+                if linger == 0 {
                     self.done = true;
+                    return;
+                }
+                if !active {
+                    // Not connected: linger only if something is still queued (a connecter
+                    // keeps trying to deliver it until ZMQ_LINGER expires, as libzmq does).
+                    let queued = self.pipe.as_ref().is_some_and(|p| p.check_read());
+                    if !queued || self.connect.is_none() {
+                        self.done = true;
+                        return;
+                    }
+                    if linger > 0 {
+                        self.linger_deadline = Some(ctx.now + linger as u64);
+                    }
                     return;
                 }
                 if linger > 0 {
@@ -576,6 +776,12 @@ impl Session {
             self.done = true;
             return;
         }
+        if self.connect_deadline.is_some_and(|d| ctx.now >= d)
+            && self.conn.as_ref().is_some_and(|c| c.zmtp.is_none())
+        {
+            self.connect_failed(ctx, crate::error::Error::Os(libc::ETIMEDOUT));
+            return;
+        }
         if self.reconnect_at.is_some_and(|d| ctx.now >= d) {
             self.reconnect_at = None;
             self.try_connect(ctx);
@@ -593,9 +799,16 @@ impl Session {
 
     fn failed(&mut self, ctx: &mut IoCtx<'_>, f: Failure) {
         let handshaken = self.conn.as_ref().is_some_and(|c| c.handshaken);
-        if !handshaken && f.during_handshake() {
+        self.end_zap(ctx);
+        // A peer's ERROR command gets no event of its own, as in libzmq.
+        if !handshaken && f.during_handshake() && f != Failure::PeerError {
             let (event, value) = match f {
                 Failure::Protocol(code) => (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, i64::from(code)),
+                Failure::Auth(code) => (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, i64::from(code)),
+                Failure::NoZapHandler => (
+                    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL,
+                    i64::from(libc::EFAULT),
+                ),
                 Failure::MechanismMismatch => (
                     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL,
                     i64::from(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH),
@@ -603,16 +816,21 @@ impl Session {
                 _ => (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, 0),
             };
             self.emit(event, value);
+            let stop = draft::ZMQ_RECONNECT_STOP_HANDSHAKE_FAILED;
+            if self.connect.is_some() && self.link.options.reconnect_stop & stop != 0 {
+                self.socket_gone = true;
+            }
         }
         // Say why (an ERROR command may be queued), best effort.
         if let Some(c) = &mut self.conn
             && let Some(z) = &mut c.zmtp
         {
-            let out = z.output();
-            if !out.is_empty()
-                && let Ok(n) = c.stream.get_mut().write(out)
+            let mut slices = [std::io::IoSlice::new(&[]); MAX_IOV];
+            let n = z.output_slices(&mut slices);
+            if n > 0
+                && let Ok(w) = c.stream.get_mut().write_vectored(&slices[..n])
             {
-                out.advance(n);
+                z.consume_output(w);
             }
         }
         self.disconnected(ctx);
@@ -635,12 +853,13 @@ impl Session {
             }
             let ivl = self.link.options.durable_ivl;
             self.detached_deadline = u64::try_from(ivl).ok().map(|ivl| ctx.now + ivl);
+            self.emit(ZMQ_EVENT_DURABLE_DETACHED, 0);
             return;
         }
         if let Some(p) = &self.pipe {
             p.rollback();
             let o = &self.link.options;
-            if o.socket_type == ZMQ_STREAM && o.stream_notify {
+            if o.raw && o.stream_notify {
                 let _ = p.write(Msg::new());
             }
         }
@@ -676,6 +895,7 @@ impl Session {
 
     /// Releases everything: the connection, the pipe, the timer.
     pub(crate) fn end(&mut self, ctx: &mut IoCtx<'_>) {
+        self.end_zap(ctx);
         if let Some(d) = self.armed.take() {
             ctx.reactor.cancel_timer(d, self.key);
         }
@@ -704,10 +924,13 @@ impl Session {
         } else {
             None
         };
-        let want = [self.reconnect_at, self.linger_deadline, zt, detached]
-            .into_iter()
-            .flatten()
-            .min();
+        let want = crate::util::earliest([
+            self.reconnect_at,
+            self.linger_deadline,
+            zt,
+            detached,
+            self.connect_deadline,
+        ]);
         if want == self.armed {
             return;
         }

@@ -32,6 +32,8 @@ pub(crate) struct Link {
     pub(crate) mailbox: Arc<Mailbox<Command>>,
     pub(crate) options: Options,
     pub(crate) monitor: Arc<Monitor>,
+    /// The context (for the ZAP handler's inproc endpoint).
+    pub(crate) shared: Arc<crate::ctx::Shared>,
 }
 
 /// What sockets (and the context) tell an I/O thread.
@@ -52,10 +54,12 @@ pub(crate) enum IoCommand {
     },
     /// A session pipe's event.
     Pipe(PipeId, PipeEvent),
-    /// `zmq_unbind` / `zmq_disconnect` of a tcp/ipc endpoint.
+    /// `zmq_unbind` / `zmq_disconnect` of a tcp/ipc endpoint. Unbinding also closes the
+    /// connections the listener accepted, as libzmq does.
     CloseEndpoint { socket: SocketId, endpoint: String },
-    /// The socket closed: its listeners go, its sessions linger.
-    SocketClosed { socket: SocketId },
+    /// The socket closed: its listeners go, its sessions linger for `linger` ms (its
+    /// `ZMQ_LINGER` at close time, which may differ from the one at bind/connect time).
+    SocketClosed { socket: SocketId, linger: i32 },
     /// The context is terminating: exit once nothing lingers.
     Stop,
 }
@@ -86,8 +90,6 @@ pub(crate) struct IoCtx<'a> {
     pub(crate) notify: &'a Arc<dyn PipeNotify>,
     pub(crate) by_pipe: &'a mut HashMap<PipeId, usize>,
     pub(crate) now: u64,
-    /// The thread's read buffer (reused by every connection; bytes are copied out of it).
-    pub(crate) scratch: &'a mut [u8],
 }
 
 /// A running I/O thread.
@@ -107,7 +109,13 @@ impl IoThread {
         )]
         let join = std::thread::Builder::new().name(name).spawn(move || {
             crate::sys::block_all_signals();
-            IoLoop::new(reactor, r).run();
+            // Policy (as libzmq's zmq_assert): a panic here is a bug that leaves connections
+            // without a thread to serve them, so say so and abort rather than hang silently.
+            let run = std::panic::AssertUnwindSafe(|| IoLoop::new(reactor, r).run());
+            if std::panic::catch_unwind(run).is_err() {
+                eprintln!("libzmq-rs: internal error in an I/O thread; aborting");
+                std::process::abort();
+            }
         })?;
         Ok(IoThread {
             remote,
@@ -139,11 +147,7 @@ struct IoLoop {
     durable: HashMap<(SocketId, bytes::Bytes), usize>,
     next_key: usize,
     stopping: bool,
-    scratch: Vec<u8>,
 }
-
-/// Size of an I/O thread's read buffer.
-const SCRATCH: usize = 64 * 1024;
 
 impl IoLoop {
     fn new(reactor: Reactor<IoCommand>, remote: Arc<Remote<IoCommand>>) -> IoLoop {
@@ -156,7 +160,6 @@ impl IoLoop {
             durable: HashMap::new(),
             next_key: 1,
             stopping: false,
-            scratch: vec![0; SCRATCH],
         }
     }
 
@@ -198,7 +201,6 @@ impl IoLoop {
             notify: &self.notify,
             by_pipe: &mut self.by_pipe,
             now: crate::sys::now_ms(),
-            scratch: &mut self.scratch,
         };
         f(&mut s, &mut ctx);
         if let Some(id) = s.take_durable_request() {
@@ -276,16 +278,25 @@ impl IoLoop {
             }
             IoCommand::Pipe(id, event) => {
                 if let Some(&key) = self.by_pipe.get(&id) {
-                    self.with_session(key, |s, ctx| s.on_pipe(ctx, event));
+                    self.with_session(key, |s, ctx| s.on_pipe(ctx, id, event));
                 }
             }
             IoCommand::CloseEndpoint { socket, endpoint } => {
+                let is_listener =
+                    |l: &ListenerEntry| l.link.socket_id == socket && l.endpoint == endpoint;
+                let unbinding = self
+                    .entries
+                    .values()
+                    .any(|e| matches!(e, Entry::Listener(l) if is_listener(l)));
                 let keys: Vec<usize> = self
                     .entries
                     .iter()
                     .filter(|(_, e)| match e {
-                        Entry::Listener(l) => l.link.socket_id == socket && l.endpoint == endpoint,
-                        Entry::Session(s) => s.is_connecter_for(socket, &endpoint),
+                        Entry::Listener(l) => is_listener(l),
+                        Entry::Session(s) => {
+                            s.is_connecter_for(socket, &endpoint)
+                                || (unbinding && s.is_accepted_on(socket, &endpoint))
+                        }
                     })
                     .map(|(k, _)| *k)
                     .collect();
@@ -293,13 +304,20 @@ impl IoLoop {
                     self.close_entry(key);
                 }
             }
-            IoCommand::SocketClosed { socket } => {
+            IoCommand::SocketClosed { socket, linger } => {
+                for e in self.entries.values_mut() {
+                    if let Entry::Session(s) = e
+                        && s.socket_id() == socket
+                    {
+                        s.set_linger(linger);
+                    }
+                }
                 let keys: Vec<usize> = self
                     .entries
                     .iter()
                     .filter(|(_, e)| match e {
                         Entry::Listener(l) => l.link.socket_id == socket,
-                        Entry::Session(s) => s.socket_id() == socket && !s.has_pipe(),
+                        Entry::Session(s) => s.socket_id() == socket && s.is_idle(),
                     })
                     .map(|(k, _)| *k)
                     .collect();
@@ -314,7 +332,7 @@ impl IoLoop {
                     .iter()
                     .filter(|(_, e)| match e {
                         Entry::Listener(_) => true,
-                        Entry::Session(s) => !s.has_pipe(),
+                        Entry::Session(s) => s.is_idle(),
                     })
                     .map(|(k, _)| *k)
                     .collect();
@@ -346,7 +364,6 @@ impl IoLoop {
                     notify: &self.notify,
                     by_pipe: &mut self.by_pipe,
                     now: crate::sys::now_ms(),
-                    scratch: &mut self.scratch,
                 };
                 s.end(&mut ctx);
             }

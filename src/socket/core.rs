@@ -20,7 +20,7 @@ use crate::mailbox::Mailbox;
 use crate::monitor::Monitor;
 use crate::msg::Msg;
 use crate::options::Options;
-use crate::pipe::{self, DirectionConfig, PipeEnd, PipeEvent, PipeId, PipeNotify};
+use crate::pipe::{self, DirectionConfig, PipeEnd, PipeEvent, PipeId, PipeNotify, SwapState};
 use crate::reactor::Remote;
 use crate::session::{IoCommand, Link};
 use crate::transport::{Endpoint, Listener};
@@ -42,12 +42,14 @@ pub(crate) struct Socket {
     rcvmore: bool,
     pub(super) last_endpoint: String,
     monitor: Arc<Monitor>,
-    /// The I/O thread this socket's tcp/ipc endpoints live on (chosen at first use).
-    io: Option<Arc<Remote<IoCommand>>>,
+    /// The I/O threads this socket's tcp/ipc endpoints live on (chosen by `ZMQ_AFFINITY`).
+    io: Vec<Arc<Remote<IoCommand>>>,
     /// tcp/ipc binds: the endpoint as given and as resolved (`ZMQ_LAST_ENDPOINT`).
     tcp_binds: Vec<(String, String)>,
     /// tcp/ipc connects, as given.
     tcp_connects: Vec<String>,
+    /// The pipes tcp/ipc connects made at once (not ROUTER/STREAM, not ZMQ_IMMEDIATE).
+    tcp_connect_pipes: Vec<(String, PipeId)>,
 }
 
 impl Socket {
@@ -76,9 +78,10 @@ impl Socket {
             rcvmore: false,
             last_endpoint: String::new(),
             monitor: Arc::new(Monitor::default()),
-            io: None,
+            io: Vec::new(),
             tcp_binds: Vec::new(),
             tcp_connects: Vec::new(),
+            tcp_connect_pipes: Vec::new(),
         };
         socket.options.ipv6 = ipv6;
         Ok(socket)
@@ -90,9 +93,19 @@ impl Socket {
             match cmd {
                 Command::Pipe(id, PipeEvent::Readable) => self.pattern.read_activated(id),
                 Command::Pipe(id, PipeEvent::Writable) => self.pattern.write_activated(id),
+                Command::Pipe(_, PipeEvent::Swap(state)) => {
+                    let event = match state {
+                        SwapState::Started => ZMQ_EVENT_SWAP_STARTED,
+                        SwapState::Stopped => ZMQ_EVENT_SWAP_STOPPED,
+                        SwapState::Full => ZMQ_EVENT_SWAP_FULL,
+                        SwapState::Failed => ZMQ_EVENT_SWAP_ERROR,
+                    };
+                    self.monitor.emit(event, 0, &self.last_endpoint);
+                }
                 Command::Pipe(id, PipeEvent::PeerClosed) => {
                     self.pipes.retain(|p| p.id() != id);
                     self.connects.retain(|(_, p)| *p != id);
+                    self.tcp_connect_pipes.retain(|(_, p)| *p != id);
                     self.pattern.terminated(id);
                 }
                 Command::Attach { pipe, assigned_id } => self.attach(pipe, assigned_id),
@@ -206,9 +219,30 @@ impl Socket {
         self.mailbox.fd()
     }
 
+    /// `zmq_setsockopt` with a NULL value of length 0 (resets the PLAIN credentials; for other
+    /// options the same as an empty value).
+    pub(crate) fn set_option_null(&mut self, option: i32) -> Result<()> {
+        self.check_alive()?;
+        if crate::options::security::Security::handles(option) {
+            return self.options.set_value(option, None);
+        }
+        self.set_option(option, &[])
+    }
+
     /// `zmq_setsockopt`.
     pub(crate) fn set_option(&mut self, option: i32, value: &[u8]) -> Result<()> {
         self.check_alive()?;
+        if option == ZMQ_ROUTER_RAW && self.options.socket_type == ZMQ_ROUTER {
+            // A raw ROUTER is a STREAM socket under another name (libzmq's deprecated mode).
+            if crate::options::bool_value(value)? {
+                if !self.pipes.is_empty() {
+                    return Err(Error::Invalid);
+                }
+                self.pattern = pattern::new(ZMQ_STREAM, &self.options)?;
+                self.options.raw = true;
+            }
+            return Ok(());
+        }
         if let Some(r) = self.pattern.set_option(option, value) {
             return r;
         }
@@ -233,12 +267,18 @@ impl Socket {
     }
 
     fn io(&mut self) -> Result<Arc<Remote<IoCommand>>> {
-        if let Some(io) = &self.io {
-            return Ok(Arc::clone(io));
+        let io = self.shared.io_thread(self.options.affinity)?;
+        if !self.io.iter().any(|t| Arc::ptr_eq(t, &io)) {
+            self.io.push(Arc::clone(&io));
         }
-        let io = self.shared.io_thread()?;
-        self.io = Some(Arc::clone(&io));
         Ok(io)
+    }
+
+    /// Sends `cmd` (built per thread) to every I/O thread this socket uses.
+    fn tell_io(&self, cmd: impl Fn() -> IoCommand) {
+        for io in &self.io {
+            io.send(cmd());
+        }
     }
 
     fn link(&self) -> Link {
@@ -247,6 +287,7 @@ impl Socket {
             mailbox: Arc::clone(&self.mailbox),
             options: self.options.clone(),
             monitor: Arc::clone(&self.monitor),
+            shared: Arc::clone(&self.shared),
         }
     }
 
@@ -322,6 +363,8 @@ impl Socket {
                     swap: None,
                 },
             );
+            self.tcp_connect_pipes
+                .push((endpoint.to_owned(), mine.id()));
             self.attach(mine, None);
             Some(theirs)
         };
@@ -336,7 +379,8 @@ impl Socket {
         Ok(())
     }
 
-    /// `zmq_unbind`.
+    /// `zmq_unbind`. A tcp/ipc bind is named by its resolved endpoint (`ZMQ_LAST_ENDPOINT`)
+    /// only, as in libzmq: `tcp://127.0.0.1:*` or `ipc://*` names none (ENOENT).
     pub(crate) fn unbind(&mut self, endpoint: &str) -> Result<()> {
         self.check_alive()?;
         if let Endpoint::Inproc(name) = Endpoint::parse(endpoint, true)? {
@@ -345,15 +389,13 @@ impl Socket {
         let i = self
             .tcp_binds
             .iter()
-            .position(|(given, resolved)| given == endpoint || resolved == endpoint)
+            .position(|(_, resolved)| resolved == endpoint)
             .ok_or(Error::NotFound)?;
         let (_, resolved) = self.tcp_binds.remove(i);
-        if let Some(io) = &self.io {
-            io.send(IoCommand::CloseEndpoint {
-                socket: self.id,
-                endpoint: resolved,
-            });
-        }
+        self.tell_io(|| IoCommand::CloseEndpoint {
+            socket: self.id,
+            endpoint: resolved.clone(),
+        });
         Ok(())
     }
 
@@ -363,17 +405,22 @@ impl Socket {
         if let Endpoint::Inproc(name) = Endpoint::parse(endpoint, false)? {
             return super::inproc::disconnect(self, &name);
         }
-        let i = self
-            .tcp_connects
-            .iter()
-            .position(|c| c == endpoint)
-            .ok_or(Error::NotFound)?;
-        self.tcp_connects.remove(i);
-        if let Some(io) = &self.io {
-            io.send(IoCommand::CloseEndpoint {
-                socket: self.id,
-                endpoint: endpoint.to_owned(),
-            });
+        if !self.tcp_connects.iter().any(|c| c == endpoint) {
+            return Err(Error::NotFound);
+        }
+        self.tcp_connects.retain(|c| c != endpoint);
+        self.tell_io(|| IoCommand::CloseEndpoint {
+            socket: self.id,
+            endpoint: endpoint.to_owned(),
+        });
+        // As in libzmq, the connections' pipes go at once: nothing more is routed to them.
+        // (After CloseEndpoint, so that their sessions end rather than linger.)
+        let (gone, kept) = std::mem::take(&mut self.tcp_connect_pipes)
+            .into_iter()
+            .partition(|(c, _)| c == endpoint);
+        self.tcp_connect_pipes = kept;
+        for (_, id) in gone {
+            self.detach(id);
         }
         Ok(())
     }
@@ -395,9 +442,10 @@ impl Socket {
     /// readable by inproc peers; unread incoming ones are dropped.
     pub(crate) fn close(self) {
         self.monitor.stop(&self.shared);
-        if let Some(io) = &self.io {
-            io.send(IoCommand::SocketClosed { socket: self.id });
-        }
+        self.tell_io(|| IoCommand::SocketClosed {
+            socket: self.id,
+            linger: self.options.linger,
+        });
         self.shared.inproc.lock().remove_socket(self.id);
         while let Some(cmd) = self.mailbox.try_recv() {
             if let Command::Attach { pipe, .. } = cmd {

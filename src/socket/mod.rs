@@ -13,3 +13,6 @@ pub(crate) mod pattern;
 pub(crate) mod routing;
 
 pub(crate) use core::Socket;
+
+#[cfg(test)]
+mod tests;

@@ -62,6 +62,25 @@ pub(crate) fn poll_fds(fds: &mut [PollFd], timeout_ms: i32) -> crate::error::Res
     Ok(rc as usize)
 }
 
+/// Reads up to `max` bytes from `fd` straight into the spare capacity of `buf` (reserving it
+/// first), so received data is not copied again. Returns the count, 0 at end of stream.
+pub(crate) fn read_into(fd: i32, buf: &mut bytes::BytesMut, max: usize) -> std::io::Result<usize> {
+    use bytes::BufMut;
+    buf.reserve(max);
+    let spare = buf.chunk_mut();
+    let len = spare.len().min(max);
+    // SAFETY: spare.as_mut_ptr() is valid for `len` bytes of writes (it is BytesMut's reserved,
+    // exclusively borrowed spare capacity); read(2) writes at most `len` bytes there.
+    let rc = unsafe { libc::read(fd, spare.as_mut_ptr().cast(), len) };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let n = rc as usize;
+    // SAFETY: the kernel initialised exactly n <= len bytes of the spare capacity.
+    unsafe { buf.advance_mut(n) };
+    Ok(n)
+}
+
 /// Milliseconds on the monotonic clock since an arbitrary fixed point.
 pub(crate) fn now_ms() -> u64 {
     now_us() / 1000

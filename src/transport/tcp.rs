@@ -94,9 +94,28 @@ pub(super) fn configure(s: &std::net::TcpStream, options: &Options) -> Result<()
         let _ = sock.set_tos_v4(options.tos as u32);
     }
     if options.tcp_keepalive == 1 {
-        sock.set_keepalive(true)?;
+        let mut ka = socket2::TcpKeepalive::new();
+        if options.tcp_keepalive_idle > 0 {
+            ka = ka.with_time(std::time::Duration::from_secs(
+                options.tcp_keepalive_idle as u64,
+            ));
+        }
+        if options.tcp_keepalive_intvl > 0 {
+            ka = ka.with_interval(std::time::Duration::from_secs(
+                options.tcp_keepalive_intvl as u64,
+            ));
+        }
+        if options.tcp_keepalive_cnt > 0 {
+            ka = ka.with_retries(options.tcp_keepalive_cnt as u32);
+        }
+        sock.set_tcp_keepalive(&ka)?;
     } else if options.tcp_keepalive == 0 {
         sock.set_keepalive(false)?;
+    }
+    if options.tcp_maxrt > 0 {
+        sock.set_tcp_user_timeout(Some(std::time::Duration::from_millis(
+            options.tcp_maxrt as u64,
+        )))?;
     }
     Ok(())
 }

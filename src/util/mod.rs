@@ -8,10 +8,37 @@
 pub(crate) mod timers;
 pub(crate) mod z85;
 
+/// The earliest of some optional deadlines.
+///
+/// Written so that optimised code never compares the (undefined) payload of a `None`: the
+/// obvious `flatten().min()` compiles to conditional moves on it, which is harmless but makes
+/// valgrind report "conditional move depends on uninitialised value" on the I/O thread.
+/// A deadline of `u64::MAX` counts as none (milliseconds on a monotonic clock never get there).
+pub(crate) fn earliest<const N: usize>(deadlines: [Option<u64>; N]) -> Option<u64> {
+    let t = deadlines
+        .into_iter()
+        .map(|d| d.unwrap_or(u64::MAX))
+        .min()
+        .unwrap_or(u64::MAX);
+    (t != u64::MAX).then_some(t)
+}
+
 /// A random 32-bit value for seeding id counters (not for cryptography).
 pub(crate) fn random_u32() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u8(0);
     h.finish() as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::earliest;
+
+    #[test]
+    fn earliest_ignores_nones() {
+        assert_eq!(earliest([None, Some(7), None, Some(3)]), Some(3));
+        assert_eq!(earliest([None::<u64>; 4]), None);
+        assert_eq!(earliest::<0>([]), None);
+    }
 }

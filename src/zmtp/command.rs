@@ -59,32 +59,10 @@ pub(crate) fn parse(body: &Bytes) -> Result<Command, Malformed> {
     })
 }
 
-/// Parses READY/INITIATE metadata properties.
+/// Parses READY/INITIATE metadata properties (the codec lives with the mechanisms, which
+/// also need it for INITIATE and ZAP replies).
 pub(crate) fn parse_properties(data: &Bytes) -> Result<Vec<(String, Bytes)>, Malformed> {
-    let mut props = Vec::new();
-    let mut pos = 0usize;
-    while pos < data.len() {
-        let name_len = usize::from(*data.get(pos).ok_or(Malformed)?);
-        pos += 1;
-        let name = data.get(pos..pos + name_len).ok_or(Malformed)?;
-        if name.is_empty() {
-            return Err(Malformed);
-        }
-        let name = std::str::from_utf8(name).map_err(|_| Malformed)?.to_owned();
-        pos += name_len;
-        let len_bytes = data.get(pos..pos + 4).ok_or(Malformed)?;
-        let value_len =
-            u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]);
-        let value_len = usize::try_from(value_len).map_err(|_| Malformed)?;
-        pos += 4;
-        let end = pos.checked_add(value_len).ok_or(Malformed)?;
-        if end > data.len() {
-            return Err(Malformed);
-        }
-        props.push((name, data.slice(pos..end)));
-        pos = end;
-    }
-    Ok(props)
+    crate::mechanism::metadata::parse(data).map_err(|_| Malformed)
 }
 
 fn name(out: &mut BytesMut, name: &str) {
@@ -93,6 +71,7 @@ fn name(out: &mut BytesMut, name: &str) {
 }
 
 /// A READY body with the given properties.
+#[cfg(test)]
 pub(crate) fn ready(props: &[(&str, &[u8])]) -> BytesMut {
     let mut out = BytesMut::new();
     name(&mut out, "READY");

@@ -7,7 +7,9 @@
 //! receive buffer without copying (small bodies are copied inline into the `Msg`).
 #![forbid(unsafe_code)]
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+#[cfg(test)]
+use bytes::Bytes;
+use bytes::{Buf, BufMut, BytesMut};
 
 /// More frames follow.
 pub(crate) const MORE: u8 = 1;
@@ -21,6 +23,7 @@ pub(crate) const MAX_COMMAND: u64 = 1 << 20;
 const RESERVE_STEP: usize = 4 << 20;
 
 /// A decoded frame.
+#[cfg(test)]
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Frame {
     /// The flags octet (MORE / COMMAND).
@@ -40,7 +43,20 @@ pub(crate) enum FrameError {
 
 /// Decodes one frame from the front of `buf`, if complete. `max` is the largest accepted
 /// body (`None` = unlimited).
+#[cfg(test)]
 pub(crate) fn decode(buf: &mut BytesMut, max: Option<u64>) -> Result<Option<Frame>, FrameError> {
+    Ok(decode_mut(buf, max)?.map(|(flags, body)| Frame {
+        flags,
+        body: body.freeze(),
+    }))
+}
+
+/// As [`decode`], but returns the flags and the body still mutable (split off the receive
+/// buffer without copying), so CURVE can decrypt it in place.
+pub(crate) fn decode_mut(
+    buf: &mut BytesMut,
+    max: Option<u64>,
+) -> Result<Option<(u8, BytesMut)>, FrameError> {
     let Some(&flags) = buf.first() else {
         return Ok(None);
     };
@@ -81,11 +97,8 @@ pub(crate) fn decode(buf: &mut BytesMut, max: Option<u64>) -> Result<Option<Fram
         return Ok(None);
     }
     buf.advance(header);
-    let body = buf.split_to(size).freeze();
-    Ok(Some(Frame {
-        flags: flags & (MORE | COMMAND),
-        body,
-    }))
+    let body = buf.split_to(size);
+    Ok(Some((flags & (MORE | COMMAND), body)))
 }
 
 /// Appends the header of a frame with `flags` and `size` body bytes.

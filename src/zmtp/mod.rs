@@ -1,28 +1,52 @@
-//! The sans-IO ZMTP 3.x protocol core (RFC 23 ZMTP 3.0, RFC 37 ZMTP 3.1) with the NULL
-//! mechanism: bytes in, bytes and events out, time passed in.
+//! The sans-IO ZMTP 3.x protocol core (RFC 23 ZMTP 3.0, RFC 37 ZMTP 3.1) with the NULL, PLAIN
+//! and CURVE security mechanisms (`crate::mechanism`): bytes in, bytes and events out, time
+//! passed in.
 //!
-//! Layer L0: no sockets, no clock, no threads. The engine feeds received bytes to
-//! [`Connection::input`] (and reads into [`Connection::input_buffer`]), takes bytes to send from
-//! [`Connection::output`], drains [`Connection::poll_event`] after every input, queues
-//! outgoing frames with [`Connection::send`], and calls [`Connection::handle_timeout`] at
-//! [`Connection::poll_timeout`]. Times are milliseconds on the caller's monotonic clock.
+//! Layer L0: no sockets, no clock, no threads. The engine drives a [`Connection`] like this:
+//! - after reading, append the bytes to [`Connection::input_buffer`] and call
+//!   [`Connection::process`]; then drain [`Connection::poll_event`] and write out
+//!   [`Connection::output`] (advancing it by what the socket took);
+//! - queue outgoing frames with [`Connection::send`] once [`Connection::is_active`], then write
+//!   out [`Connection::output`];
+//! - call [`Connection::handle_timeout`] at [`Connection::poll_timeout`], then write out
+//!   [`Connection::output`];
+//! - on [`Event::ZapRequest`], carry the request to the ZAP handler at
+//!   `inproc://zeromq.zap.01` and give its reply to [`Connection::handle_zap_reply`], or call
+//!   [`Connection::zap_handler_missing`] if nothing is bound there; then drain
+//!   [`Connection::poll_event`] (the handshake may complete) and write out the output.
 //!
-//! Handshake: both sides send the 64-octet greeting (signature, version 3.1, mechanism "NULL",
-//! as-server), then READY with `Socket-Type` (and `Identity` when the socket has a routing id);
-//! the peer's socket type must be compatible (RFC 23 table) or the connection fails with an
-//! ERROR command. After that, data frames become [`Event::Message`]s; SUBSCRIBE/CANCEL commands
-//! become the 0x01/0x00-prefixed messages the pub/sub patterns expect; PING is answered with PONG.
+//! Any `Err(Failure)` is final: write out what [`Connection::output`] still holds (an ERROR
+//! command may be queued), report the failure and close. Times are milliseconds on the
+//! caller's monotonic clock.
+//!
+//! Handshake: both sides send the 64-octet greeting (signature, version 3.1, the mechanism's
+//! name, as-server), then the mechanism's commands; the peer's mechanism must be ours
+//! ([`Failure::MechanismMismatch`]). READY/INITIATE carry `Socket-Type` (and `Identity` for
+//! REQ, DEALER and ROUTER); the peer's socket type must be compatible (RFC 23 table) or the
+//! connection fails with an ERROR command. After that, data frames become [`Event::Message`]s;
+//! SUBSCRIBE/CANCEL commands become the 0x01/0x00-prefixed messages the pub/sub patterns
+//! expect; PING is answered with PONG. With CURVE every frame after the handshake, commands
+//! included, travels as an encrypted MESSAGE (RFC 26).
 #![forbid(unsafe_code)]
 
 pub(crate) mod command;
 pub(crate) mod frame;
+#[cfg(feature = "testing")]
+pub mod testing_api;
 
 use std::collections::VecDeque;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::consts::*;
+use crate::mechanism::curve::{self, Codec};
+use crate::mechanism::{self, HandshakeError, Local, Mechanism, Out};
 use crate::msg::{Metadata, Msg};
+
+pub(crate) use crate::mechanism::Settings as Security;
+
+/// Message bodies at least this large are written from the message itself, not copied.
+const ZERO_COPY_MIN: usize = 8 * 1024;
 
 /// Length of the ZMTP 3 greeting.
 pub(crate) const GREETING_LEN: usize = 64;
@@ -44,6 +68,10 @@ pub(crate) struct Config {
     pub(crate) heartbeat_timeout: Option<u64>,
     /// `ZMQ_HEARTBEAT_TTL` in ms, sent to the peer in PINGs.
     pub(crate) heartbeat_ttl: u64,
+    /// Raw bytes, no ZMTP (STREAM, ROUTER_RAW).
+    pub(crate) raw: bool,
+    /// The security mechanism, its keys or credentials, and the ZAP settings.
+    pub(crate) security: Security,
 }
 
 /// What the handshake learned about the peer.
@@ -60,7 +88,8 @@ pub(crate) struct PeerInfo {
         allow(dead_code, reason = "kept for the 3.0 subscription format")
     )]
     pub(crate) minor: u8,
-    /// All READY properties, for `zmq_msg_gets`.
+    /// The peer's READY/INITIATE properties, then `User-Id` and the ZAP handler's metadata
+    /// (ZAP's win on a clash, as in libzmq), for `zmq_msg_gets`.
     pub(crate) metadata: Metadata,
 }
 
@@ -75,8 +104,15 @@ pub(crate) enum Failure {
     IncompatibleSocketType,
     /// The peer uses another security mechanism.
     MechanismMismatch,
-    /// The peer sent an ERROR command.
+    /// The peer sent an ERROR command (whose reason is not a ZAP status code).
     PeerError,
+    /// Authentication failed with this ZAP status code (300, 400 or 500): our ZAP handler
+    /// refused the peer, or the peer's ERROR said its handler refused us
+    /// (`ZMQ_EVENT_HANDSHAKE_FAILED_AUTH` with the code).
+    Auth(u16),
+    /// The mechanism needs a ZAP handler and none is bound (a PLAIN server, or
+    /// `ZMQ_ZAP_ENFORCE_DOMAIN`): `ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL` with `EFAULT`.
+    NoZapHandler,
     /// A frame exceeded `ZMQ_MAXMSGSIZE`.
     MessageTooLarge,
     /// The handshake did not finish within `ZMQ_HANDSHAKE_IVL`.
@@ -92,6 +128,17 @@ impl Failure {
     }
 }
 
+impl From<HandshakeError> for Failure {
+    fn from(e: HandshakeError) -> Failure {
+        match e {
+            HandshakeError::Protocol(code) => Failure::Protocol(code),
+            HandshakeError::Auth(status) => Failure::Auth(status),
+            HandshakeError::NoZapHandler => Failure::NoZapHandler,
+            HandshakeError::PeerError => Failure::PeerError,
+        }
+    }
+}
+
 /// What the connection tells its engine.
 #[derive(Debug)]
 pub(crate) enum Event {
@@ -99,12 +146,18 @@ pub(crate) enum Event {
     HandshakeDone(PeerInfo),
     /// A message frame (MORE flag set on all but the last frame of a message).
     Message(Msg),
+    /// The mechanism asks ZAP (RFC 27) about the peer: send these frames as one multipart
+    /// message (MORE on all but the last; the first is the empty delimiter) to the handler
+    /// bound at `inproc://zeromq.zap.01`, and pass its reply to
+    /// [`Connection::handle_zap_reply`], or call [`Connection::zap_handler_missing`] if nothing
+    /// is bound there. The connection reads no further input until then.
+    ZapRequest(Vec<Bytes>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Greeting,
-    Ready,
+    Handshake,
     Active,
     Failed,
 }
@@ -115,6 +168,9 @@ pub(crate) struct Connection {
     state: State,
     input: BytesMut,
     output: BytesMut,
+    /// Frozen output that goes before `output`: large message bodies are queued here by
+    /// reference instead of being copied (with the bytes encoded before them).
+    queued: VecDeque<Bytes>,
     events: VecDeque<Event>,
     peer_minor: u8,
     handshake_deadline: Option<u64>,
@@ -125,6 +181,16 @@ pub(crate) struct Connection {
     /// STREAM sockets speak raw bytes: no greeting, no framing.
     raw: bool,
     close_requested: bool,
+    /// The mechanism, from the greeting to the end of the handshake.
+    mechanism: Option<Mechanism>,
+    /// CURVE's message codec once the handshake is done.
+    codec: Option<Codec>,
+    /// The peer's socket type and routing id, from its READY/INITIATE.
+    peer_type: Option<i32>,
+    peer_routing_id: Option<Bytes>,
+    /// Properties for `PeerInfo::metadata`: the peer's, then ZAP's.
+    peer_props: Vec<(String, Bytes)>,
+    zap_props: Vec<(String, Bytes)>,
 }
 
 /// The ZMTP name of a socket type.
@@ -167,25 +233,30 @@ pub(crate) fn compatible(ours: i32, peer: i32) -> bool {
     ok.contains(&peer)
 }
 
-fn greeting(as_server: bool) -> [u8; GREETING_LEN] {
+/// Our greeting: signature, version 3.1, the mechanism's name, and as-server (set for PLAIN
+/// and CURVE servers; libzmq 4.3 always sends 0 and ignores the peer's, so it is not checked).
+fn greeting(security: &Security) -> [u8; GREETING_LEN] {
     let mut g = [0u8; GREETING_LEN];
     g[0] = 0xff;
     g[8] = 1;
     g[9] = 0x7f;
     g[10] = 3;
     g[11] = 1;
-    g[12..16].copy_from_slice(b"NULL");
-    g[32] = u8::from(as_server);
+    g[12..32].copy_from_slice(&security.mechanism.greeting_field());
+    g[32] = u8::from(security.as_server && security.mechanism != mechanism::Kind::Null);
     g
 }
+
+/// Octets a peer may send while a ZAP request is pending: at most one command (NULL's READY).
+const ZAP_WAIT_INPUT: usize = frame::MAX_COMMAND as usize + 9;
 
 impl Connection {
     /// Starts a connection at time `now`: the greeting is queued for sending.
     pub(crate) fn new(cfg: Config, now: u64) -> Connection {
-        let raw = cfg.socket_type == ZMQ_STREAM;
+        let raw = cfg.raw;
         let mut output = BytesMut::with_capacity(8192);
         if !raw {
-            output.extend_from_slice(&greeting(false));
+            output.extend_from_slice(&greeting(&cfg.security));
         }
         let handshake_deadline = (cfg.handshake_ivl > 0 && !raw).then(|| now + cfg.handshake_ivl);
         let mut events = VecDeque::new();
@@ -202,6 +273,7 @@ impl Connection {
             state: if raw { State::Active } else { State::Greeting },
             input: BytesMut::with_capacity(8192),
             output,
+            queued: VecDeque::new(),
             events,
             peer_minor: 0,
             handshake_deadline,
@@ -211,6 +283,12 @@ impl Connection {
             ttl_deadline: None,
             raw,
             close_requested: false,
+            mechanism: None,
+            codec: None,
+            peer_type: None,
+            peer_routing_id: None,
+            peer_props: Vec::new(),
+            zap_props: Vec::new(),
         }
     }
 
@@ -237,8 +315,72 @@ impl Connection {
     }
 
     /// Bytes waiting to be sent; the engine removes what it wrote (`advance`).
+    #[cfg(any(test, fuzzing, feature = "testing"))]
     pub(crate) fn output(&mut self) -> &mut BytesMut {
+        self.flatten_output();
         &mut self.output
+    }
+
+    #[cfg(any(test, fuzzing, feature = "testing"))]
+    fn flatten_output(&mut self) {
+        if self.queued.is_empty() {
+            return;
+        }
+        let mut all = BytesMut::with_capacity(self.output_len());
+        for q in self.queued.drain(..) {
+            all.extend_from_slice(&q);
+        }
+        all.extend_from_slice(&self.output);
+        self.output = all;
+    }
+
+    /// Bytes waiting to be sent.
+    pub(crate) fn output_len(&self) -> usize {
+        self.queued.iter().map(Bytes::len).sum::<usize>() + self.output.len()
+    }
+
+    /// Fills `dst` with the waiting bytes, in order, for a vectored write; returns how many
+    /// slices were used. Call [`Connection::consume_output`] with what was written.
+    pub(crate) fn output_slices<'a>(&'a self, dst: &mut [std::io::IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        let parts = self
+            .queued
+            .iter()
+            .map(|b| &b[..])
+            .chain(std::iter::once(&self.output[..]));
+        for part in parts.filter(|p| !p.is_empty()) {
+            let Some(slot) = dst.get_mut(n) else {
+                break;
+            };
+            *slot = std::io::IoSlice::new(part);
+            n += 1;
+        }
+        n
+    }
+
+    /// Drops the first `n` waiting bytes (they were written).
+    pub(crate) fn consume_output(&mut self, mut n: usize) {
+        while n > 0 {
+            let Some(front) = self.queued.front_mut() else {
+                break;
+            };
+            if front.len() > n {
+                front.advance(n);
+                return;
+            }
+            n -= front.len();
+            self.queued.pop_front();
+        }
+        let n = n.min(self.output.len());
+        self.output.advance(n);
+    }
+
+    /// Queues a large body by reference after what is already waiting.
+    fn queue_body(&mut self, body: Bytes) {
+        if !self.output.is_empty() {
+            self.queued.push_back(self.output.split().freeze());
+        }
+        self.queued.push_back(body);
     }
 
     /// The next event, if any.
@@ -246,8 +388,9 @@ impl Connection {
         self.events.pop_front()
     }
 
+    /// Fails the connection; during the handshake an ERROR command with `reason` is queued.
     fn fail(&mut self, why: Failure, reason: &str) -> Result<(), Failure> {
-        if self.state != State::Failed && matches!(self.state, State::Ready) {
+        if self.state == State::Handshake {
             frame::encode(&mut self.output, frame::COMMAND, &command::error(reason));
         }
         self.state = State::Failed;
@@ -278,7 +421,20 @@ impl Connection {
         }
         let max = u64::try_from(self.cfg.maxmsgsize).ok();
         loop {
-            let f = match frame::decode(&mut self.input, max) {
+            if self.state == State::Failed {
+                return Err(Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED));
+            }
+            if self.awaiting_zap() {
+                // The peer has nothing to send until we answer; hold its input (bounded).
+                if self.input.len() > ZAP_WAIT_INPUT {
+                    return self.fail(
+                        Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
+                        "Unexpected command",
+                    );
+                }
+                return Ok(());
+            }
+            let (flags, body) = match frame::decode_mut(&mut self.input, max) {
                 Ok(Some(f)) => f,
                 Ok(None) => return Ok(()),
                 Err(frame::FrameError::TooLarge) => {
@@ -291,22 +447,56 @@ impl Connection {
                     );
                 }
             };
-            if f.flags & frame::COMMAND != 0 {
-                self.command(&f.body, now)?;
-            } else if self.state == State::Active {
-                let mut msg = if f.body.len() <= crate::msg::INLINE_CAP {
-                    Msg::copy_from(&f.body)
-                } else {
-                    Msg::from_bytes(f.body)
-                };
-                msg.set_more(f.flags & frame::MORE != 0);
-                self.events.push_back(Event::Message(msg));
-            } else {
-                return self.fail(
-                    Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
-                    "Expected READY",
-                );
+            match self.state {
+                State::Active if self.codec.is_some() => self.curve_frame(body, now)?,
+                State::Active if flags & frame::COMMAND != 0 => {
+                    self.command(&body.freeze(), now)?;
+                }
+                State::Active => self.push_message(body, flags & frame::MORE != 0),
+                _ if flags & frame::COMMAND != 0 => self.handshake_command(&body.freeze(), now)?,
+                _ => {
+                    return self.fail(
+                        Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
+                        "Expected a command",
+                    );
+                }
             }
+        }
+    }
+
+    fn awaiting_zap(&self) -> bool {
+        self.state == State::Handshake && self.mechanism.as_ref().is_some_and(|m| m.awaiting_zap())
+    }
+
+    /// Delivers one message frame; small bodies are copied so the receive buffer is not held.
+    fn push_message(&mut self, body: BytesMut, more: bool) {
+        let mut msg = if body.len() <= crate::msg::INLINE_CAP {
+            Msg::copy_from(&body)
+        } else {
+            Msg::from_bytes(body.freeze())
+        };
+        msg.set_more(more);
+        self.events.push_back(Event::Message(msg));
+    }
+
+    /// One frame of an established CURVE connection: an encrypted MESSAGE carrying a message
+    /// frame or a command.
+    fn curve_frame(&mut self, body: BytesMut, now: u64) -> Result<(), Failure> {
+        let Some(codec) = self.codec.as_mut() else {
+            return Ok(());
+        };
+        let (flags, data) = match codec.open(body) {
+            Ok(opened) => opened,
+            Err(e) => {
+                self.state = State::Failed;
+                return Err(e.into());
+            }
+        };
+        if flags & curve::FLAG_COMMAND != 0 {
+            self.command(&data.freeze(), now)
+        } else {
+            self.push_message(data, flags & curve::FLAG_MORE != 0);
+            Ok(())
         }
     }
 
@@ -326,74 +516,74 @@ impl Connection {
         }
         let g = self.input.split_to(GREETING_LEN);
         self.peer_minor = if g[10] > 3 { 1 } else { g[11].min(1) };
-        let mechanism = &g[12..32];
-        let end = mechanism.iter().position(|&b| b == 0).unwrap_or(20);
-        if &mechanism[..end] != b"NULL" {
-            self.state = State::Ready;
+        self.state = State::Handshake;
+        // The whole 20-octet field must match, NUL padding included (as libzmq compares it).
+        if g[12..32] != self.cfg.security.mechanism.greeting_field() {
             return self
                 .fail(Failure::MechanismMismatch, "Mechanism mismatch")
                 .map(|_| false);
         }
-        self.state = State::Ready;
+        let id = self.cfg.routing_id.clone().unwrap_or_default();
         let mut props: Vec<(&str, &[u8])> = vec![(
             "Socket-Type",
             socket_type_name(self.cfg.socket_type).as_bytes(),
         )];
-        let id = self.cfg.routing_id.clone();
         // Announced for every socket type (durable peers are recognised by it).
-        if let Some(id) = &id {
-            props.push(("Identity", id));
+        if !id.is_empty() {
+            props.push(("Identity", &id));
         }
-        frame::encode(&mut self.output, frame::COMMAND, &command::ready(&props));
+        let local = Local {
+            properties: mechanism::metadata::encode(&props),
+            routing_id: id.clone(),
+        };
+        let mut m = Mechanism::new(&self.cfg.security, local);
+        let mut outs = Vec::new();
+        let r = m.start(&mut outs);
+        self.mechanism = Some(m);
+        self.step(r, outs)?;
         Ok(true)
     }
 
-    fn command(&mut self, body: &Bytes, now: u64) -> Result<(), Failure> {
-        let Ok(cmd) = command::parse(body) else {
+    /// One handshake command for the mechanism.
+    fn handshake_command(&mut self, body: &Bytes, now: u64) -> Result<(), Failure> {
+        let Some(m) = self.mechanism.as_mut() else {
             return self.fail(
-                Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED),
-                "Malformed command",
+                Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED),
+                "Unexpected command",
             );
         };
-        match (self.state, cmd) {
-            (State::Ready, command::Command::Ready(props)) => self.peer_ready(props, now),
-            (_, command::Command::Error(_)) => {
-                self.state = State::Failed;
-                Err(Failure::PeerError)
-            }
-            (State::Active, command::Command::Ping { ttl, context }) => {
-                frame::encode(&mut self.output, frame::COMMAND, &command::pong(&context));
-                if ttl > 0 {
-                    self.ttl = Some(u64::from(ttl) * 100);
-                    self.ttl_deadline = Some(now + u64::from(ttl) * 100);
+        let mut outs = Vec::new();
+        let r = m.command(body, &mut outs);
+        self.step(r, outs)?;
+        self.check_ready(now);
+        Ok(())
+    }
+
+    /// Carries out what a mechanism step asked for, or fails the connection (still sending the
+    /// ERROR command the mechanism queued, if any).
+    fn step(&mut self, r: Result<(), HandshakeError>, outs: Vec<Out>) -> Result<(), Failure> {
+        if let Err(e) = r {
+            for out in outs {
+                if let Out::Command(body) = out {
+                    frame::encode(&mut self.output, frame::COMMAND, &body);
                 }
-                Ok(())
             }
-            (State::Active, command::Command::Pong(_)) => Ok(()),
-            (State::Active, command::Command::Subscribe(topic)) => {
-                self.push_subscription(1, &topic);
-                Ok(())
-            }
-            (State::Active, command::Command::Cancel(topic)) => {
-                self.push_subscription(0, &topic);
-                Ok(())
-            }
-            (State::Active, command::Command::Unknown) => Ok(()),
-            _ => self.fail(
-                Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
-                "Unexpected command",
-            ),
+            self.state = State::Failed;
+            return Err(e.into());
         }
+        for out in outs {
+            match out {
+                Out::Command(body) => frame::encode(&mut self.output, frame::COMMAND, &body),
+                Out::ZapRequest(frames) => self.events.push_back(Event::ZapRequest(frames)),
+                Out::PeerProperties(props) => self.peer_properties(props)?,
+                Out::ZapProperties(props) => self.zap_props = props,
+            }
+        }
+        Ok(())
     }
 
-    fn push_subscription(&mut self, kind: u8, topic: &[u8]) {
-        let mut v = Vec::with_capacity(topic.len() + 1);
-        v.push(kind);
-        v.extend_from_slice(topic);
-        self.events.push_back(Event::Message(Msg::copy_from(&v)));
-    }
-
-    fn peer_ready(&mut self, props: Vec<(String, Bytes)>, now: u64) -> Result<(), Failure> {
+    /// Checks and keeps the peer's READY/INITIATE properties.
+    fn peer_properties(&mut self, props: Vec<(String, Bytes)>) -> Result<(), Failure> {
         let find = |n: &str| {
             props
                 .iter()
@@ -409,13 +599,26 @@ impl Connection {
         if !compatible(self.cfg.socket_type, peer_type) {
             return self.fail(Failure::IncompatibleSocketType, "Invalid socket type");
         }
-        let routing_id = find("Identity").filter(|id| !id.is_empty());
-        let metadata = Metadata::from_pairs(
-            props
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect::<Vec<_>>(),
-        );
+        self.peer_type = Some(peer_type);
+        self.peer_routing_id = find("Identity").filter(|id| !id.is_empty());
+        self.peer_props = props;
+        Ok(())
+    }
+
+    /// Ends the handshake once the mechanism is done.
+    fn check_ready(&mut self, now: u64) {
+        if self.state != State::Handshake || !self.mechanism.as_ref().is_some_and(|m| m.is_ready())
+        {
+            return;
+        }
+        let (Some(m), Some(peer_type)) = (self.mechanism.take(), self.peer_type) else {
+            return;
+        };
+        self.codec = m.into_codec();
+        let mut metadata = Metadata::from_pairs(std::mem::take(&mut self.peer_props));
+        for (k, v) in std::mem::take(&mut self.zap_props) {
+            metadata.insert(&k, &v);
+        }
         self.state = State::Active;
         self.handshake_deadline = None;
         if self.cfg.heartbeat_ivl > 0 {
@@ -423,11 +626,116 @@ impl Connection {
         }
         self.events.push_back(Event::HandshakeDone(PeerInfo {
             socket_type: peer_type,
-            routing_id,
+            routing_id: self.peer_routing_id.take(),
             minor: self.peer_minor,
             metadata,
         }));
-        Ok(())
+    }
+
+    /// Gives the ZAP handler's reply (its frames, the empty delimiter first) to the
+    /// connection's pending [`Event::ZapRequest`], then processes any input held meanwhile.
+    /// Drain [`Connection::poll_event`] and write out [`Connection::output`] afterwards.
+    pub(crate) fn handle_zap_reply(&mut self, frames: &[Bytes], now: u64) -> Result<(), Failure> {
+        self.zap_answer(now, |m, outs| m.zap_reply(frames, outs))
+    }
+
+    /// Says that no ZAP handler is bound for the pending [`Event::ZapRequest`]: NULL and CURVE
+    /// go on unauthenticated (unless `ZMQ_ZAP_ENFORCE_DOMAIN`), PLAIN fails with
+    /// [`Failure::NoZapHandler`], as libzmq 4.3 does. Then as
+    /// [`Connection::handle_zap_reply`].
+    pub(crate) fn zap_handler_missing(&mut self, now: u64) -> Result<(), Failure> {
+        self.zap_answer(now, |m, outs| m.zap_unavailable(outs))
+    }
+
+    fn zap_answer(
+        &mut self,
+        now: u64,
+        f: impl FnOnce(&mut Mechanism, &mut Vec<Out>) -> Result<(), HandshakeError>,
+    ) -> Result<(), Failure> {
+        if self.state == State::Failed {
+            return Err(Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED));
+        }
+        let Some(m) = self.mechanism.as_mut().filter(|m| m.awaiting_zap()) else {
+            self.state = State::Failed;
+            return Err(Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZAP_UNSPECIFIED));
+        };
+        let mut outs = Vec::new();
+        let r = f(m, &mut outs);
+        self.step(r, outs)?;
+        self.check_ready(now);
+        self.process(now)
+    }
+
+    /// A command after the handshake (RFC 37 heartbeats and subscriptions).
+    fn command(&mut self, body: &Bytes, now: u64) -> Result<(), Failure> {
+        let Ok(cmd) = command::parse(body) else {
+            return self.fail(
+                Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED),
+                "Malformed command",
+            );
+        };
+        match cmd {
+            command::Command::Error(_) => {
+                self.state = State::Failed;
+                Err(Failure::PeerError)
+            }
+            command::Command::Ping { ttl, context } => {
+                self.emit(frame::COMMAND, &[&command::pong(&context)]);
+                if ttl > 0 {
+                    self.ttl = Some(u64::from(ttl) * 100);
+                    self.ttl_deadline = Some(now + u64::from(ttl) * 100);
+                }
+                Ok(())
+            }
+            command::Command::Pong(_) => Ok(()),
+            command::Command::Subscribe(topic) => {
+                self.push_subscription(1, &topic);
+                Ok(())
+            }
+            command::Command::Cancel(topic) => {
+                self.push_subscription(0, &topic);
+                Ok(())
+            }
+            command::Command::Unknown => Ok(()),
+            command::Command::Ready(_) => self.fail(
+                Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
+                "Unexpected command",
+            ),
+        }
+    }
+
+    /// Queues one frame: in the clear, or as an encrypted MESSAGE once CURVE is established.
+    fn emit(&mut self, flags: u8, parts: &[&[u8]]) {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let Some(codec) = self.codec.as_mut() else {
+            frame::encode_header(&mut self.output, flags, len);
+            for p in parts {
+                self.output.extend_from_slice(p);
+            }
+            return;
+        };
+        let Some(nonce) = codec.take_nonce() else {
+            // Nonces are used up: never reuse one; the next call reports the failure.
+            self.state = State::Failed;
+            return;
+        };
+        let mut inner = 0;
+        if flags & frame::MORE != 0 {
+            inner |= curve::FLAG_MORE;
+        }
+        if flags & frame::COMMAND != 0 {
+            inner |= curve::FLAG_COMMAND;
+        }
+        // libzmq sends MESSAGE as a plain data frame; MORE travels inside the box.
+        frame::encode_header(&mut self.output, 0, Codec::sealed_len(len));
+        codec.seal_into(&mut self.output, nonce, inner, parts);
+    }
+
+    fn push_subscription(&mut self, kind: u8, topic: &[u8]) {
+        let mut v = Vec::with_capacity(topic.len() + 1);
+        v.push(kind);
+        v.extend_from_slice(topic);
+        self.events.push_back(Event::Message(Msg::copy_from(&v)));
     }
 
     /// Queues one message frame for sending (only once active). Subscription messages from
@@ -437,6 +745,8 @@ impl Connection {
         if self.raw {
             if data.is_empty() {
                 self.close_requested = true;
+            } else if data.len() >= ZERO_COPY_MIN {
+                self.queue_body(msg.bytes());
             } else {
                 self.output.extend_from_slice(data);
             }
@@ -448,28 +758,27 @@ impl Connection {
             && let Some((&kind, topic)) = data.split_first()
             && kind <= 1
         {
-            frame::encode(
-                &mut self.output,
-                frame::COMMAND,
-                &command::subscription(kind == 1, topic),
-            );
+            let body = command::subscription(kind == 1, topic);
+            self.emit(frame::COMMAND, &[&body]);
             return;
         }
         let flags = if msg.more() { frame::MORE } else { 0 };
-        frame::encode(&mut self.output, flags, data);
+        if self.codec.is_none() && data.len() >= ZERO_COPY_MIN {
+            frame::encode_header(&mut self.output, flags, data.len());
+            self.queue_body(msg.bytes());
+            return;
+        }
+        self.emit(flags, &[data]);
     }
 
     /// The earliest time [`Connection::handle_timeout`] must be called, if any.
     pub(crate) fn poll_timeout(&self) -> Option<u64> {
-        [
+        crate::util::earliest([
             self.handshake_deadline,
             self.next_ping,
             self.pong_deadline,
             self.ttl_deadline,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        ])
     }
 
     /// Handles timers due at `now`: handshake timeout, PING sending, heartbeat expiry.
@@ -488,7 +797,7 @@ impl Connection {
             && now >= p
         {
             let ttl = u16::try_from(self.cfg.heartbeat_ttl / 100).unwrap_or(u16::MAX);
-            frame::encode(&mut self.output, frame::COMMAND, &command::ping(ttl, b""));
+            self.emit(frame::COMMAND, &[&command::ping(ttl, b"")]);
             self.next_ping = Some(now + self.cfg.heartbeat_ivl);
             if self.pong_deadline.is_none() {
                 let timeout = self.cfg.heartbeat_timeout.unwrap_or(self.cfg.heartbeat_ivl);
@@ -499,5 +808,7 @@ impl Connection {
     }
 }
 
+#[cfg(test)]
+mod security_tests;
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,8 @@ fn cfg(socket_type: i32) -> Config {
         heartbeat_ivl: 0,
         heartbeat_timeout: None,
         heartbeat_ttl: 0,
+        raw: false,
+        security: Security::default(),
     }
 }
 
@@ -101,7 +103,7 @@ fn old_and_garbage_greetings_are_rejected() {
         Err(Failure::UnsupportedVersion)
     );
     let mut b = Connection::new(cfg(ZMQ_PULL), 0);
-    let mut v2 = greeting(false);
+    let mut v2 = greeting(&Security::default());
     v2[10] = 2;
     assert_eq!(b.input(&v2, 0), Err(Failure::UnsupportedVersion));
 }
@@ -109,7 +111,7 @@ fn old_and_garbage_greetings_are_rejected() {
 #[test]
 fn mechanism_mismatch_is_detected() {
     let mut a = Connection::new(cfg(ZMQ_PULL), 0);
-    let mut g = greeting(false);
+    let mut g = greeting(&Security::default());
     g[12..17].copy_from_slice(b"CURVE");
     assert_eq!(a.input(&g, 0), Err(Failure::MechanismMismatch));
 }
@@ -165,4 +167,50 @@ fn subscriptions_use_commands_for_31_peers_and_come_back_as_messages() {
     assert_eq!(wire[0], frame::COMMAND, "sent as a command");
     pump(&mut sub, &mut publ, 0).unwrap();
     assert!(matches!(publ.poll_event(), Some(Event::Message(m)) if m.data() == b"\x01topic"));
+}
+
+#[test]
+fn large_bodies_are_queued_by_reference_and_consumed_in_order() {
+    let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
+    let mut b = Connection::new(cfg(ZMQ_PULL), 0);
+    handshake(&mut a, &mut b);
+    let big = Msg::copy_from(&vec![5u8; 100_000]);
+    a.send(&Msg::copy_from(b"small"), false);
+    a.send(&big, false);
+    a.send(&Msg::copy_from(b"after"), false);
+    let mut slices = [std::io::IoSlice::new(&[]); 8];
+    let n = a.output_slices(&mut slices);
+    assert!(
+        slices[..n]
+            .iter()
+            .any(|s| s.as_ptr() == big.data().as_ptr()),
+        "the body is not copied"
+    );
+    let total = a.output_len();
+    // Consume in odd-sized steps, feeding the peer what a socket would have written.
+    let mut wire = Vec::new();
+    while a.output_len() > 0 {
+        let mut slices = [std::io::IoSlice::new(&[]); 8];
+        let n = a.output_slices(&mut slices);
+        let step = slices[..n]
+            .iter()
+            .map(|s| s.len())
+            .sum::<usize>()
+            .min(7_777);
+        let mut left = step;
+        for s in &slices[..n] {
+            let k = s.len().min(left);
+            wire.extend_from_slice(&s[..k]);
+            left -= k;
+        }
+        a.consume_output(step);
+    }
+    assert_eq!(wire.len(), total);
+    b.input(&wire, 0).unwrap();
+    let sizes: Vec<usize> = std::iter::from_fn(|| match b.poll_event() {
+        Some(Event::Message(m)) => Some(m.len()),
+        _ => None,
+    })
+    .collect();
+    assert_eq!(sizes, vec![5, 100_000, 5]);
 }

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -177,6 +178,10 @@ impl Router {
         }
         let mut id = Msg::from_bytes(rid);
         id.set_more(true);
+        // The routing id frame carries the connection's properties too (zmq_msg_gets).
+        if let Some(md) = body.metadata() {
+            id.set_metadata(Arc::clone(md));
+        }
         self.prefetched = Some(body);
         Ok(id)
     }
@@ -353,6 +358,26 @@ mod send_tests {
         let mut m = Msg::copy_from(data);
         m.set_more(more);
         m
+    }
+
+    #[test]
+    fn the_routing_id_frame_carries_the_peers_metadata() {
+        let mut r = Router::new();
+        let (mine, theirs) = pair(DirectionConfig::default(), DirectionConfig::default());
+        r.attach(mine.clone(), Some(Bytes::from_static(b"peer")));
+        let mut body = frame(b"hello", false);
+        body.set_metadata(Arc::new(crate::msg::Metadata::from_pairs([(
+            "Socket-Type",
+            "DEALER",
+        )])));
+        theirs.write(body).unwrap();
+        let id = r.recv().unwrap();
+        assert_eq!(id.data(), b"peer");
+        assert_eq!(
+            id.metadata().and_then(|m| m.get("Socket-Type")),
+            Some(c"DEALER")
+        );
+        assert_eq!(r.recv().unwrap().data(), b"hello");
     }
 
     #[test]

@@ -91,3 +91,57 @@ impl FairQueue {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipe::{DirectionConfig, pair};
+
+    fn frame(data: &[u8], more: bool) -> Msg {
+        let mut m = Msg::copy_from(data);
+        m.set_more(more);
+        m
+    }
+
+    #[test]
+    fn fair_queuing_interleaves_whole_messages() {
+        let mut fq = FairQueue::default();
+        let (a, a_peer) = pair(DirectionConfig::default(), DirectionConfig::default());
+        let (b, b_peer) = pair(DirectionConfig::default(), DirectionConfig::default());
+        fq.attach(a);
+        fq.attach(b);
+        for i in 0..3u8 {
+            a_peer.write(frame(&[b'a', i], true)).unwrap();
+            a_peer.write(frame(&[b'A', i], false)).unwrap();
+            b_peer.write(frame(&[b'b', i], false)).unwrap();
+        }
+        let mut got = Vec::new();
+        while let Ok((m, _)) = fq.recv() {
+            got.push(m.data().to_vec());
+        }
+        assert_eq!(got.len(), 9);
+        // Each 'a' frame is followed by its 'A' frame: messages are never split.
+        for (i, f) in got.iter().enumerate() {
+            if f[0] == b'a' {
+                assert_eq!(got[i + 1], vec![b'A', f[1]]);
+            }
+        }
+        // Both sources are served in turn, not one drained before the other.
+        let first_b = got.iter().position(|f| f[0] == b'b').unwrap();
+        assert!(first_b <= 2);
+    }
+
+    #[test]
+    fn a_closed_pipe_is_read_to_the_end_then_dropped() {
+        let mut fq = FairQueue::default();
+        let (a, a_peer) = pair(DirectionConfig::default(), DirectionConfig::default());
+        fq.attach(a.clone());
+        a_peer.write(frame(b"last", false)).unwrap();
+        a_peer.close();
+        fq.terminated(a.id());
+        assert!(fq.has_in());
+        assert_eq!(fq.recv().unwrap().0.data(), b"last");
+        assert_eq!(fq.recv().unwrap_err(), Error::Again);
+        assert!(!fq.has_in());
+    }
+}

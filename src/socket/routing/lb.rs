@@ -104,3 +104,77 @@ impl LoadBalancer {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipe::{DirectionConfig, Read, pair};
+
+    fn frame(data: &[u8], more: bool) -> Msg {
+        let mut m = Msg::copy_from(data);
+        m.set_more(more);
+        m
+    }
+
+    fn take(p: &PipeEnd) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        while let Read::Msg(m) = p.read() {
+            out.push(m.data().to_vec());
+        }
+        out
+    }
+
+    #[test]
+    fn round_robin_keeps_multipart_messages_on_one_pipe() {
+        let mut lb = LoadBalancer::default();
+        let (a, a_peer) = pair(DirectionConfig::default(), DirectionConfig::default());
+        let (b, b_peer) = pair(DirectionConfig::default(), DirectionConfig::default());
+        lb.attach(a);
+        lb.attach(b);
+        for i in 0..4u8 {
+            lb.send(&mut frame(&[i], true)).unwrap();
+            lb.send(&mut frame(&[i, i], false)).unwrap();
+        }
+        let got_a = take(&a_peer);
+        let got_b = take(&b_peer);
+        assert_eq!(got_a.len(), 4);
+        assert_eq!(got_b.len(), 4);
+        for pair_of_frames in got_a.chunks(2).chain(got_b.chunks(2)) {
+            assert_eq!(pair_of_frames[1], vec![pair_of_frames[0][0]; 2]);
+        }
+    }
+
+    #[test]
+    fn full_pipes_are_skipped_and_again_when_all_are_full() {
+        let cfg = DirectionConfig {
+            hwm: 1,
+            ..DirectionConfig::default()
+        };
+        let mut lb = LoadBalancer::default();
+        let (a, a_peer) = pair(cfg.clone(), DirectionConfig::default());
+        let (b, _b_peer) = pair(cfg, DirectionConfig::default());
+        lb.attach(a.clone());
+        lb.attach(b);
+        lb.send(&mut frame(b"1", false)).unwrap();
+        lb.send(&mut frame(b"2", false)).unwrap();
+        let mut third = frame(b"3", false);
+        assert_eq!(lb.send(&mut third), Err(Error::Again));
+        assert_eq!(third.data(), b"3", "the message stays with the caller");
+        assert!(!lb.has_out());
+        take(&a_peer);
+        lb.activated(a.id());
+        assert!(lb.has_out());
+        lb.send(&mut third).unwrap();
+    }
+
+    #[test]
+    fn a_peer_leaving_mid_message_drops_the_rest_of_it() {
+        let mut lb = LoadBalancer::default();
+        let (a, _a_peer) = pair(DirectionConfig::default(), DirectionConfig::default());
+        lb.attach(a.clone());
+        lb.send(&mut frame(b"head", true)).unwrap();
+        lb.terminated(a.id());
+        assert_eq!(lb.send(&mut frame(b"tail", false)), Ok(None));
+        assert_eq!(lb.send(&mut frame(b"next", false)), Err(Error::Again));
+    }
+}

@@ -1,0 +1,252 @@
+/* monitor.c: zmq_socket_monitor over tcp and ipc. The binding side's monitor sees LISTENING,
+ * ACCEPTED, HANDSHAKE_SUCCEEDED, DISCONNECTED when the peer closes, CLOSED on zmq_unbind and
+ * MONITOR_STOPPED; the connecting side's sees each failed attempt's socket CLOSED and
+ * CONNECT_RETRIED while nothing listens, then CONNECTED and HANDSHAKE_SUCCEEDED. Each event is two frames: 6 bytes (uint16 event, uint32
+ * value, native byte order), then the endpoint.
+ *
+ * Only what both libraries do alike is printed: events are checked in order per monitor, but
+ * CONNECT_DELAYED (whether a connect completes at once is up to the kernel) and repeated
+ * CLOSED/CONNECT_RETRIED are skipped, fds are compared with each other rather than printed
+ * (the fd of a failed attempt not at all), and the reconnect interval is checked as a range
+ * (it has random jitter). */
+#include "testutil.h"
+
+#include <stdint.h>
+#include <unistd.h>
+
+static void *ctx;
+static char tmpdir[64];
+
+typedef struct {
+    int event;
+    uint32_t value;
+    char endpoint[256];
+} event_t;
+
+static const char *event_name (int e)
+{
+    switch (e) {
+        case ZMQ_EVENT_CONNECTED: return "CONNECTED";
+        case ZMQ_EVENT_CONNECT_DELAYED: return "CONNECT_DELAYED";
+        case ZMQ_EVENT_CONNECT_RETRIED: return "CONNECT_RETRIED";
+        case ZMQ_EVENT_LISTENING: return "LISTENING";
+        case ZMQ_EVENT_BIND_FAILED: return "BIND_FAILED";
+        case ZMQ_EVENT_ACCEPTED: return "ACCEPTED";
+        case ZMQ_EVENT_ACCEPT_FAILED: return "ACCEPT_FAILED";
+        case ZMQ_EVENT_CLOSED: return "CLOSED";
+        case ZMQ_EVENT_CLOSE_FAILED: return "CLOSE_FAILED";
+        case ZMQ_EVENT_DISCONNECTED: return "DISCONNECTED";
+        case ZMQ_EVENT_MONITOR_STOPPED: return "MONITOR_STOPPED";
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: return "HANDSHAKE_FAILED_NO_DETAIL";
+        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: return "HANDSHAKE_SUCCEEDED";
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: return "HANDSHAKE_FAILED_PROTOCOL";
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: return "HANDSHAKE_FAILED_AUTH";
+        default: return "?";
+    }
+}
+
+/* Reads one event within the receive timeout; returns 0, or -1 when none came. A malformed
+ * event (not 6 bytes + endpoint) is reported as a failure and returned as event -1. No CHECK
+ * counts here: how many events are skipped varies, and the closing line must not. */
+static int read_event (void *mon, event_t *ev)
+{
+    zmq_msg_t head, addr;
+    zmq_msg_init (&head);
+    if (zmq_msg_recv (&head, mon, 0) == -1) {
+        zmq_msg_close (&head);
+        return -1;
+    }
+    int ok = zmq_msg_size (&head) == 6 && zmq_msg_more (&head);
+    uint16_t e = 0;
+    ev->value = 0;
+    if (ok) {
+        const uint8_t *d = zmq_msg_data (&head);
+        memcpy (&e, d, 2);
+        memcpy (&ev->value, d + 2, 4);
+    }
+    zmq_msg_close (&head);
+    zmq_msg_init (&addr);
+    int n = ok ? zmq_msg_recv (&addr, mon, 0) : -1;
+    ok = ok && n >= 0 && (size_t) n < sizeof ev->endpoint && !zmq_msg_more (&addr);
+    ev->endpoint[0] = 0;
+    if (ok) {
+        memcpy (ev->endpoint, zmq_msg_data (&addr), (size_t) n);
+        ev->endpoint[n] = 0;
+    }
+    zmq_msg_close (&addr);
+    ev->event = ok ? e : -1;
+    if (!ok) {
+        printf ("FAIL malformed monitor event\n");
+        CHECK (0);
+    }
+    return 0;
+}
+
+/* The next event that is not CONNECT_DELAYED or (when skip_retried) CLOSED or
+ * CONNECT_RETRIED must be `want` on `endpoint`; prints `who: NAME` and returns its value. */
+static uint32_t expect_event (void *mon, const char *who, int want, const char *endpoint,
+                              int skip_retried)
+{
+    event_t ev;
+    for (;;) {
+        if (read_event (mon, &ev) == -1) {
+            printf ("FAIL %s: no event, expected %s\n", who, event_name (want));
+            CHECK (0);
+            return 0;
+        }
+        if (ev.event == ZMQ_EVENT_CONNECT_DELAYED)
+            continue;
+        if (skip_retried
+            && (ev.event == ZMQ_EVENT_CONNECT_RETRIED || ev.event == ZMQ_EVENT_CLOSED))
+            continue;
+        break;
+    }
+    if (ev.event != want)
+        printf ("     %s: got %s (0x%x), expected %s\n", who, event_name (ev.event), ev.event,
+                event_name (want));
+    CHECK_RC (ev.event, want);
+    CHECK_STR (ev.endpoint, endpoint);
+    printf ("%s: %s\n", who, event_name (ev.event));
+    return ev.value;
+}
+
+static void *new_socket (int type)
+{
+    void *s = zmq_socket (ctx, type);
+    CHECK (s != NULL);
+    int timeo = 2000, linger = 0;
+    CHECK_RC (zmq_setsockopt (s, ZMQ_RCVTIMEO, &timeo, sizeof timeo), 0);
+    CHECK_RC (zmq_setsockopt (s, ZMQ_LINGER, &linger, sizeof linger), 0);
+    return s;
+}
+
+static void *monitor (void *s, const char *name, int events)
+{
+    char ep[64];
+    snprintf (ep, sizeof ep, "inproc://%s", name);
+    CHECK_RC (zmq_socket_monitor (s, ep, events), 0);
+    void *m = new_socket (ZMQ_PAIR);
+    CHECK_RC (zmq_connect (m, ep), 0);
+    return m;
+}
+
+static void no_more_events (void *mon, const char *who)
+{
+    int timeo = 100;
+    CHECK_RC (zmq_setsockopt (mon, ZMQ_RCVTIMEO, &timeo, sizeof timeo), 0);
+    event_t ev;
+    if (read_event (mon, &ev) == 0) {
+        printf ("FAIL %s: unexpected %s\n", who, event_name (ev.event));
+        CHECK (0);
+    }
+}
+
+/* One run over `transport`: "tcp" (tcp://127.0.0.1:*) or "ipc" (a path under tmpdir). */
+static void test_monitor (const char *transport)
+{
+    printf ("-- %s\n", transport);
+    int tcp = strcmp (transport, "tcp") == 0;
+    void *server = new_socket (ZMQ_DEALER);
+    void *client = new_socket (ZMQ_DEALER);
+    char smon_name[32], cmon_name[32];
+    snprintf (smon_name, sizeof smon_name, "mon-server-%s", transport);
+    snprintf (cmon_name, sizeof cmon_name, "mon-client-%s", transport);
+    void *smon = monitor (server, smon_name, ZMQ_EVENT_ALL);
+    void *cmon = monitor (client, cmon_name, ZMQ_EVENT_ALL);
+
+    /* tcp: bind first (the port is chosen then); ipc: connect first, so that the client
+     * retries while nothing listens. */
+    char bound[256], given[160];
+    size_t len = sizeof bound;
+    uint32_t retried = 0;
+    if (tcp) {
+        CHECK_RC (zmq_bind (server, "tcp://127.0.0.1:*"), 0);
+    } else {
+        snprintf (given, sizeof given, "ipc://%s/monitor.ipc", tmpdir);
+        CHECK_RC (zmq_connect (client, given), 0);
+        expect_event (cmon, "client", ZMQ_EVENT_CLOSED, given, 0);
+        retried = expect_event (cmon, "client", ZMQ_EVENT_CONNECT_RETRIED, given, 0);
+        CHECK (retried >= 100 && retried < 200);
+        CHECK_RC (zmq_bind (server, given), 0);
+    }
+    CHECK_RC (zmq_getsockopt (server, ZMQ_LAST_ENDPOINT, bound, &len), 0);
+    uint32_t listen_fd = expect_event (smon, "server", ZMQ_EVENT_LISTENING, bound, 0);
+    if (tcp)
+        CHECK_RC (zmq_connect (client, bound), 0);
+    const char *connect_ep = tcp ? bound : given;
+
+    uint32_t accepted_fd = expect_event (smon, "server", ZMQ_EVENT_ACCEPTED, bound, 0);
+    CHECK (accepted_fd != listen_fd);
+    CHECK_RC (expect_event (smon, "server", ZMQ_EVENT_HANDSHAKE_SUCCEEDED, bound, 0), 0);
+    uint32_t connected_fd = expect_event (cmon, "client", ZMQ_EVENT_CONNECTED, connect_ep, 1);
+    CHECK ((int) connected_fd >= 0);
+    CHECK_RC (expect_event (cmon, "client", ZMQ_EVENT_HANDSHAKE_SUCCEEDED, connect_ep, 0), 0);
+
+    /* The connection works. */
+    CHECK_RC (zmq_send (client, "hi", 2, 0), 2);
+    char buf[8];
+    CHECK_RC (zmq_recv (server, buf, sizeof buf, 0), 2);
+
+    /* Stopping the client's monitor sends MONITOR_STOPPED on it, and nothing after. */
+    CHECK_RC (zmq_socket_monitor (client, NULL, 0), 0);
+    CHECK_RC (expect_event (cmon, "client", ZMQ_EVENT_MONITOR_STOPPED, "", 0), 0);
+
+    /* The peer closes: DISCONNECTED for the accepted connection's fd. */
+    CHECK_RC (zmq_close (client), 0);
+    CHECK_RC (expect_event (smon, "server", ZMQ_EVENT_DISCONNECTED, bound, 0), accepted_fd);
+
+    /* Unbinding closes the listener: CLOSED for its fd. */
+    CHECK_RC (zmq_unbind (server, bound), 0);
+    CHECK_RC (expect_event (smon, "server", ZMQ_EVENT_CLOSED, bound, 0), listen_fd);
+    CHECK_RC (zmq_socket_monitor (server, NULL, 0), 0);
+    CHECK_RC (expect_event (smon, "server", ZMQ_EVENT_MONITOR_STOPPED, "", 0), 0);
+    no_more_events (smon, "server");
+    no_more_events (cmon, "client");
+
+    CHECK_RC (zmq_close (server), 0);
+    CHECK_RC (zmq_close (smon), 0);
+    CHECK_RC (zmq_close (cmon), 0);
+}
+
+/* A monitor selecting some events gets only those. */
+static void test_event_mask (void)
+{
+    printf ("-- mask\n");
+    void *server = new_socket (ZMQ_DEALER);
+    void *client = new_socket (ZMQ_DEALER);
+    void *smon = monitor (server, "mon-mask", ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED);
+    char bound[256];
+    size_t len = sizeof bound;
+    CHECK_RC (zmq_bind (server, "tcp://127.0.0.1:*"), 0);
+    CHECK_RC (zmq_getsockopt (server, ZMQ_LAST_ENDPOINT, bound, &len), 0);
+    CHECK_RC (zmq_connect (client, bound), 0);
+    expect_event (smon, "masked server", ZMQ_EVENT_ACCEPTED, bound, 0);
+    CHECK_RC (zmq_send (client, "hi", 2, 0), 2);
+    char buf[8];
+    CHECK_RC (zmq_recv (server, buf, sizeof buf, 0), 2);
+    CHECK_RC (zmq_close (client), 0);
+    expect_event (smon, "masked server", ZMQ_EVENT_DISCONNECTED, bound, 0);
+    CHECK_RC (zmq_unbind (server, bound), 0);
+    no_more_events (smon, "masked server");
+    CHECK_RC (zmq_close (server), 0);
+    CHECK_RC (zmq_close (smon), 0);
+}
+
+int main (void)
+{
+    snprintf (tmpdir, sizeof tmpdir, "/tmp/zmq-monitor-XXXXXX");
+    if (!mkdtemp (tmpdir)) {
+        perror ("mkdtemp");
+        return 1;
+    }
+    ctx = zmq_ctx_new ();
+    CHECK (ctx != NULL);
+    test_monitor ("tcp");
+    test_monitor ("ipc");
+    test_event_mask ();
+    CHECK_RC (zmq_ctx_term (ctx), 0);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    CHECK_RC (system (cmd), 0);
+    return TEST_SUMMARY ("monitor");
+}

@@ -1,0 +1,265 @@
+//! The only door to the CURVE primitives (RFC 26 CurveZMQ): X25519 key agreement
+//! (`x25519-dalek`), XSalsa20-Poly1305 boxes and the HSalsa20 key derivation
+//! (`crypto_secretbox`), and OS randomness (`getrandom`). Nothing here is home-made: a
+//! [`Cipher`] for a key pair is NaCl's `crypto_box_beforenm` (HSalsa20 of the X25519 shared
+//! point, with libsodium's refusal of an all-zero point), and sealing is
+//! `crypto_box_easy_afternm` / `crypto_secretbox_easy`: a 16-byte Poly1305 tag, then the
+//! ciphertext, exactly the bytes libzmq puts on the wire.
+//!
+//! Every secret (long- and short-term secret keys, precomputed keys, derived keys) is wiped when
+//! it is dropped.
+#![forbid(unsafe_code)]
+
+use crypto_secretbox::aead::generic_array::GenericArray;
+use crypto_secretbox::{AeadInPlace, Kdf, KeyInit, XSalsa20Poly1305};
+use x25519_dalek::{PublicKey, StaticSecret};
+use zeroize::{Zeroize, Zeroizing};
+
+/// Size of a CURVE public or secret key.
+pub(crate) const KEY_LEN: usize = 32;
+/// Size of a box's authentication tag (libsodium's `crypto_box_MACBYTES`).
+pub(crate) const TAG_LEN: usize = 16;
+/// Size of a full nonce (`crypto_box_NONCEBYTES`).
+pub(crate) const NONCE_LEN: usize = 24;
+
+/// A cryptographic operation failed: a box did not authenticate, a peer key was a small-order
+/// point, or the OS had no randomness to give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CryptoError;
+
+/// Fills `buf` from the operating system's CSPRNG.
+pub(crate) fn random(buf: &mut [u8]) -> Result<(), CryptoError> {
+    getrandom::fill(buf).map_err(|_| CryptoError)
+}
+
+/// A secret key (long-term or short-term); wiped on drop.
+pub(crate) struct SecretKey(StaticSecret);
+
+impl SecretKey {
+    /// The key with these 32 bytes (X25519 clamps them when used, as libsodium does).
+    pub(crate) fn from_bytes(bytes: &[u8; KEY_LEN]) -> SecretKey {
+        SecretKey(StaticSecret::from(*bytes))
+    }
+
+    /// A fresh random key.
+    pub(crate) fn generate() -> Result<SecretKey, CryptoError> {
+        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+        random(bytes.as_mut_slice())?;
+        Ok(SecretKey::from_bytes(&bytes))
+    }
+
+    /// The matching public key (`crypto_scalarmult_base`).
+    pub(crate) fn public_key(&self) -> [u8; KEY_LEN] {
+        PublicKey::from(&self.0).to_bytes()
+    }
+
+    /// The secret bytes, in a buffer wiped on drop.
+    pub(crate) fn to_bytes(&self) -> Zeroizing<[u8; KEY_LEN]> {
+        Zeroizing::new(self.0.to_bytes())
+    }
+}
+
+/// An XSalsa20-Poly1305 key ready to seal and open boxes; its key is wiped on drop (the
+/// underlying `crypto_secretbox::SecretBox` zeroes its key in `Drop`).
+pub(crate) struct Cipher(XSalsa20Poly1305);
+
+impl Cipher {
+    /// A secret-box cipher with a symmetric key (CurveZMQ's cookie key).
+    pub(crate) fn from_key(key: &[u8; KEY_LEN]) -> Cipher {
+        let key = Zeroizing::new(GenericArray::clone_from_slice(key));
+        Cipher(XSalsa20Poly1305::new(&key))
+    }
+
+    /// The box between `their_public` and `our_secret` (`crypto_box_beforenm`): HSalsa20 of the
+    /// X25519 shared point. Fails, as libsodium does, when the shared point is all zeros (the
+    /// peer key is a small-order point that would make the box key predictable).
+    pub(crate) fn for_keys(
+        their_public: &[u8; KEY_LEN],
+        our_secret: &SecretKey,
+    ) -> Result<Cipher, CryptoError> {
+        let shared = our_secret.0.diffie_hellman(&PublicKey::from(*their_public));
+        if !shared.was_contributory() {
+            return Err(CryptoError);
+        }
+        let point = Zeroizing::new(GenericArray::clone_from_slice(shared.as_bytes()));
+        let mut key = XSalsa20Poly1305::kdf(&point, &GenericArray::default());
+        let cipher = Cipher(XSalsa20Poly1305::new(&key));
+        key.as_mut_slice().zeroize();
+        Ok(cipher)
+    }
+
+    /// Encrypts `buf` in place and returns its tag (the tag goes before the ciphertext on the
+    /// wire).
+    pub(crate) fn seal_in_place(&self, nonce: &[u8; NONCE_LEN], buf: &mut [u8]) -> [u8; TAG_LEN] {
+        // XSalsa20-Poly1305 only fails on messages longer than the cipher's 2^70-byte limit.
+        match self
+            .0
+            .encrypt_in_place_detached(GenericArray::from_slice(nonce), b"", buf)
+        {
+            Ok(tag) => tag.into(),
+            Err(_) => [0; TAG_LEN],
+        }
+    }
+
+    /// Checks `tag` and decrypts `buf` in place; on failure `buf` is left encrypted.
+    pub(crate) fn open_in_place(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        buf: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), CryptoError> {
+        self.0
+            .decrypt_in_place_detached(
+                GenericArray::from_slice(nonce),
+                b"",
+                buf,
+                GenericArray::from_slice(tag),
+            )
+            .map_err(|_| CryptoError)
+    }
+
+    /// Seals `plaintext` into a new `tag ‖ ciphertext` buffer.
+    pub(crate) fn seal(&self, nonce: &[u8; NONCE_LEN], plaintext: &[u8]) -> Vec<u8> {
+        let mut out = vec![0u8; TAG_LEN + plaintext.len()];
+        let (tag, body) = out.split_at_mut(TAG_LEN);
+        body.copy_from_slice(plaintext);
+        tag.copy_from_slice(&self.seal_in_place(nonce, body));
+        out
+    }
+
+    /// Opens a `tag ‖ ciphertext` box into a plaintext buffer that is wiped on drop.
+    pub(crate) fn open(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let (tag, body) = sealed.split_at_checked(TAG_LEN).ok_or(CryptoError)?;
+        let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| CryptoError)?;
+        let mut plain = Zeroizing::new(body.to_vec());
+        self.open_in_place(nonce, &mut plain, tag)?;
+        Ok(plain)
+    }
+}
+
+/// A full nonce of a 16-byte prefix and an 8-byte counter (network order), as HELLO,
+/// INITIATE, READY and MESSAGE use ("CurveZMQHELLO---" ...).
+pub(crate) fn short_nonce(prefix: &[u8; 16], counter: u64) -> [u8; NONCE_LEN] {
+    let mut n = [0u8; NONCE_LEN];
+    let (a, b) = n.split_at_mut(16);
+    a.copy_from_slice(prefix);
+    b.copy_from_slice(&counter.to_be_bytes());
+    n
+}
+
+/// A full nonce of an 8-byte prefix and 16 more bytes, as WELCOME, the cookie and the vouch use
+/// ("WELCOME-" ...).
+pub(crate) fn long_nonce(prefix: &[u8; 8], rest: &[u8; 16]) -> [u8; NONCE_LEN] {
+    let mut n = [0u8; NONCE_LEN];
+    let (a, b) = n.split_at_mut(8);
+    a.copy_from_slice(prefix);
+    b.copy_from_slice(rest);
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unhex<const N: usize>(s: &str) -> [u8; N] {
+        let mut out = [0u8; N];
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap();
+        }
+        out
+    }
+
+    fn unhex_vec(s: &str) -> Vec<u8> {
+        (0..s.len() / 2)
+            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+            .collect()
+    }
+
+    // RFC 7748 §6.1's key pairs; the boxes were produced with libsodium 1.0.18
+    // (crypto_box_easy / crypto_secretbox_easy, nonce 00 01 .. 17).
+    const ALICE_SK: &str = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a";
+    const ALICE_PK: &str = "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a";
+    const BOB_SK: &str = "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb";
+    const BOB_PK: &str = "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f";
+    const BOX: &str = "8d082f8177cac1e6e752fcf79324f160463b22d37e2c182c60ecf611d4e498bf8fb1ae8507";
+    const SECRETBOX: &str =
+        "f02e89155d778c72aed82bc241a9601e47fefbf9029165c674937e3b3d2ab3f4ceee655f85";
+    const MSG: &[u8] = b"CurveZMQ known answer";
+
+    fn counting_nonce() -> [u8; NONCE_LEN] {
+        let mut n = [0u8; NONCE_LEN];
+        for (i, b) in n.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        n
+    }
+
+    #[test]
+    fn public_keys_match_rfc7748() {
+        let alice = SecretKey::from_bytes(&unhex(ALICE_SK));
+        assert_eq!(alice.public_key(), unhex::<32>(ALICE_PK));
+        let bob = SecretKey::from_bytes(&unhex(BOB_SK));
+        assert_eq!(bob.public_key(), unhex::<32>(BOB_PK));
+    }
+
+    #[test]
+    fn box_matches_libsodium_both_ways() {
+        let alice = SecretKey::from_bytes(&unhex(ALICE_SK));
+        let bob = SecretKey::from_bytes(&unhex(BOB_SK));
+        let n = counting_nonce();
+        let sealed = Cipher::for_keys(&unhex(BOB_PK), &alice)
+            .unwrap()
+            .seal(&n, MSG);
+        assert_eq!(sealed, unhex_vec(BOX));
+        let opened = Cipher::for_keys(&unhex(ALICE_PK), &bob)
+            .unwrap()
+            .open(&n, &sealed)
+            .unwrap();
+        assert_eq!(&opened[..], MSG);
+    }
+
+    #[test]
+    fn secretbox_matches_libsodium() {
+        let mut key = [0u8; 32];
+        for (i, b) in key.iter_mut().enumerate() {
+            *b = 0x80 + i as u8;
+        }
+        let c = Cipher::from_key(&key);
+        assert_eq!(c.seal(&counting_nonce(), MSG), unhex_vec(SECRETBOX));
+    }
+
+    #[test]
+    fn tampering_and_wrong_nonce_fail() {
+        let alice = SecretKey::from_bytes(&unhex(ALICE_SK));
+        let c = Cipher::for_keys(&unhex(BOB_PK), &alice).unwrap();
+        let n = counting_nonce();
+        let mut sealed = c.seal(&n, MSG);
+        let mut other = n;
+        other[23] ^= 1;
+        assert_eq!(c.open(&other, &sealed).map(|_| ()), Err(CryptoError));
+        sealed[20] ^= 0x40;
+        assert_eq!(c.open(&n, &sealed).map(|_| ()), Err(CryptoError));
+        assert_eq!(c.open(&n, &sealed[..10]).map(|_| ()), Err(CryptoError));
+    }
+
+    #[test]
+    fn small_order_peer_keys_are_refused() {
+        let alice = SecretKey::from_bytes(&unhex(ALICE_SK));
+        assert!(Cipher::for_keys(&[0u8; 32], &alice).is_err());
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        assert!(Cipher::for_keys(&one, &alice).is_err());
+    }
+
+    #[test]
+    fn generated_keys_differ() {
+        let a = SecretKey::generate().unwrap();
+        let b = SecretKey::generate().unwrap();
+        assert_ne!(a.public_key(), b.public_key());
+        assert_ne!(*a.to_bytes(), [0u8; 32]);
+    }
+}
