@@ -22,7 +22,9 @@
  * And, in this process: ZMQ_DURABLE_IVL expires a detached subscriber (what was queued for it
  * is gone, a reconnect starts afresh) and keeps one that returns in time; ZMQ_DURABLE = 1 on
  * a ROUTER keeps a named DEALER's pipe (ZMQ_ROUTER_MANDATORY sends to it succeed while it is
- * away and reach it when it returns) until its ZMQ_DURABLE_IVL runs out (EHOSTUNREACH).
+ * away and reach it when it returns) until its ZMQ_DURABLE_IVL runs out (EHOSTUNREACH); a
+ * monitor selecting ZMQ_EVENT_EXTENSIONS sees a durable peer detach and reattach and its swap
+ * start, fill up and stop, and the refused duplicate is invisible to it.
  *
  * The sync: until the subscriber sends its sync (PUSH to the publisher's PULL), the publisher
  * publishes "WELCOME" every 20 ms; the subscriber sends the sync when the first WELCOME
@@ -712,6 +714,117 @@ static void test_router_durable (const char *transport)
     su_rmdir (e.dir);
 }
 
+/* Extension monitor events seen so far, by number - ZMQ_EVENT_EXTENSIONS. */
+struct ext_events
+{
+    void *mon;
+    void *sock; /* the monitored socket: polled so that it reports its pipes' swap states */
+    int seen[16];
+    int other;
+};
+
+/* Waits up to 10 s until `event` has been seen (1), reading and recording the events. */
+static int wait_ext (struct ext_events *x, int event)
+{
+    int64_t end = su_now_ms () + 10000;
+    while (!x->seen[event - ZMQ_EVENT_EXTENSIONS] && su_now_ms () < end) {
+        int ev;
+        size_t sz = sizeof ev;
+        zmq_getsockopt (x->sock, ZMQ_EVENTS, &ev, &sz);
+        zmq_msg_t m;
+        zmq_msg_init (&m);
+        if (zmq_msg_recv (&m, x->mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&m);
+            su_sleep_ms (10);
+            continue;
+        }
+        uint16_t num = 0;
+        if (zmq_msg_size (&m) >= 2)
+            memcpy (&num, zmq_msg_data (&m), 2);
+        int more = zmq_msg_more (&m);
+        zmq_msg_close (&m);
+        if (more) { /* the endpoint frame */
+            zmq_msg_init (&m);
+            zmq_msg_recv (&m, x->mon, 0);
+            zmq_msg_close (&m);
+        }
+        if (num > ZMQ_EVENT_EXTENSIONS && num < ZMQ_EVENT_EXTENSIONS + 16)
+            x->seen[num - ZMQ_EVENT_EXTENSIONS]++;
+        else
+            x->other++;
+    }
+    return x->seen[event - ZMQ_EVENT_EXTENSIONS] > 0;
+}
+
+static void test_extension_events (const char *transport)
+{
+    printf ("-- extension monitor events over %s\n", transport);
+    struct endpoints e;
+    CHECK_RC (su_mkdtemp (e.dir, sizeof e.dir, "durable"), 0);
+    char swap_dir[300];
+    snprintf (swap_dir, sizeof swap_dir, "%s/swap", e.dir);
+    CHECK_RC (mkdir (swap_dir, 0700), 0);
+    void *ctx = zmq_ctx_new ();
+    void *pub = zmq_socket (ctx, ZMQ_PUB);
+    void *sync = zmq_socket (ctx, ZMQ_PULL);
+    int hwm = 1;
+    int64_t swap = 256 << 10;
+    CHECK_RC (zmq_setsockopt (pub, ZMQ_HWM, &hwm, sizeof hwm), 0);
+    CHECK_RC (zmq_setsockopt (pub, ZMQ_SWAP, &swap, sizeof swap), 0);
+    CHECK_RC (zmq_setsockopt (pub, ZMQ_SWAP_DIR, swap_dir, strlen (swap_dir)), 0);
+    CHECK_RC (zmq_socket_monitor (pub, "inproc://ext-events", ZMQ_EVENT_EXTENSIONS), 0);
+    struct ext_events x;
+    memset (&x, 0, sizeof x);
+    x.sock = pub;
+    x.mon = zmq_socket (ctx, ZMQ_PAIR);
+    CHECK_RC (zmq_connect (x.mon, "inproc://ext-events"), 0);
+    CHECK_RC (bind_endpoints (&e, transport, pub, sync), 0);
+
+    void *sub = named_socket (ctx, ZMQ_SUB, "Hello", e.pub);
+    CHECK_RC (attach_sub (pub, sub), 1);
+    /* A second "Hello" is refused: no extension event for that. */
+    void *dup = named_socket (ctx, ZMQ_SUB, "Hello", e.pub);
+    su_sleep_ms (200);
+    CHECK_RC (zmq_close (dup), 0);
+    CHECK_RC (zmq_close (sub), 0);
+    CHECK_RC (wait_ext (&x, ZMQ_EVENT_DURABLE_DETACHED), 1);
+    /* Away: the second message spills, and 1 KiB messages soon fill 256 KiB. */
+    static char kib[1024];
+    int sent = 0;
+    for (int i = 0; i < 1000; i++)
+        sent += zmq_send (pub, kib, sizeof kib, ZMQ_DONTWAIT) == (int) sizeof kib;
+    CHECK_RC (sent, 1000);
+    CHECK_RC (wait_ext (&x, ZMQ_EVENT_SWAP_STARTED), 1);
+    CHECK_RC (wait_ext (&x, ZMQ_EVENT_SWAP_FULL), 1);
+    CHECK_RC (x.seen[ZMQ_EVENT_SWAP_STOPPED - ZMQ_EVENT_EXTENSIONS], 0);
+    /* Back: it gets the backlog, and the swap drains. */
+    sub = named_socket (ctx, ZMQ_SUB, "Hello", e.pub);
+    CHECK_RC (wait_ext (&x, ZMQ_EVENT_DURABLE_REATTACHED), 1);
+    char buf[2048];
+    int got = 0;
+    while (zmq_recv (sub, buf, sizeof buf, 0) == (int) sizeof kib) {
+        got++;
+        int t = 500;
+        zmq_setsockopt (sub, ZMQ_RCVTIMEO, &t, sizeof t);
+    }
+    CHECK (got > 200);
+    CHECK_RC (wait_ext (&x, ZMQ_EVENT_SWAP_STOPPED), 1);
+    CHECK_RC (x.seen[ZMQ_EVENT_DURABLE_DETACHED - ZMQ_EVENT_EXTENSIONS], 1);
+    CHECK_RC (x.seen[ZMQ_EVENT_DURABLE_REATTACHED - ZMQ_EVENT_EXTENSIONS], 1);
+    CHECK_RC (x.seen[ZMQ_EVENT_SWAP_ERROR - ZMQ_EVENT_EXTENSIONS], 0);
+    CHECK_RC (x.other, 0); /* only what the mask selected */
+
+    zmq_socket_monitor (pub, NULL, 0);
+    CHECK_RC (zmq_close (sub), 0);
+    CHECK_RC (zmq_close (x.mon), 0);
+    CHECK_RC (zmq_close (pub), 0);
+    CHECK_RC (zmq_close (sync), 0);
+    CHECK_RC (zmq_ctx_term (ctx), 0);
+    CHECK_RC (su_count_files (swap_dir, NULL), 0);
+    su_rmdir (swap_dir);
+    su_rmdir (e.dir);
+}
+
 int main (int argc, char **argv)
 {
     if (argc > 1 && strcmp (argv[1], "sub") == 0)
@@ -734,6 +847,7 @@ int main (int argc, char **argv)
         test_duplicate (transports[i]);
         test_durable_ivl (transports[i]);
         test_router_durable (transports[i]);
+        test_extension_events (transports[i]);
     }
     return TEST_SUMMARY ("durable");
 }
