@@ -5,10 +5,12 @@
 #   static, with a statically linked C program), DESTDIR install/uninstall, exported symbols
 #   against capi-tests/abi/symbols.txt and Debian's libzmq, ../shared/tools/header-check.sh,
 #   a smoke run of each installed perf tool (tiny counts, no timing assertion; `make bench`
-#   measures), the C API tests (scripts/capi-tests.sh) and the wire interop runs against
-#   Debian's libzmq (scripts/interop.sh).
+#   measures), the C API tests (scripts/capi-tests.sh), the wire interop runs against
+#   Debian's libzmq (scripts/interop.sh) and the Python tests through pyzmq
+#   (scripts/python-tests.sh).
 # Every check runs even when an earlier one failed (except when the install itself fails); the
-# last line is `N passed, N failed` over all checks, C test program runs and interop runs.
+# last line is `N passed, N failed` over all checks, C test program runs, interop runs and
+# Python tests.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -262,6 +264,8 @@ else
     suite "C API" capi scripts/capi-tests.sh "$prefix"
     echo "== wire interop with Debian's libzmq"
     suite "interop" interop scripts/interop.sh "$prefix"
+    echo "== Python tests (pyzmq on libzmq-rs)"
+    suite "Python" python scripts/python-tests.sh "$prefix"
 fi
 
 echo "== $((SECONDS - start))s${failures:+; failed: $(IFS=,; echo "${failures[*]}")}"

@@ -317,6 +317,10 @@ impl Options {
         let int = |x: i32, out: &mut [u8]| value::put_exact(out, &x.to_ne_bytes());
         match option {
             ZMQ_TYPE => int(self.socket_type, out),
+            // The 2.x options read back in either size they may be set with.
+            ZMQ_HWM if out.len() == 8 => {
+                value::put_exact(out, &i64::from(self.sndhwm).to_ne_bytes())
+            }
             ZMQ_SNDHWM | ZMQ_HWM => int(self.sndhwm, out),
             ZMQ_RCVHWM => int(self.rcvhwm, out),
             ZMQ_AFFINITY => value::put_exact(out, &self.affinity.to_ne_bytes()),
@@ -352,6 +356,9 @@ impl Options {
             ZMQ_CONFLATE => int(i32::from(self.conflate), out),
             ZMQ_INVERT_MATCHING => int(i32::from(self.invert_matching), out),
             ZMQ_SOCKS_PROXY => value::put_string(out, &self.socks_proxy),
+            ZMQ_SWAP if out.len() == 4 => {
+                int(i32::try_from(self.swap).map_err(|_| Error::Invalid)?, out)
+            }
             ZMQ_SWAP => value::put_exact(out, &self.swap.to_ne_bytes()),
             ZMQ_SWAP_DIR => value::put_string(out, self.swap_dir.as_os_str().as_encoded_bytes()),
             ZMQ_DURABLE => int(i32::from(self.durable), out),
@@ -435,6 +442,26 @@ mod tests {
         assert_eq!(get_int(&o, ZMQ_HWM), 9);
         assert_eq!(o.set(ZMQ_HWM, &[1, 2]), Err(Error::Invalid));
         assert_eq!(o.set(ZMQ_HWM, &(-1i32).to_ne_bytes()), Err(Error::Invalid));
+    }
+
+    #[test]
+    fn legacy_hwm_and_swap_read_back_as_4_or_8_bytes() {
+        let mut o = Options::new(ZMQ_PUB);
+        o.set(ZMQ_HWM, &7i32.to_ne_bytes()).unwrap();
+        let mut b8 = [0u8; 8];
+        assert_eq!(o.get(ZMQ_HWM, &mut b8), Ok(8));
+        assert_eq!(i64::from_ne_bytes(b8), 7);
+        o.set(ZMQ_SWAP, &25_000_000i32.to_ne_bytes()).unwrap();
+        assert_eq!(get_int(&o, ZMQ_SWAP), 25_000_000);
+        assert_eq!(o.get(ZMQ_SWAP, &mut b8), Ok(8));
+        assert_eq!(i64::from_ne_bytes(b8), 25_000_000);
+        // A budget an int cannot hold is read as an int64 only.
+        o.set(ZMQ_SWAP, &(5i64 << 32).to_ne_bytes()).unwrap();
+        assert_eq!(o.get(ZMQ_SWAP, &mut [0u8; 4]), Err(Error::Invalid));
+        assert_eq!(o.get(ZMQ_SWAP, &mut b8), Ok(8));
+        assert_eq!(i64::from_ne_bytes(b8), 5 << 32);
+        assert_eq!(o.get(ZMQ_SWAP, &mut [0u8; 2]), Err(Error::Invalid));
+        assert_eq!(o.get(ZMQ_HWM, &mut [0u8; 2]), Err(Error::Invalid));
     }
 
     #[test]

@@ -97,6 +97,8 @@ struct Direction {
     overflow: Option<Box<dyn OverflowStore>>,
     /// The message being written goes to the overflow store.
     to_overflow: bool,
+    /// The rest of the message being written is dropped: its head went with a failed store.
+    discard: bool,
     /// Complete messages in the overflow store.
     overflowed: u64,
     /// Swap state changes not yet reported to the writer's owner.
@@ -122,7 +124,7 @@ impl Direction {
     }
 
     fn in_message(&self) -> bool {
-        self.queue.len() > self.readable || self.to_overflow
+        self.queue.len() > self.readable || self.to_overflow || self.discard
     }
 
     /// True if a new message must go to the overflow store (or wait).
@@ -358,7 +360,13 @@ impl PipeEnd {
             if d.reader_closed {
                 return Err(WriteError::Closed(msg));
             }
-            if !d.in_message() && d.must_spill() {
+            let last = !msg.more();
+            if d.discard {
+                d.discard = !last;
+                return Ok(());
+            }
+            let first = !d.in_message();
+            if first && d.must_spill() {
                 if !d.can_spill() {
                     d.writer_blocked = true;
                     if d.overflow.is_some() && !d.swap_full_reported {
@@ -372,15 +380,21 @@ impl PipeEnd {
                 }
                 d.to_overflow = true;
             }
-            let last = !msg.more();
             if d.to_overflow {
                 let stored = d.overflow.as_mut().map(|o| o.push(&msg));
                 if !matches!(stored, Some(Ok(()))) {
-                    // Disk trouble: drop the store and fall back to the HWM policy.
+                    // Disk trouble: drop the store (and what it held) and fall back to the
+                    // HWM policy. A message none of which was stored gets that policy now;
+                    // one whose head went with the store is dropped whole.
                     d.overflow = None;
                     d.overflowed = 0;
                     d.to_overflow = false;
                     d.swap_events.push(SwapState::Failed);
+                    if first {
+                        d.writer_blocked = true;
+                        return Err(WriteError::Full(msg));
+                    }
+                    d.discard = !last;
                     return Ok(());
                 }
                 if !last {
@@ -428,6 +442,7 @@ impl PipeEnd {
         let mut d = self.out().lock();
         let keep = d.readable;
         d.queue.truncate(keep);
+        d.discard = false;
     }
 
     /// True if a frame is readable now; when not, the owner gets `Readable` later.
@@ -706,6 +721,96 @@ mod tests {
         assert!(!a.check_write());
         read_data(&b);
         assert!(a.check_write(), "room again once the store drains");
+    }
+
+    /// A store whose pushes fail from the `ok`-th on.
+    struct FailingStore {
+        ok: usize,
+        frames: VecDeque<Msg>,
+    }
+
+    impl OverflowStore for FailingStore {
+        fn has_room(&self) -> bool {
+            true
+        }
+        fn push(&mut self, frame: &Msg) -> crate::error::Result<()> {
+            if self.ok == 0 {
+                return Err(crate::error::Error::Os(libc::ENOSPC));
+            }
+            self.ok -= 1;
+            let mut copy = Msg::copy_from(frame.data());
+            copy.set_more(frame.more());
+            self.frames.push_back(copy);
+            Ok(())
+        }
+        fn pop(&mut self) -> crate::error::Result<Option<Msg>> {
+            Ok(self.frames.pop_front())
+        }
+    }
+
+    fn hwm1_with_store(ok: usize) -> (PipeEnd, PipeEnd) {
+        let cfg = DirectionConfig {
+            hwm: 1,
+            ..DirectionConfig::default()
+        };
+        let (a, b) = pair(cfg, DirectionConfig::default());
+        a.shared.dirs[0].lock().overflow = Some(Box::new(FailingStore {
+            ok,
+            frames: VecDeque::new(),
+        }));
+        (a, b)
+    }
+
+    #[test]
+    fn swap_failure_applies_the_hwm_policy_to_the_message_it_refused() {
+        // The swap directory is gone: the message that cannot be stored is refused (Full),
+        // not accepted and lost.
+        let cfg = DirectionConfig {
+            hwm: 1,
+            conflate: false,
+            swap: Some(SwapConfig {
+                budget: 1 << 20,
+                dir: "/nonexistent-zmq-swap-dir".into(),
+            }),
+        };
+        let (a, b) = pair(cfg, DirectionConfig::default());
+        a.write(frame(b"in memory", false)).unwrap();
+        assert!(matches!(
+            a.write(frame(b"no room", false)),
+            Err(WriteError::Full(_))
+        ));
+        assert!(!a.check_write());
+        assert_eq!(read_data(&b).unwrap(), b"in memory");
+        assert!(matches!(b.read(), Read::Empty));
+        a.write(frame(b"next", false)).unwrap();
+        assert_eq!(read_data(&b).unwrap(), b"next");
+
+        // The same with a store that fails at once.
+        let (a, b) = hwm1_with_store(0);
+        a.write(frame(b"0", false)).unwrap();
+        assert!(matches!(
+            a.write(frame(b"1", true)),
+            Err(WriteError::Full(_))
+        ));
+        assert_eq!(read_data(&b).unwrap(), b"0");
+    }
+
+    #[test]
+    fn swap_failure_in_the_middle_of_a_message_drops_it_whole() {
+        let (a, b) = hwm1_with_store(1);
+        a.write(frame(b"m0", false)).unwrap();
+        // m1's first frame is stored, its second push fails: m1 is dropped, all of it.
+        a.write(frame(b"m1-0", true)).unwrap();
+        a.write(frame(b"m1-1", true)).unwrap();
+        assert!(a.check_write(), "no HWM check in the middle of a message");
+        a.write(frame(b"m1-2", false)).unwrap();
+        assert_eq!(read_data(&b).unwrap(), b"m0");
+        assert!(matches!(b.read(), Read::Empty));
+        a.write(frame(b"m2-0", true)).unwrap();
+        a.write(frame(b"m2-1", false)).unwrap();
+        assert_eq!(read_data(&b).unwrap(), b"m2-0");
+        assert_eq!(read_data(&b).unwrap(), b"m2-1");
+        assert!(matches!(b.read(), Read::Empty));
     }
 
     #[test]

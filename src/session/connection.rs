@@ -56,6 +56,9 @@ pub(crate) struct Session {
     durable_request: Option<Bytes>,
     /// When a detached durable session gives up (`ZMQ_DURABLE_IVL`).
     detached_deadline: Option<u64>,
+    /// The last frame taken from the pipe for sending had MORE: the rest of its message is
+    /// still in the pipe.
+    out_incomplete: bool,
     /// When a connect in progress is abandoned (`ZMQ_CONNECT_TIMEOUT`).
     connect_deadline: Option<u64>,
     /// The pipe to the ZAP handler while a request is outstanding.
@@ -141,6 +144,7 @@ impl Session {
             durable_id: None,
             durable_request: None,
             detached_deadline: None,
+            out_incomplete: false,
             connect_deadline: None,
             zap: None,
             zap_reply: Vec::new(),
@@ -633,7 +637,10 @@ impl Session {
         };
         while zmtp.output_len() < OUTPUT_HIGH {
             match p.read() {
-                pipe::Read::Msg(m) => zmtp.send(&m, is_sub),
+                pipe::Read::Msg(m) => {
+                    self.out_incomplete = m.more();
+                    zmtp.send(&m, is_sub);
+                }
                 pipe::Read::Empty => return,
                 pipe::Read::Closed => {
                     ctx.by_pipe.remove(&p.id());
@@ -850,6 +857,7 @@ impl Session {
         }
         self.pending_in.clear();
         self.metadata = None;
+        self.drop_half_sent();
         if self.durable_id.is_some() && !self.socket_gone && self.pipe.is_some() {
             // A durable peer: keep the pipe, its subscriptions and its backlog.
             if let Some(p) = &self.pipe {
@@ -877,6 +885,23 @@ impl Session {
             self.schedule_reconnect(ctx);
         } else {
             self.done = true;
+        }
+    }
+
+    /// The connection is gone with the head of a message: drop the rest of it from the pipe
+    /// (as libzmq's `clean_pipes`), so that a kept pipe (a reconnecting connecter's, a durable
+    /// peer's) never starts the next connection in the middle of a message.
+    fn drop_half_sent(&mut self) {
+        if !std::mem::take(&mut self.out_incomplete) {
+            return;
+        }
+        if let Some(p) = &self.pipe {
+            // A message is readable only once complete, so its remaining frames are there.
+            while let pipe::Read::Msg(m) = p.read() {
+                if !m.more() {
+                    break;
+                }
+            }
         }
     }
 

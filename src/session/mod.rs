@@ -413,3 +413,90 @@ impl IoLoop {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::consts::*;
+    use crate::ctx::Context;
+    use crate::error::Error;
+    use crate::msg::Msg;
+    use crate::socket::Socket;
+
+    fn int(v: i32) -> [u8; 4] {
+        v.to_ne_bytes()
+    }
+
+    fn sub(ctx: &Context, endpoint: &str, extra: &[(i32, i32)]) -> Socket {
+        let mut s = Socket::new(ctx.shared().clone(), ZMQ_SUB).unwrap();
+        s.set_option(ZMQ_ROUTING_ID, b"Hello").unwrap();
+        s.set_option(ZMQ_SUBSCRIBE, b"").unwrap();
+        s.set_option(ZMQ_LINGER, &int(0)).unwrap();
+        for &(o, v) in extra {
+            s.set_option(o, &int(v)).unwrap();
+        }
+        s.connect(endpoint).unwrap();
+        s
+    }
+
+    /// A durable peer's connection drops after the session sent the head of a message: the
+    /// next connection must not start with the rest of it (libzmq's `clean_pipes`).
+    #[test]
+    fn reattached_durable_peer_never_gets_the_tail_of_a_half_sent_message() {
+        let ctx = Context::new();
+        let mut publisher = Socket::new(ctx.shared().clone(), ZMQ_PUB).unwrap();
+        publisher.set_option(ZMQ_SNDBUF, &int(16384)).unwrap();
+        publisher.bind("tcp://127.0.0.1:*").unwrap();
+        let mut buf = [0u8; 64];
+        let n = publisher.get_option(ZMQ_LAST_ENDPOINT, &mut buf).unwrap();
+        let endpoint = String::from_utf8(buf[..n - 1].to_vec()).unwrap();
+
+        // A subscriber that reads nothing, with little buffering on the way.
+        let mut first = sub(&ctx, &endpoint, &[(ZMQ_RCVHWM, 1), (ZMQ_RCVBUF, 16384)]);
+        let mut attached = false;
+        for _ in 0..500 {
+            publisher
+                .send(&mut Msg::copy_from(b"hi"), false, true)
+                .unwrap();
+            if first.recv(true).is_ok() {
+                attached = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(attached);
+        while first.recv(true).is_ok() {}
+        // Messages of a big frame then a small one: the session stops pulling from the pipe
+        // right after a big frame, in the middle of a message, once the connection stalls.
+        for i in 0..20u8 {
+            publisher
+                .send(&mut Msg::copy_from(&[i; 300_000]), true, false)
+                .unwrap();
+            publisher
+                .send(&mut Msg::copy_from(&[i]), false, false)
+                .unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        first.close();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+
+        let mut second = sub(&ctx, &endpoint, &[(ZMQ_RCVTIMEO, 2000)]);
+        let mut messages = 0;
+        loop {
+            let head = match second.recv(false) {
+                Ok(m) => m,
+                Err(Error::Again) => break,
+                Err(e) => panic!("recv: {e:?}"),
+            };
+            assert_eq!(head.len(), 300_000, "a message starts with its first frame");
+            assert!(head.more());
+            let tail = second.recv(false).unwrap();
+            assert_eq!(tail.data(), &head.data()[..1]);
+            assert!(!tail.more());
+            messages += 1;
+        }
+        assert!(messages > 0, "the backlog arrives");
+        second.close();
+        publisher.close();
+        ctx.terminate();
+    }
+}
