@@ -474,10 +474,12 @@ struct iovec;
 #define ZMQ_DURABLE_IVL 1003
 
 /*
- Monitor mask bit for every libzmq-rs extension event (the one bit of libzmq's 16-bit event
- field that libzmq leaves free). The events below carry their own numbers in that field.
+ Monitor mask bit selecting every libzmq-rs extension event. It lies outside
+ `ZMQ_EVENT_ALL`, so programs written for libzmq never see these events unless they ask.
+ The events themselves are numbered 0x8001-0x8006 in the 16-bit event field (the one bit
+ libzmq leaves free marks them).
  */
-#define ZMQ_EVENT_EXTENSIONS 32768
+#define ZMQ_EVENT_EXTENSIONS 1073741824
 
 /*
  A durable peer disconnected; its pipe keeps queuing (value 0).

@@ -257,9 +257,11 @@ pub const ZMQ_DURABLE: i32 = 1002;
 /// How long a detached durable peer's pipe is kept, in ms (int, -1 = until the socket closes).
 pub const ZMQ_DURABLE_IVL: i32 = 1003;
 
-/// Monitor mask bit for every libzmq-rs extension event (the one bit of libzmq's 16-bit event
-/// field that libzmq leaves free). The events below carry their own numbers in that field.
-pub const ZMQ_EVENT_EXTENSIONS: i32 = 0x8000;
+/// Monitor mask bit selecting every libzmq-rs extension event. It lies outside
+/// `ZMQ_EVENT_ALL`, so programs written for libzmq never see these events unless they ask.
+/// The events themselves are numbered 0x8001-0x8006 in the 16-bit event field (the one bit
+/// libzmq leaves free marks them).
+pub const ZMQ_EVENT_EXTENSIONS: i32 = 0x4000_0000;
 /// A durable peer disconnected; its pipe keeps queuing (value 0).
 pub const ZMQ_EVENT_DURABLE_DETACHED: i32 = 0x8001;
 /// A durable peer came back and took its pipe over (value 0).

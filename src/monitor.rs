@@ -92,7 +92,7 @@ impl Monitor {
             return;
         };
         // Extension events are selected by their shared mask bit, not by their number.
-        let mask_bit = if event & crate::consts::ZMQ_EVENT_EXTENSIONS != 0 {
+        let mask_bit = if event & 0x8000 != 0 {
             crate::consts::ZMQ_EVENT_EXTENSIONS
         } else {
             event
