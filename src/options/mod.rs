@@ -7,9 +7,11 @@
 //! pattern before these; transport and security options are stored here for the engines.
 #![forbid(unsafe_code)]
 
+mod accept_filter;
 pub(crate) mod security;
 mod value;
 
+pub(crate) use accept_filter::AcceptFilter;
 pub(crate) use value::{bool_value, int_value, put_at_least, put_string};
 
 use bytes::Bytes;
@@ -84,6 +86,8 @@ pub(crate) struct Options {
     pub(crate) out_batch_size: i32,
     /// `ZMQ_DURABLE_IVL` in ms (-1 = forever).
     pub(crate) durable_ivl: i32,
+    /// `ZMQ_TCP_ACCEPT_FILTER`: a TCP listener accepts only peers matching one (none = all).
+    pub(crate) tcp_accept_filters: Vec<AcceptFilter>,
 }
 
 impl Options {
@@ -148,6 +152,7 @@ impl Options {
             multicast_loop: true,
             in_batch_size: 8192,
             out_batch_size: 8192,
+            tcp_accept_filters: Vec::new(),
         }
     }
 
@@ -274,6 +279,17 @@ impl Options {
             ZMQ_DURABLE_IVL => self.durable_ivl = from_minus_one(v)?,
             ZMQ_SOCKS_PROXY => self.socks_proxy = v.to_vec(),
             ZMQ_BINDTODEVICE => self.bindtodevice = short_string(v)?,
+            // Each call adds a filter; an empty value clears them (libzmq wants NULL for
+            // that and takes no getsockopt of this option).
+            ZMQ_TCP_ACCEPT_FILTER => {
+                if v.is_empty() {
+                    self.tcp_accept_filters.clear();
+                } else {
+                    let s = String::from_utf8(short_string(v)?).map_err(|_| Error::Invalid)?;
+                    let f = AcceptFilter::parse(&s, self.ipv6)?;
+                    self.tcp_accept_filters.push(f);
+                }
+            }
             ZMQ_GSSAPI_SERVER
             | ZMQ_GSSAPI_PLAINTEXT
             | ZMQ_GSSAPI_PRINCIPAL

@@ -68,11 +68,18 @@ impl Listener {
         }
     }
 
-    /// Accepts one pending connection (Again when none).
+    /// Accepts one pending connection (Again when none). A TCP peer that matches none of the
+    /// `ZMQ_TCP_ACCEPT_FILTER`s is closed at once and the next pending one is taken.
     pub(crate) fn accept(&self, options: &Options) -> Result<Stream> {
         match self {
             Listener::Tcp(l) => {
-                let (s, _) = l.accept()?;
+                let s = loop {
+                    let (s, peer) = l.accept()?;
+                    let filters = &options.tcp_accept_filters;
+                    if filters.is_empty() || filters.iter().any(|f| f.matches(peer.ip())) {
+                        break s;
+                    }
+                };
                 tcp::configure(&s, options)?;
                 s.set_nonblocking(true)?;
                 Ok(Stream::Tcp(s))
@@ -237,5 +244,41 @@ mod tests {
         let me = std::fs::metadata("/proc/self").unwrap();
         let want = format!("localhost:{}:{}:{}", me.uid(), me.gid(), std::process::id());
         assert_eq!(Stream::Ipc(a).peer_address(), want);
+    }
+
+    /// Accepts within a second, retrying while the connection is still on its way.
+    fn accept_soon(l: &Listener, o: &Options) -> Result<Stream> {
+        for _ in 0..100 {
+            match l.accept(o) {
+                Err(Error::Again) => std::thread::sleep(std::time::Duration::from_millis(10)),
+                other => return other,
+            }
+        }
+        Err(Error::Again)
+    }
+
+    #[test]
+    fn tcp_accept_filter_closes_unmatched_peers() {
+        let mut o = Options::new(crate::consts::ZMQ_PULL);
+        o.set(crate::consts::ZMQ_TCP_ACCEPT_FILTER, b"192.0.2.1")
+            .unwrap();
+        let ep = Endpoint::parse("tcp://127.0.0.1:*", true).unwrap();
+        let (l, name) = Listener::bind(&ep, &o).unwrap();
+        let addr = name.trim_start_matches("tcp://").to_owned();
+        let mut rejected = std::net::TcpStream::connect(&addr).unwrap();
+        assert!(matches!(accept_soon(&l, &o), Err(Error::Again)));
+        let mut b = [0u8; 1];
+        assert!(
+            matches!(rejected.read(&mut b), Ok(0) | Err(_)),
+            "closed by the listener"
+        );
+
+        o.set(crate::consts::ZMQ_TCP_ACCEPT_FILTER, b"127.0.0.0/8")
+            .unwrap();
+        let _ok = std::net::TcpStream::connect(&addr).unwrap();
+        assert!(accept_soon(&l, &o).is_ok());
+
+        o.set(crate::consts::ZMQ_TCP_ACCEPT_FILTER, b"").unwrap();
+        assert!(o.tcp_accept_filters.is_empty());
     }
 }
