@@ -64,6 +64,22 @@ impl<T> Mailbox<T> {
         }
     }
 
+    /// Makes the fd readable, as if a command were pending, until the receiver next finds the
+    /// queue empty. libzmq's sockets send themselves a command when they bind or connect over
+    /// tcp/ipc, so their `ZMQ_FD` is readable until the next call that processes commands;
+    /// CZMQ's zpoller self-test relies on it.
+    pub(crate) fn wake(&self) {
+        let wake = {
+            let mut inner = self.inner.lock();
+            // So that the receiver's next try_recv takes the slow path and resets the fd.
+            self.maybe_pending.store(true, Ordering::Release);
+            std::mem::replace(&mut inner.asleep, false)
+        };
+        if wake {
+            self.signaler.send();
+        }
+    }
+
     /// Takes the next command without waiting. On finding the queue empty the receiver goes to
     /// sleep and the signaler is reset, so the fd stays readable only if a command may follow.
     pub(crate) fn try_recv(&self) -> Option<T> {
@@ -116,6 +132,20 @@ mod tests {
         assert_eq!(mb.try_recv(), Some(2));
         assert_eq!(mb.try_recv(), None);
         assert!(!mb.signaler.wait(0).unwrap(), "fd reset once drained");
+    }
+
+    #[test]
+    fn wake_signals_until_the_queue_is_next_found_empty() {
+        let mb = Mailbox::<u32>::new().unwrap();
+        mb.wake();
+        mb.wake();
+        assert!(mb.signaler.wait(0).unwrap(), "readable after wake");
+        assert!(mb.signaler.wait(0).unwrap(), "and stays readable");
+        assert_eq!(mb.try_recv(), None);
+        assert!(!mb.signaler.wait(0).unwrap(), "reset once found empty");
+        mb.send(7);
+        assert!(mb.signaler.wait(0).unwrap(), "a later send still signals");
+        assert_eq!(mb.try_recv(), Some(7));
     }
 
     #[test]

@@ -251,11 +251,18 @@ impl Socket {
 
     /// `zmq_getsockopt`: writes into `out` and returns the length.
     pub(crate) fn get_option(&mut self, option: i32, out: &mut [u8]) -> Result<usize> {
-        self.check_alive()?;
         let int = |v: i32, out: &mut [u8]| crate::options::put_at_least(out, &v.to_ne_bytes());
+        if option == ZMQ_FD {
+            // Like libzmq, reading ZMQ_FD processes no commands: it must not consume the
+            // readability a bind or connect left on the fd (see Mailbox::wake).
+            if self.terminated {
+                return Err(Error::Term);
+            }
+            return int(self.fd(), out);
+        }
+        self.check_alive()?;
         match option {
             ZMQ_RCVMORE => int(i32::from(self.rcvmore), out),
-            ZMQ_FD => int(self.fd(), out),
             ZMQ_EVENTS => {
                 let ev = self.events()?;
                 int(i32::from(ev), out)
@@ -318,6 +325,8 @@ impl Socket {
                 });
                 self.tcp_binds.push((endpoint.to_owned(), resolved.clone()));
                 self.last_endpoint = resolved;
+                // ZMQ_FD is readable after a tcp/ipc bind, as in libzmq (see Mailbox::wake).
+                self.mailbox.wake();
             }
         }
         Ok(())
@@ -376,6 +385,8 @@ impl Socket {
         });
         self.tcp_connects.push(endpoint.to_owned());
         self.last_endpoint = endpoint.to_owned();
+        // ZMQ_FD is readable after a tcp/ipc connect, as in libzmq (see Mailbox::wake).
+        self.mailbox.wake();
         Ok(())
     }
 
@@ -480,6 +491,38 @@ mod tests {
         assert_eq!(last_endpoint(&mut s), "inproc://core-le-pending");
         assert_eq!(s.connect("inproc://"), Err(Error::Invalid));
         assert_eq!(last_endpoint(&mut s), "inproc://core-le-pending");
+        s.close();
+        ctx.terminate();
+    }
+
+    fn fd_readable(s: &mut Socket) -> bool {
+        let mut b = [0u8; 4];
+        s.get_option(ZMQ_FD, &mut b).unwrap();
+        let mut fds = [crate::sys::PollFd {
+            fd: i32::from_ne_bytes(b),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        crate::sys::poll_fds(&mut fds, 0).unwrap() == 1
+    }
+
+    #[test]
+    fn zmq_fd_is_readable_after_tcp_bind_and_connect_until_events_is_read() {
+        let ctx = crate::ctx::Context::new();
+        let mut s = Socket::new(ctx.shared().clone(), ZMQ_PULL).unwrap();
+        s.bind("tcp://127.0.0.1:*").unwrap();
+        assert!(fd_readable(&mut s), "after bind");
+        assert!(fd_readable(&mut s), "reading ZMQ_FD keeps it readable");
+        s.events().unwrap();
+        assert!(
+            !fd_readable(&mut s),
+            "ZMQ_EVENTS processed the pending wake-up"
+        );
+        let ep = last_endpoint(&mut s);
+        let mut c = Socket::new(ctx.shared().clone(), ZMQ_PUSH).unwrap();
+        c.connect(&ep).unwrap();
+        assert!(fd_readable(&mut c), "after connect");
+        c.close();
         s.close();
         ctx.terminate();
     }
