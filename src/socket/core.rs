@@ -44,8 +44,9 @@ pub(crate) struct Socket {
     monitor: Arc<Monitor>,
     /// The I/O threads this socket's tcp/ipc endpoints live on (chosen by `ZMQ_AFFINITY`).
     io: Vec<Arc<Remote<IoCommand>>>,
-    /// tcp/ipc binds: the endpoint as given and as resolved (`ZMQ_LAST_ENDPOINT`).
-    tcp_binds: Vec<(String, String)>,
+    /// tcp/ipc binds: the endpoint as given and as resolved (`ZMQ_LAST_ENDPOINT`), and the
+    /// listener's fd (the value of its monitor events).
+    tcp_binds: Vec<(String, String, i32)>,
     /// tcp/ipc connects, as given.
     tcp_connects: Vec<String>,
     /// The pipes tcp/ipc connects made at once (not ROUTER/STREAM, not ZMQ_IMMEDIATE).
@@ -316,14 +317,15 @@ impl Socket {
                         return Err(e);
                     }
                 };
-                self.monitor
-                    .emit(ZMQ_EVENT_LISTENING, listener.fd() as u32, &resolved);
+                let fd = listener.fd();
+                self.monitor.emit(ZMQ_EVENT_LISTENING, fd as u32, &resolved);
                 io.send(IoCommand::Listen {
                     listener,
                     endpoint: resolved.clone(),
                     link: self.link(),
                 });
-                self.tcp_binds.push((endpoint.to_owned(), resolved.clone()));
+                self.tcp_binds
+                    .push((endpoint.to_owned(), resolved.clone(), fd));
                 self.last_endpoint = resolved;
                 // ZMQ_FD is readable after a tcp/ipc bind, as in libzmq (see Mailbox::wake).
                 self.mailbox.wake();
@@ -400,9 +402,9 @@ impl Socket {
         let i = self
             .tcp_binds
             .iter()
-            .position(|(_, resolved)| resolved == endpoint)
+            .position(|(_, resolved, _)| resolved == endpoint)
             .ok_or(Error::NotFound)?;
-        let (_, resolved) = self.tcp_binds.remove(i);
+        let (_, resolved, _) = self.tcp_binds.remove(i);
         self.tell_io(|| IoCommand::CloseEndpoint {
             socket: self.id,
             endpoint: resolved.clone(),
@@ -452,6 +454,11 @@ impl Socket {
     /// `zmq_close`: releases every pipe and endpoint. Complete messages already sent stay
     /// readable by inproc peers; unread incoming ones are dropped.
     pub(crate) fn close(self) {
+        // As in libzmq, the listeners report CLOSED before the monitor stops (the I/O thread
+        // closes them after the monitor is gone, too late to say so itself).
+        for (_, resolved, fd) in &self.tcp_binds {
+            self.monitor.emit(ZMQ_EVENT_CLOSED, *fd as u32, resolved);
+        }
         self.monitor.stop(&self.shared);
         self.tell_io(|| IoCommand::SocketClosed {
             socket: self.id,
@@ -524,6 +531,36 @@ mod tests {
         assert!(fd_readable(&mut c), "after connect");
         c.close();
         s.close();
+        ctx.terminate();
+    }
+
+    #[test]
+    fn closing_a_socket_reports_its_listeners_closed_before_the_monitor_stops() {
+        let ctx = crate::ctx::Context::new();
+        let mut s = Socket::new(ctx.shared().clone(), ZMQ_DEALER).unwrap();
+        s.monitor(Some("inproc://core-mon-close"), ZMQ_EVENT_ALL)
+            .unwrap();
+        let mut m = Socket::new(ctx.shared().clone(), ZMQ_PAIR).unwrap();
+        m.connect("inproc://core-mon-close").unwrap();
+        s.bind("tcp://127.0.0.1:*").unwrap();
+        let ep = last_endpoint(&mut s);
+        s.close();
+        let mut events = Vec::new();
+        while let Ok(head) = m.recv(true) {
+            let addr = m.recv(true).unwrap();
+            let event = u16::from_ne_bytes([head.data()[0], head.data()[1]]);
+            events.push((
+                i32::from(event),
+                String::from_utf8_lossy(addr.data()).into_owned(),
+            ));
+        }
+        let want = [
+            (ZMQ_EVENT_LISTENING, ep.clone()),
+            (ZMQ_EVENT_CLOSED, ep),
+            (ZMQ_EVENT_MONITOR_STOPPED, String::new()),
+        ];
+        assert_eq!(events, want);
+        m.close();
         ctx.terminate();
     }
 }
