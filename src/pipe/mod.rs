@@ -335,6 +335,22 @@ impl PipeEnd {
     /// Writes one frame. A frame without MORE completes the message and makes it readable.
     /// The HWM is checked at the first frame of a message only, as libzmq does.
     pub(crate) fn write(&self, msg: Msg) -> Result<(), WriteError> {
+        if self.write_quiet(msg)? {
+            self.wake_reader();
+        }
+        Ok(())
+    }
+
+    /// Tells the reader its end has become readable (after [`PipeEnd::write_quiet`]).
+    pub(crate) fn wake_reader(&self) {
+        self.notify_peer(PipeEvent::Readable);
+    }
+
+    /// Like [`PipeEnd::write`], but instead of waking a sleeping reader it answers whether
+    /// the reader must be woken: a writer with a batch of messages wakes it once, with
+    /// [`PipeEnd::wake_reader`], after the last one, as libzmq's flush does. Woken at the
+    /// first message, the reader could look before the rest of the batch is in.
+    pub(crate) fn write_quiet(&self, msg: Msg) -> Result<bool, WriteError> {
         let result = self.write_inner(msg);
         self.report_swap();
         result
@@ -354,7 +370,8 @@ impl PipeEnd {
         }
     }
 
-    fn write_inner(&self, msg: Msg) -> Result<(), WriteError> {
+    /// The write itself; true if the reader was asleep and must be woken.
+    fn write_inner(&self, msg: Msg) -> Result<bool, WriteError> {
         let wake = {
             let mut d = self.out().lock();
             if d.reader_closed {
@@ -363,7 +380,7 @@ impl PipeEnd {
             let last = !msg.more();
             if d.discard {
                 d.discard = !last;
-                return Ok(());
+                return Ok(false);
             }
             let first = !d.in_message();
             if first && d.must_spill() {
@@ -395,10 +412,10 @@ impl PipeEnd {
                         return Err(WriteError::Full(msg));
                     }
                     d.discard = !last;
-                    return Ok(());
+                    return Ok(false);
                 }
                 if !last {
-                    return Ok(());
+                    return Ok(false);
                 }
                 d.to_overflow = false;
                 d.overflowed += 1;
@@ -406,18 +423,13 @@ impl PipeEnd {
                     d.refill();
                 }
                 if d.readable == 0 {
-                    return Ok(());
+                    return Ok(false);
                 }
-                let wake = std::mem::replace(&mut d.reader_asleep, false);
-                drop(d);
-                if wake {
-                    self.notify_peer(PipeEvent::Readable);
-                }
-                return Ok(());
+                return Ok(std::mem::replace(&mut d.reader_asleep, false));
             }
             d.queue.push_back(msg);
             if !last {
-                return Ok(());
+                return Ok(false);
             }
             if d.conflate {
                 let keep = d.queue.len() - d.readable;
@@ -431,10 +443,7 @@ impl PipeEnd {
             }
             std::mem::replace(&mut d.reader_asleep, false)
         };
-        if wake {
-            self.notify_peer(PipeEvent::Readable);
-        }
-        Ok(())
+        Ok(wake)
     }
 
     /// Drops the frames of an unfinished message this end was writing.
@@ -576,6 +585,30 @@ mod tests {
         assert_eq!(read_data(&b).unwrap(), b"1");
         assert_eq!(read_data(&b).unwrap(), b"2");
         assert!(matches!(b.read(), Read::Empty));
+    }
+
+    #[test]
+    fn quiet_writes_leave_waking_the_reader_to_the_writer() {
+        let (a, b) = pair(DirectionConfig::default(), DirectionConfig::default());
+        let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
+        b.set_owner(rec.clone());
+        assert!(!b.check_read(), "the reader goes to sleep");
+        assert!(
+            !a.write_quiet(frame(b"1", true)).unwrap(),
+            "no message complete yet"
+        );
+        assert!(
+            a.write_quiet(frame(b"2", false)).unwrap(),
+            "the sleeping reader needs waking"
+        );
+        assert!(
+            !a.write_quiet(frame(b"3", false)).unwrap(),
+            "once per batch"
+        );
+        assert!(rec.0.lock().is_empty(), "nothing told yet");
+        a.wake_reader();
+        assert_eq!(rec.0.lock().as_slice(), &[(b.id(), PipeEvent::Readable)]);
+        assert_eq!(read_data(&b).unwrap(), b"1");
     }
 
     #[test]

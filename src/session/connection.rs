@@ -44,6 +44,8 @@ pub(crate) struct Session {
     pipe: Option<PipeEnd>,
     metadata: Option<Arc<Metadata>>,
     pending_in: VecDeque<Msg>,
+    /// Messages were delivered to a sleeping socket: wake it at the end of the batch.
+    wake_reader: bool,
     socket_gone: bool,
     linger_deadline: Option<u64>,
     reconnect_at: Option<u64>,
@@ -135,6 +137,7 @@ impl Session {
             pipe: None,
             metadata: None,
             pending_in: VecDeque::new(),
+            wake_reader: false,
             socket_gone: false,
             linger_deadline: None,
             reconnect_at: None,
@@ -421,6 +424,17 @@ impl Session {
     }
 
     fn handle_events(&mut self, ctx: &mut IoCtx<'_>) {
+        self.handle_events_batch(ctx);
+        // The messages of one read reach the socket together, as libzmq flushes its pipe once
+        // per read: woken at the first, the socket could look before the rest are in.
+        if std::mem::take(&mut self.wake_reader)
+            && let Some(p) = &self.pipe
+        {
+            p.wake_reader();
+        }
+    }
+
+    fn handle_events_batch(&mut self, ctx: &mut IoCtx<'_>) {
         loop {
             let Some(ev) = self
                 .conn
@@ -617,8 +631,8 @@ impl Session {
         let Some(p) = &self.pipe else {
             return;
         };
-        match p.write(m) {
-            Ok(()) => {}
+        match p.write_quiet(m) {
+            Ok(wake) => self.wake_reader |= wake,
             Err(WriteError::Full(m)) => self.pending_in.push_back(m),
             Err(WriteError::Closed(_)) => {}
         }
