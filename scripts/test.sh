@@ -6,11 +6,12 @@
 #   against capi-tests/abi/symbols.txt and Debian's libzmq, ../shared/tools/header-check.sh,
 #   a smoke run of each installed perf tool (tiny counts, no timing assertion; `make bench`
 #   measures), the C API tests (scripts/capi-tests.sh), the wire interop runs against
-#   Debian's libzmq (scripts/interop.sh) and the Python tests through pyzmq
-#   (scripts/python-tests.sh).
+#   Debian's libzmq (scripts/interop.sh), the Python tests through pyzmq
+#   (scripts/python-tests.sh) and existing bindings' own test suites on our library
+#   (scripts/bindings.sh: pyzmq, CZMQ, Debian's python3-zmq, the Rust zmq crate).
 # Every check runs even when an earlier one failed (except when the install itself fails); the
-# last line is `N passed, N failed` over all checks, C test program runs, interop runs and
-# Python tests.
+# last line is `N passed, N failed` over all checks, C test program runs, interop runs, Python
+# tests and binding suite checks.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -266,6 +267,8 @@ else
     suite "interop" interop scripts/interop.sh "$prefix"
     echo "== Python tests (pyzmq on libzmq-rs)"
     suite "Python" python scripts/python-tests.sh "$prefix"
+    echo "== existing bindings on libzmq-rs"
+    suite "bindings" bindings scripts/bindings.sh "$prefix"
 fi
 
 echo "== $((SECONDS - start))s${failures:+; failed: $(IFS=,; echo "${failures[*]}")}"
