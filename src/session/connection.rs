@@ -554,10 +554,10 @@ impl Session {
         if let Some(c) = &mut self.conn {
             c.handshaken = true;
         }
-        self.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0);
         if self.pipe.is_none() && self.durable_applies() {
             if let Some(id) = peer.routing_id {
                 self.durable_request = Some(id);
+                self.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0);
                 return;
             }
         }
@@ -566,6 +566,9 @@ impl Session {
         } else if let Some(p) = &self.pipe {
             p.set_own_routing_id(peer.routing_id);
         }
+        // After the pipe is on its way to the socket, as libzmq (engine_ready, then the
+        // event): whoever sees the event can make the socket take the peer in (ZMQ_EVENTS).
+        self.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0);
     }
 
     fn create_pipe(&mut self, ctx: &mut IoCtx<'_>, peer_routing_id: Option<Bytes>) {

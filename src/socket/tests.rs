@@ -124,3 +124,42 @@ fn a_client_refused_by_zap_does_not_reconnect() {
     zap.close();
     ctx.terminate();
 }
+
+/// Reads one monitor event (two frames) and returns its number.
+fn next_event(mon: &mut Socket) -> u16 {
+    let head = mon.recv(false).unwrap();
+    let _endpoint = mon.recv(false).unwrap();
+    u16::from_ne_bytes([head.data()[0], head.data()[1]])
+}
+
+#[test]
+fn a_peer_is_attached_once_its_handshake_is_reported() {
+    // Whoever has seen HANDSHAKE_SUCCEEDED can make the socket take the peer in by reading
+    // ZMQ_EVENTS: the pipe was on its way before the event.
+    let ctx = Context::new();
+    for round in 0..20 {
+        let mut router = Socket::new(ctx.shared().clone(), ZMQ_ROUTER).unwrap();
+        let mut dealer = Socket::new(ctx.shared().clone(), ZMQ_DEALER).unwrap();
+        let mut mon = Socket::new(ctx.shared().clone(), ZMQ_PAIR).unwrap();
+        set_int(&mut router, ZMQ_ROUTER_MANDATORY, 1);
+        set_int(&mut mon, ZMQ_RCVTIMEO, 2000);
+        set_int(&mut dealer, ZMQ_LINGER, 0);
+        dealer.set_option(ZMQ_ROUTING_ID, b"d").unwrap();
+        let mon_ep = format!("inproc://attached-monitor-{round}");
+        router
+            .monitor(Some(&mon_ep), ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            .unwrap();
+        mon.connect(&mon_ep).unwrap();
+        router.bind("tcp://127.0.0.1:*").unwrap();
+        dealer.connect(&last_endpoint(&mut router)).unwrap();
+        assert_eq!(next_event(&mut mon), ZMQ_EVENT_HANDSHAKE_SUCCEEDED as u16);
+        router.events().unwrap();
+        assert_eq!(router.send(&mut Msg::copy_from(b"d"), true, true), Ok(()));
+        assert_eq!(send(&mut router, b"hello"), Ok(()));
+        router.monitor(None, 0).unwrap();
+        mon.close();
+        dealer.close();
+        router.close();
+    }
+    ctx.terminate();
+}
