@@ -163,3 +163,29 @@ fn a_peer_is_attached_once_its_handshake_is_reported() {
     }
     ctx.terminate();
 }
+
+#[test]
+fn a_connecting_router_addresses_the_peer_it_named_at_once() {
+    let ctx = Context::new();
+    let mut server = Socket::new(ctx.shared().clone(), ZMQ_ROUTER).unwrap();
+    let mut client = Socket::new(ctx.shared().clone(), ZMQ_ROUTER).unwrap();
+    set_int(&mut server, ZMQ_RCVTIMEO, 2000);
+    set_int(&mut client, ZMQ_ROUTER_MANDATORY, 1);
+    client.set_option(ZMQ_ROUTING_ID, b"client").unwrap();
+    client.set_option(ZMQ_CONNECT_ROUTING_ID, b"srv").unwrap();
+    server.bind("tcp://127.0.0.1:*").unwrap();
+    client.connect(&last_endpoint(&mut server)).unwrap();
+    // Before the connection is up: the message waits in the pipe.
+    assert_eq!(client.send(&mut Msg::copy_from(b"srv"), true, true), Ok(()));
+    assert_eq!(send(&mut client, b"hello"), Ok(()));
+    assert_eq!(server.recv(false).unwrap().data(), b"client");
+    assert_eq!(server.recv(false).unwrap().data(), b"hello");
+    // The option names one connection only.
+    assert_eq!(
+        client.send(&mut Msg::copy_from(b"other"), true, true),
+        Err(Error::HostUnreachable)
+    );
+    client.close();
+    server.close();
+    ctx.terminate();
+}
