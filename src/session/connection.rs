@@ -33,6 +33,30 @@ struct Conn {
     handshaken: bool,
 }
 
+/// The shape of a reply as a REQ's session checks it frame by frame, as libzmq's
+/// `req_session_t` does over tcp and ipc: an optional 4-byte request id (ZMQ_REQ_CORRELATE),
+/// the empty delimiter, then the body. Anything else is a protocol error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReplyShape {
+    Bottom,
+    RequestId,
+    Body,
+}
+
+impl ReplyShape {
+    /// Takes the next frame of a reply; false if the reply is malformed.
+    fn accept(&mut self, more: bool, len: usize) -> bool {
+        *self = match (*self, more, len) {
+            (ReplyShape::Bottom, true, 4) => ReplyShape::RequestId,
+            (ReplyShape::Bottom | ReplyShape::RequestId, true, 0) => ReplyShape::Body,
+            (ReplyShape::Body, true, _) => ReplyShape::Body,
+            (ReplyShape::Body, false, _) => ReplyShape::Bottom,
+            _ => return false,
+        };
+        true
+    }
+}
+
 /// A connection's session (see the module doc).
 pub(crate) struct Session {
     key: usize,
@@ -45,6 +69,8 @@ pub(crate) struct Session {
     metadata: Option<Arc<Metadata>>,
     pending_in: VecDeque<Msg>,
     socket_gone: bool,
+    /// Where a REQ is in the reply coming in (see [`ReplyShape`]).
+    reply_shape: ReplyShape,
     linger_deadline: Option<u64>,
     reconnect_at: Option<u64>,
     reconnect_ivl: u64,
@@ -136,6 +162,7 @@ impl Session {
             metadata: None,
             pending_in: VecDeque::new(),
             socket_gone: false,
+            reply_shape: ReplyShape::Bottom,
             linger_deadline: None,
             reconnect_at: None,
             reconnect_ivl: 0,
@@ -433,6 +460,16 @@ impl Session {
             match ev {
                 Event::HandshakeDone(peer) => self.on_handshake(ctx, peer),
                 Event::Message(mut m) => {
+                    if self.link.options.socket_type == ZMQ_REQ
+                        && !self.reply_shape.accept(m.more(), m.len())
+                    {
+                        // A malformed reply is a protocol error: libzmq's REQ session drops
+                        // the connection for good (no reconnect), and nothing of the reply
+                        // reaches the socket.
+                        self.socket_gone = true;
+                        self.disconnected(ctx);
+                        return;
+                    }
                     if let Some(md) = &self.metadata {
                         m.set_metadata(Arc::clone(md));
                     }
@@ -852,6 +889,7 @@ impl Session {
     }
 
     fn disconnected(&mut self, ctx: &mut IoCtx<'_>) {
+        self.reply_shape = ReplyShape::Bottom;
         if let Some(c) = self.conn.take() {
             if c.zmtp.is_some() {
                 self.emit(ZMQ_EVENT_DISCONNECTED, i64::from(c.fd));
@@ -956,5 +994,28 @@ impl Session {
             ctx.reactor.add_timer(d, self.key);
             self.armed = Some(d);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReplyShape;
+
+    fn check(frames: &[(bool, usize)]) -> bool {
+        let mut shape = ReplyShape::Bottom;
+        frames.iter().all(|&(more, len)| shape.accept(more, len))
+    }
+
+    #[test]
+    fn a_req_accepts_replies_shaped_as_libzmq_requires() {
+        assert!(check(&[(true, 0), (false, 5)]));
+        assert!(check(&[(true, 0), (true, 1), (true, 0), (false, 0)]));
+        assert!(check(&[(true, 4), (true, 0), (false, 3)])); // with a request id
+        assert!(check(&[(true, 0), (false, 2), (true, 0), (false, 2)])); // two replies
+        assert!(!check(&[(false, 3)])); // no delimiter
+        assert!(!check(&[(false, 0)])); // a delimiter with nothing after it
+        assert!(!check(&[(true, 3), (false, 3)])); // a non-empty first frame
+        assert!(!check(&[(true, 4), (false, 3)])); // a request id without the delimiter
+        assert!(!check(&[(true, 4), (true, 4), (true, 0), (false, 1)]));
     }
 }

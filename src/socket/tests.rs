@@ -189,3 +189,34 @@ fn a_connecting_router_addresses_the_peer_it_named_at_once() {
     server.close();
     ctx.terminate();
 }
+
+#[test]
+fn a_req_drops_the_connection_of_a_malformed_reply() {
+    let ctx = Context::new();
+    let mut router = Socket::new(ctx.shared().clone(), ZMQ_ROUTER).unwrap();
+    let mut req = Socket::new(ctx.shared().clone(), ZMQ_REQ).unwrap();
+    let mut mon = Socket::new(ctx.shared().clone(), ZMQ_PAIR).unwrap();
+    set_int(&mut router, ZMQ_RCVTIMEO, 2000);
+    set_int(&mut req, ZMQ_RCVTIMEO, 200);
+    set_int(&mut mon, ZMQ_RCVTIMEO, 2000);
+    req.set_option(ZMQ_ROUTING_ID, b"R").unwrap();
+    req.monitor(Some("inproc://malformed-monitor"), ZMQ_EVENT_DISCONNECTED)
+        .unwrap();
+    mon.connect("inproc://malformed-monitor").unwrap();
+    router.bind("tcp://127.0.0.1:*").unwrap();
+    req.connect(&last_endpoint(&mut router)).unwrap();
+    send(&mut req, b"q").unwrap();
+    for want in [&b"R"[..], b"", b"q"] {
+        assert_eq!(router.recv(false).unwrap().data(), want);
+    }
+    // A reply without the empty delimiter.
+    router.send(&mut Msg::copy_from(b"R"), true, false).unwrap();
+    send(&mut router, b"bad").unwrap();
+    assert_eq!(next_event(&mut mon), ZMQ_EVENT_DISCONNECTED as u16);
+    assert!(matches!(req.recv(false), Err(Error::Again)));
+    req.monitor(None, 0).unwrap();
+    mon.close();
+    req.close();
+    router.close();
+    ctx.terminate();
+}
