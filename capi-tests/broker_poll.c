@@ -1,9 +1,12 @@
 /* broker_poll.c: a request-reply broker driven by zmq_poll (the zguide's rrbroker) over
- * inproc. A ROUTER frontend faces REQ clients, a DEALER backend faces REP workers, and a
+ * inproc, tcp and ipc. A ROUTER frontend faces REQ clients, a DEALER backend faces REP workers, and a
  * broker thread shuttles whole multipart messages between them from a zmq_poll loop. Every
  * request must be answered exactly once, with its own reply. The broker and the workers stop
  * when the main thread terminates the context: their blocking calls return ETERM, they close
- * their sockets, and only then does zmq_ctx_term return. */
+ * their sockets, and only then does zmq_ctx_term return. Over tcp and ipc the workers that
+ * are connected when requests come get them (the DEALER spreads requests over the peers it
+ * has); the totals are the same. */
+// transports: inproc tcp ipc
 #include "testutil.h"
 
 #include <pthread.h>
@@ -13,6 +16,7 @@
 #define REQUESTS 40 /* per client */
 
 static void *ctx;
+static char front_ep[256], back_ep[256]; /* where the broker's sockets are bound */
 
 /* Receives one frame as a C string (truncated to cap - 1 bytes); returns its size or -1. */
 static int recv_str (void *s, char *buf, size_t cap, int flags)
@@ -135,7 +139,7 @@ static void *client_main (void *arg)
 {
     struct client *c = (struct client *) arg;
     void *s = zmq_socket (ctx, ZMQ_REQ);
-    if (!s || zmq_connect (s, "inproc://broker-poll-front") != 0) {
+    if (!s || zmq_connect (s, front_ep) != 0) {
         c->errors++;
         if (s)
             zmq_close (s);
@@ -169,8 +173,8 @@ int main (void)
     b.frontend = zmq_socket (ctx, ZMQ_ROUTER);
     b.backend = zmq_socket (ctx, ZMQ_DEALER);
     CHECK (b.frontend && b.backend);
-    CHECK_RC (zmq_bind (b.frontend, "inproc://broker-poll-front"), 0);
-    CHECK_RC (zmq_bind (b.backend, "inproc://broker-poll-back"), 0);
+    CHECK_RC (tu_bind (b.frontend, "broker-poll-front", front_ep, sizeof front_ep), 0);
+    CHECK_RC (tu_bind (b.backend, "broker-poll-back", back_ep, sizeof back_ep), 0);
 
     /* Workers connect before the broker runs: the DEALER spreads requests over them. */
     struct worker workers[WORKERS];
@@ -179,7 +183,7 @@ int main (void)
         workers[i].id = i;
         workers[i].sock = zmq_socket (ctx, ZMQ_REP);
         CHECK (workers[i].sock != NULL);
-        CHECK_RC (zmq_connect (workers[i].sock, "inproc://broker-poll-back"), 0);
+        CHECK_RC (zmq_connect (workers[i].sock, back_ep), 0);
         CHECK_RC (pthread_create (&workers[i].thread, NULL, worker_main, &workers[i]), 0);
     }
     CHECK_RC (pthread_create (&b.thread, NULL, broker_main, &b), 0);

@@ -1,4 +1,5 @@
-/* broker_proxy.c: the request-reply broker built from the library's own devices, over inproc:
+/* broker_proxy.c: the request-reply broker built from the library's own devices, over inproc,
+ * tcp and ipc:
  *   - zmq_proxy between a ROUTER frontend and a DEALER backend, with a capture socket that must
  *     receive a copy of every frame (requests and replies, multipart structure kept);
  *   - the same broker with the legacy zmq_device (ZMQ_QUEUE, ...);
@@ -11,7 +12,11 @@
  * messages out, bytes out, then the same for the backend). Debian's 4.3.4 counts a multipart
  * message once and also copies control commands to the capture socket; 4.3.5 counts frames.
  * So the steerable part sends only single-frame messages and has no capture socket: there both
- * agree. A REP control socket is not used either: 4.3.4 does not answer PAUSE/RESUME on it. */
+ * agree. A REP control socket is not used either: 4.3.4 does not answer PAUSE/RESUME on it.
+ *
+ * Over tcp and ipc the capture copies travel on their own connection, so they are waited for
+ * (the capture reader has a receive timeout, as have the steerable proxy's peers). */
+// transports: inproc tcp ipc
 #include "testutil.h"
 
 #include <pthread.h>
@@ -168,6 +173,14 @@ static void check_capture (void *cap, long want_requests, long want_replies)
 /* One broker run: the device in a thread, WORKERS REP workers, CLIENTS REQ clients. */
 static void run_broker (enum device_kind kind, int with_capture)
 {
+    static int run;
+    char front_name[32], back_name[32], capture_name[32];
+    run++;
+    snprintf (front_name, sizeof front_name, "front-%d", run);
+    snprintf (back_name, sizeof back_name, "back-%d", run);
+    snprintf (capture_name, sizeof capture_name, "capture-%d", run);
+    char front_ep[256], back_ep[256], capture_ep[256];
+    int timeout = 10000;
     void *ctx = zmq_ctx_new ();
     CHECK (ctx != NULL);
     struct device d;
@@ -176,21 +189,22 @@ static void run_broker (enum device_kind kind, int with_capture)
     d.frontend = zmq_socket (ctx, ZMQ_ROUTER);
     d.backend = zmq_socket (ctx, ZMQ_DEALER);
     CHECK (d.frontend && d.backend);
-    CHECK_RC (zmq_bind (d.frontend, "inproc://front"), 0);
-    CHECK_RC (zmq_bind (d.backend, "inproc://back"), 0);
+    CHECK_RC (tu_bind (d.frontend, front_name, front_ep, sizeof front_ep), 0);
+    CHECK_RC (tu_bind (d.backend, back_name, back_ep, sizeof back_ep), 0);
     void *cap_reader = NULL;
     if (with_capture) {
         d.capture = zmq_socket (ctx, ZMQ_PUSH);
-        CHECK_RC (zmq_bind (d.capture, "inproc://capture"), 0);
+        CHECK_RC (tu_bind (d.capture, capture_name, capture_ep, sizeof capture_ep), 0);
         cap_reader = zmq_socket (ctx, ZMQ_PULL);
-        CHECK_RC (zmq_connect (cap_reader, "inproc://capture"), 0);
+        CHECK_RC (zmq_setsockopt (cap_reader, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
+        CHECK_RC (zmq_connect (cap_reader, capture_ep), 0);
     }
 
     struct worker workers[WORKERS];
     memset (workers, 0, sizeof workers);
     for (int i = 0; i < WORKERS; i++) {
         workers[i].sock = zmq_socket (ctx, ZMQ_REP);
-        CHECK_RC (zmq_connect (workers[i].sock, "inproc://back"), 0);
+        CHECK_RC (zmq_connect (workers[i].sock, back_ep), 0);
         CHECK_RC (pthread_create (&workers[i].thread, NULL, worker_main, &workers[i]), 0);
     }
     CHECK_RC (pthread_create (&d.thread, NULL, device_main, &d), 0);
@@ -199,7 +213,7 @@ static void run_broker (enum device_kind kind, int with_capture)
     memset (clients, 0, sizeof clients);
     for (int i = 0; i < CLIENTS; i++) {
         clients[i].ctx = ctx;
-        clients[i].endpoint = "inproc://front";
+        clients[i].endpoint = front_ep;
         clients[i].id = i;
         CHECK_RC (pthread_create (&clients[i].thread, NULL, client_main, &clients[i]), 0);
     }
@@ -213,7 +227,8 @@ static void run_broker (enum device_kind kind, int with_capture)
     CHECK_RC (good, CLIENTS * REQUESTS);
     CHECK_RC (errors, 0);
 
-    /* Each copy was sent to the capture before its original went on: all are there now. */
+    /* Each copy was sent to the capture before its original went on: all are there now
+     * (over inproc; over tcp and ipc they are sent, and arrive in their own time). */
     if (with_capture) {
         check_capture (cap_reader, CLIENTS * REQUESTS, CLIENTS * REQUESTS);
         CHECK_RC (zmq_close (cap_reader), 0);
@@ -284,15 +299,16 @@ static void test_steerable (void)
     st.frontend = zmq_socket (ctx, ZMQ_PULL);
     st.backend = zmq_socket (ctx, ZMQ_PUSH);
     st.control = zmq_socket (ctx, ZMQ_PAIR);
-    CHECK_RC (zmq_bind (st.frontend, "inproc://steer-in"), 0);
-    CHECK_RC (zmq_bind (st.backend, "inproc://steer-out"), 0);
-    CHECK_RC (zmq_bind (st.control, "inproc://steer-control"), 0);
+    char in_ep[256], out_ep[256], control_ep[256];
+    CHECK_RC (tu_bind (st.frontend, "steer-in", in_ep, sizeof in_ep), 0);
+    CHECK_RC (tu_bind (st.backend, "steer-out", out_ep, sizeof out_ep), 0);
+    CHECK_RC (tu_bind (st.control, "steer-control", control_ep, sizeof control_ep), 0);
     void *in = zmq_socket (ctx, ZMQ_PUSH);
     void *out = zmq_socket (ctx, ZMQ_PULL);
     void *control = zmq_socket (ctx, ZMQ_PAIR);
-    CHECK_RC (zmq_connect (in, "inproc://steer-in"), 0);
-    CHECK_RC (zmq_connect (out, "inproc://steer-out"), 0);
-    CHECK_RC (zmq_connect (control, "inproc://steer-control"), 0);
+    CHECK_RC (zmq_connect (in, in_ep), 0);
+    CHECK_RC (zmq_connect (out, out_ep), 0);
+    CHECK_RC (zmq_connect (control, control_ep), 0);
     int timeout = 5000; /* a lost message fails the check instead of hanging the test */
     CHECK_RC (zmq_setsockopt (out, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
     CHECK_RC (zmq_setsockopt (control, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
@@ -351,12 +367,15 @@ static void test_steerable_without_control (void)
     memset (&st, 0, sizeof st);
     st.frontend = zmq_socket (ctx, ZMQ_PULL);
     st.backend = zmq_socket (ctx, ZMQ_PUSH);
-    CHECK_RC (zmq_bind (st.frontend, "inproc://in"), 0);
-    CHECK_RC (zmq_bind (st.backend, "inproc://out"), 0);
+    char in_ep[256], out_ep[256];
+    CHECK_RC (tu_bind (st.frontend, "in", in_ep, sizeof in_ep), 0);
+    CHECK_RC (tu_bind (st.backend, "out", out_ep, sizeof out_ep), 0);
     void *in = zmq_socket (ctx, ZMQ_PUSH);
     void *out = zmq_socket (ctx, ZMQ_PULL);
-    CHECK_RC (zmq_connect (in, "inproc://in"), 0);
-    CHECK_RC (zmq_connect (out, "inproc://out"), 0);
+    int timeout = 10000;
+    CHECK_RC (zmq_setsockopt (out, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
+    CHECK_RC (zmq_connect (in, in_ep), 0);
+    CHECK_RC (zmq_connect (out, out_ep), 0);
     CHECK_RC (pthread_create (&st.thread, NULL, steer_main, &st), 0);
     /* Multipart messages pass whole. */
     char buf[16];

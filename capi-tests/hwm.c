@@ -1,9 +1,23 @@
-/* hwm.c: high-water marks and timeouts over inproc. An inproc connection's queue holds the
- * sender's SNDHWM plus the receiver's RCVHWM messages (libzmq adds the two; 0 on either side
- * means unbounded), whichever side binds first. A full PUSH fails with EAGAIN under
- * ZMQ_DONTWAIT, or after ZMQ_SNDTIMEO, and resumes once the reader has drained to the low-water
- * mark (half the queue); a PUB never blocks and drops what does not fit. Receive timeouts:
- * ZMQ_DONTWAIT, ZMQ_RCVTIMEO 0 and > 0. */
+/* hwm.c: high-water marks and timeouts over inproc, tcp and ipc.
+ *
+ * inproc: a connection's queue holds the sender's SNDHWM plus the receiver's RCVHWM messages
+ * (libzmq adds the two; 0 on either side means unbounded), whichever side binds first. A full
+ * PUSH fails with EAGAIN under ZMQ_DONTWAIT, or after ZMQ_SNDTIMEO, and resumes once the
+ * reader has drained to the low-water mark (half the queue); a PUB never blocks and drops what
+ * does not fit.
+ *
+ * tcp and ipc: a connection has two queues, the sender's (SNDHWM) and the receiver's (RCVHWM),
+ * with the kernel's socket buffers between them, so how much a connected peer that does not
+ * read can hold is up to the kernel. What is exact is a PUSH connected to an endpoint nobody is
+ * bound to yet: it queues exactly SNDHWM messages (a multipart message counts once), then
+ * fails with EAGAIN under ZMQ_DONTWAIT or after ZMQ_SNDTIMEO, or blocks; once the peer binds,
+ * all of it arrives in order and a blocked sender is released. A PUB never blocks: with
+ * messages far larger than the buffers it drops most of a burst to a subscriber that does not
+ * read, what does arrive is in order from the first on, and delivery resumes once the
+ * subscriber has caught up.
+ *
+ * Receive timeouts, everywhere: ZMQ_DONTWAIT, ZMQ_RCVTIMEO 0 and > 0. */
+// transports: inproc tcp ipc
 #include "testutil.h"
 
 #include <pthread.h>
@@ -50,6 +64,7 @@ static int drain_in_order (void *s, int first, int count, int flags)
     return 1;
 }
 
+/* inproc: SNDHWM + RCVHWM. */
 static void test_push_hwm_is_the_sum (void *ctx)
 {
     /* Bind first, connect second; then the other way round: same capacity. */
@@ -100,6 +115,50 @@ static void test_push_hwm_is_the_sum (void *ctx)
     }
 }
 
+/* tcp and ipc: a PUSH whose peer has not bound yet queues exactly SNDHWM messages. */
+static void test_push_hwm_unconnected (void *ctx)
+{
+    const int cases[][2] = {{5, 7}, {1, 1}, {10, 3}, {1000, 1000}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        void *push = zmq_socket (ctx, ZMQ_PUSH);
+        void *pull = zmq_socket (ctx, ZMQ_PULL);
+        CHECK_RC (set_int (push, ZMQ_SNDHWM, cases[c][0]), 0);
+        CHECK_RC (set_int (pull, ZMQ_RCVHWM, cases[c][1]), 0);
+        CHECK_RC (set_int (pull, ZMQ_RCVTIMEO, 10000), 0);
+        char name[32], ep[256];
+        snprintf (name, sizeof name, "hwm-unconnected-%zu", c);
+        CHECK_RC (tu_endpoint (name, ep, sizeof ep), 0);
+        CHECK_RC (zmq_connect (push, ep), 0);
+        /* Two-part messages: each counts once. */
+        int n = 0;
+        for (;;) {
+            char buf[16];
+            int len = snprintf (buf, sizeof buf, "%d", n);
+            if (zmq_send (push, buf, (size_t) len, ZMQ_DONTWAIT | ZMQ_SNDMORE) != len)
+                break;
+            if (zmq_send (push, "b", 1, ZMQ_DONTWAIT) != 1)
+                break;
+            n++;
+        }
+        CHECK_RC (n, cases[c][0]);
+        CHECK_ERRNO (zmq_send (push, "x", 1, ZMQ_DONTWAIT), EAGAIN);
+        /* The peer binds: everything queued arrives, whole and in order. */
+        CHECK_RC (tu_bind_endpoint (pull, ep), 0);
+        int in_order = 1;
+        for (int i = 0; i < n; i++) {
+            char buf[16];
+            int len = zmq_recv (pull, buf, sizeof buf - 1, 0);
+            in_order &= len >= 0 && (buf[len] = '\0', atoi (buf) == i);
+            in_order &= zmq_recv (pull, buf, sizeof buf, 0) == 1 && buf[0] == 'b';
+        }
+        CHECK (in_order);
+        char buf[8];
+        CHECK_ERRNO (zmq_recv (pull, buf, sizeof buf, ZMQ_DONTWAIT), EAGAIN);
+        CHECK_RC (zmq_close (push), 0);
+        CHECK_RC (zmq_close (pull), 0);
+    }
+}
+
 struct sender_args {
     void *push;
     int first, count, sent;
@@ -118,6 +177,8 @@ static void *blocking_sender (void *arg)
     return NULL;
 }
 
+/* inproc: the queue is full at SNDHWM + RCVHWM, and exactly the low-water mark's worth is let
+ * in after a partial read. */
 static void test_push_blocks (void *ctx)
 {
     void *push = zmq_socket (ctx, ZMQ_PUSH);
@@ -160,7 +221,48 @@ static void test_push_blocks (void *ctx)
     CHECK_RC (zmq_close (pull), 0);
 }
 
-/* PUB drops what does not fit, and publishing never blocks. */
+/* tcp and ipc: a full queue (the peer not bound yet) makes sends wait for ZMQ_SNDTIMEO, or
+ * block until the peer is there and reads. */
+static void test_push_blocks_unconnected (void *ctx)
+{
+    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    void *pull = zmq_socket (ctx, ZMQ_PULL);
+    CHECK_RC (set_int (push, ZMQ_SNDHWM, 5), 0);
+    CHECK_RC (set_int (pull, ZMQ_RCVHWM, 7), 0);
+    CHECK_RC (set_int (pull, ZMQ_RCVTIMEO, 10000), 0);
+    char ep[256];
+    CHECK_RC (tu_endpoint ("hwm-block", ep, sizeof ep), 0);
+    CHECK_RC (zmq_connect (push, ep), 0);
+    CHECK_RC (fill (push, 0), 5);
+
+    /* ZMQ_SNDTIMEO 0 is like ZMQ_DONTWAIT; > 0 waits that long, then EAGAIN. */
+    CHECK_RC (set_int (push, ZMQ_SNDTIMEO, 0), 0);
+    CHECK_ERRNO (zmq_send (push, "x", 1, 0), EAGAIN);
+    CHECK_RC (set_int (push, ZMQ_SNDTIMEO, 100), 0);
+    long t0 = now_ms ();
+    CHECK_ERRNO (zmq_send (push, "x", 1, 0), EAGAIN);
+    long waited = now_ms () - t0;
+    CHECK (waited >= 80);
+    CHECK (waited < 5000);
+
+    /* A sender blocked without a timeout, in another thread, is released once the peer has
+     * bound and reads. */
+    CHECK_RC (set_int (push, ZMQ_SNDTIMEO, -1), 0);
+    struct sender_args a = {push, 5, 30, 0};
+    pthread_t t;
+    CHECK_RC (pthread_create (&t, NULL, blocking_sender, &a), 0);
+    CHECK_RC (tu_bind_endpoint (pull, ep), 0);
+    CHECK (drain_in_order (pull, 0, 35, 0));
+    CHECK_RC (pthread_join (t, NULL), 0);
+    CHECK_RC (a.sent, 30);
+    char buf[8];
+    CHECK_ERRNO (zmq_recv (pull, buf, sizeof buf, ZMQ_DONTWAIT), EAGAIN);
+
+    CHECK_RC (zmq_close (push), 0);
+    CHECK_RC (zmq_close (pull), 0);
+}
+
+/* inproc: PUB drops what does not fit (SNDHWM + RCVHWM), and publishing never blocks. */
 static void test_pub_drops (void *ctx)
 {
     void *pub = zmq_socket (ctx, ZMQ_PUB);
@@ -204,15 +306,103 @@ static void test_pub_drops (void *ctx)
     CHECK_RC (zmq_close (pub), 0);
 }
 
-/* SNDHWM 0 means no limit. */
+/* tcp and ipc: PUB drops most of a burst of messages far larger than the kernel's buffers to a
+ * subscriber that does not read; what arrives is in order from the first on; once the
+ * subscriber has caught up (and the PUB has seen it), delivery resumes. */
+static void test_pub_drops_connected (void *ctx)
+{
+    enum { SIZE = 65536, BURST = 100 };
+    void *pub = zmq_socket (ctx, ZMQ_PUB);
+    void *sub = zmq_socket (ctx, ZMQ_SUB);
+    CHECK_RC (set_int (pub, ZMQ_SNDHWM, 5), 0);
+    CHECK_RC (set_int (sub, ZMQ_RCVHWM, 7), 0);
+    CHECK_RC (set_int (pub, ZMQ_SNDBUF, SIZE), 0);
+    CHECK_RC (set_int (sub, ZMQ_RCVBUF, SIZE), 0);
+    CHECK_RC (set_int (sub, ZMQ_RCVTIMEO, 10000), 0);
+    char ep[256];
+    CHECK_RC (tu_bind (pub, "hwm-pub", ep, sizeof ep), 0);
+    CHECK_RC (zmq_connect (sub, ep), 0);
+    CHECK_RC (zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "", 0), 0);
+
+    /* The subscription is in effect once a probe arrives (sent every 10 ms); then one last
+     * probe, read up to, leaves nothing behind. */
+    char buf[32];
+    int synced = 0;
+    for (int i = 0; i < 1000 && !synced; i++) {
+        CHECK_RC (zmq_send (pub, "probe", 5, 0), 5);
+        zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
+        synced = zmq_poll (&it, 1, 10) == 1;
+    }
+    CHECK (synced);
+    CHECK_RC (zmq_send (pub, "last probe", 10, 0), 10);
+    int n;
+    while ((n = zmq_recv (sub, buf, sizeof buf, 0)) == 5)
+        ;
+    CHECK_RC (n, 10);
+
+    char *msg = calloc (1, SIZE);
+    CHECK (msg != NULL);
+    int all_sent = 1;
+    for (int i = 0; i < BURST && msg; i++) {
+        snprintf (msg, 16, "%d", i);
+        all_sent &= zmq_send (pub, msg, SIZE, i % 2 ? ZMQ_DONTWAIT : 0) == SIZE;
+    }
+    CHECK (all_sent);
+    /* Read what arrived, up to an "end" sent (every 10 ms: it may be dropped too) after it. */
+    int got = 0, first = -1, last = -1, in_order = 1, ended = 0;
+    for (int i = 0; i < 1000 && !ended; i++) {
+        CHECK_RC (zmq_send (pub, "end", 3, 0), 3);
+        zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
+        while (!ended && zmq_poll (&it, 1, 10) == 1) {
+            n = zmq_recv (sub, buf, sizeof buf - 1, 0);
+            if (n == 3 && memcmp (buf, "end", 3) == 0) {
+                ended = 1;
+                break;
+            }
+            buf[n >= 0 && n < (int) sizeof buf - 1 ? n : (int) sizeof buf - 1] = '\0';
+            int v = atoi (buf);
+            in_order &= n == SIZE && v > last;
+            if (first < 0)
+                first = v;
+            last = v;
+            got++;
+        }
+    }
+    CHECK (ended);
+    CHECK (in_order);
+    CHECK_RC (first, 0);
+    CHECK (got >= 1 && got < BURST);
+    free (msg);
+
+    /* Caught up: once the PUB has seen it (ZMQ_EVENTS), the next message goes through. Any
+     * "end" still queued comes first. */
+    int events = 0;
+    size_t sz = sizeof events;
+    CHECK_RC (zmq_getsockopt (pub, ZMQ_EVENTS, &events, &sz), 0);
+    CHECK_RC (zmq_send (pub, "resumed", 7, 0), 7);
+    while ((n = zmq_recv (sub, buf, sizeof buf, 0)) == 3 && memcmp (buf, "end", 3) == 0)
+        ;
+    CHECK_RC (n, 7);
+    CHECK (memcmp (buf, "resumed", 7) == 0);
+    CHECK_ERRNO (zmq_recv (sub, buf, sizeof buf, ZMQ_DONTWAIT), EAGAIN);
+
+    CHECK_RC (zmq_close (sub), 0);
+    CHECK_RC (zmq_close (pub), 0);
+}
+
+/* SNDHWM 0 means no limit (over tcp and ipc: the peer binds once all is queued). */
 static void test_unbounded (void *ctx)
 {
     enum { N = 100000 };
     void *push = zmq_socket (ctx, ZMQ_PUSH);
     void *pull = zmq_socket (ctx, ZMQ_PULL);
     CHECK_RC (set_int (push, ZMQ_SNDHWM, 0), 0);
-    CHECK_RC (zmq_bind (pull, "inproc://hwm-unbounded"), 0);
-    CHECK_RC (zmq_connect (push, "inproc://hwm-unbounded"), 0);
+    CHECK_RC (set_int (pull, ZMQ_RCVTIMEO, 10000), 0);
+    char ep[256];
+    CHECK_RC (tu_endpoint ("hwm-unbounded", ep, sizeof ep), 0);
+    if (tu_transport () == TU_INPROC)
+        CHECK_RC (tu_bind_endpoint (pull, ep), 0);
+    CHECK_RC (zmq_connect (push, ep), 0);
     int sent = 0;
     for (int i = 0; i < N; i++) {
         char buf[16];
@@ -222,7 +412,9 @@ static void test_unbounded (void *ctx)
         sent++;
     }
     CHECK_RC (sent, N);
-    CHECK (drain_in_order (pull, 0, N, ZMQ_DONTWAIT));
+    if (tu_transport () != TU_INPROC)
+        CHECK_RC (tu_bind_endpoint (pull, ep), 0);
+    CHECK (drain_in_order (pull, 0, N, tu_transport () == TU_INPROC ? ZMQ_DONTWAIT : 0));
     char buf[8];
     CHECK_ERRNO (zmq_recv (pull, buf, sizeof buf, ZMQ_DONTWAIT), EAGAIN);
     CHECK_RC (zmq_close (push), 0);
@@ -242,8 +434,9 @@ static void test_recv_timeouts (void *ctx)
     }
     void *pull = zmq_socket (ctx, ZMQ_PULL);
     void *push = zmq_socket (ctx, ZMQ_PUSH);
-    CHECK_RC (zmq_bind (pull, "inproc://hwm-rcvtimeo"), 0);
-    CHECK_RC (zmq_connect (push, "inproc://hwm-rcvtimeo"), 0);
+    char ep[256];
+    CHECK_RC (tu_bind (pull, "hwm-rcvtimeo", ep, sizeof ep), 0);
+    CHECK_RC (zmq_connect (push, ep), 0);
     CHECK_RC (set_int (pull, ZMQ_RCVTIMEO, 100), 0);
     char buf[8];
     long t0 = now_ms ();
@@ -256,6 +449,8 @@ static void test_recv_timeouts (void *ctx)
     CHECK_ERRNO (zmq_msg_recv (&m, pull, 0), EAGAIN);
     /* A message already there is returned at once despite the timeout. */
     CHECK_RC (zmq_send (push, "hi", 2, 0), 2);
+    zmq_pollitem_t it = {pull, 0, ZMQ_POLLIN, 0};
+    CHECK_RC (zmq_poll (&it, 1, 10000), 1); /* there (over tcp and ipc: arrived) */
     CHECK_RC (zmq_msg_recv (&m, pull, 0), 2);
     zmq_msg_close (&m);
     CHECK_RC (zmq_close (push), 0);
@@ -266,9 +461,15 @@ int main (void)
 {
     void *ctx = zmq_ctx_new ();
     CHECK (ctx != NULL);
-    test_push_hwm_is_the_sum (ctx);
-    test_push_blocks (ctx);
-    test_pub_drops (ctx);
+    if (tu_transport () == TU_INPROC) {
+        test_push_hwm_is_the_sum (ctx);
+        test_push_blocks (ctx);
+        test_pub_drops (ctx);
+    } else {
+        test_push_hwm_unconnected (ctx);
+        test_push_blocks_unconnected (ctx);
+        test_pub_drops_connected (ctx);
+    }
     test_unbounded (ctx);
     test_recv_timeouts (ctx);
     CHECK_RC (zmq_ctx_term (ctx), 0);

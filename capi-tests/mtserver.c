@@ -1,9 +1,10 @@
-/* mtserver.c: the zguide's multithreaded server over inproc. The main thread runs
+/* mtserver.c: the zguide's multithreaded server over inproc, tcp and ipc. The main thread runs
  * zmq_device (ZMQ_QUEUE, ...) between a ROUTER frontend and a DEALER backend; WORKERS threads
  * each serve requests on a REP socket connected to the backend; CLIENTS threads send multipart
  * requests from REQ sockets and check every reply. When the clients are done a supervisor
  * thread calls zmq_ctx_shutdown: the device in the main thread and the blocked workers return
  * ETERM at once, everyone closes their sockets, and zmq_ctx_term completes. */
+// transports: inproc tcp ipc
 #include "testutil.h"
 
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #define REQUESTS 30 /* per client */
 
 static void *ctx;
+static char clients_ep[256], workers_ep[256]; /* where the device's sockets are bound */
 
 static int rcvmore (void *s)
 {
@@ -106,7 +108,7 @@ static void *client_main (void *arg)
 {
     struct client *c = (struct client *) arg;
     void *s = zmq_socket (ctx, ZMQ_REQ);
-    if (!s || zmq_connect (s, "inproc://mtserver-clients") != 0) {
+    if (!s || zmq_connect (s, clients_ep) != 0) {
         c->errors++;
         if (s)
             zmq_close (s);
@@ -166,15 +168,15 @@ int main (void)
     void *clients_sock = zmq_socket (ctx, ZMQ_ROUTER);
     void *workers_sock = zmq_socket (ctx, ZMQ_DEALER);
     CHECK (clients_sock && workers_sock);
-    CHECK_RC (zmq_bind (clients_sock, "inproc://mtserver-clients"), 0);
-    CHECK_RC (zmq_bind (workers_sock, "inproc://mtserver-workers"), 0);
+    CHECK_RC (tu_bind (clients_sock, "mtserver-clients", clients_ep, sizeof clients_ep), 0);
+    CHECK_RC (tu_bind (workers_sock, "mtserver-workers", workers_ep, sizeof workers_ep), 0);
 
     struct worker workers[WORKERS];
     memset (workers, 0, sizeof workers);
     for (int i = 0; i < WORKERS; i++) {
         workers[i].id = i;
         workers[i].sock = zmq_socket (ctx, ZMQ_REP);
-        CHECK_RC (zmq_connect (workers[i].sock, "inproc://mtserver-workers"), 0);
+        CHECK_RC (zmq_connect (workers[i].sock, workers_ep), 0);
         CHECK_RC (pthread_create (&workers[i].thread, NULL, worker_main, &workers[i]), 0);
     }
     struct client clients[CLIENTS];

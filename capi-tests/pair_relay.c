@@ -1,7 +1,10 @@
-/* pair_relay.c: PAIR sockets over inproc. A three-step relay across threads (the ZeroMQ guide's
- * mtrelay pattern: step1 -> step2 -> step3, each step signalling the next over its own PAIR
- * connection), plain PAIR exchanges (both directions, multipart), and PAIR's exclusivity: a
- * bound PAIR keeps its first peer and never delivers what a second connected PAIR sends. */
+/* pair_relay.c: PAIR sockets over inproc, tcp and ipc. A three-step relay across threads (the
+ * ZeroMQ guide's mtrelay pattern: step1 -> step2 -> step3, each step signalling the next over
+ * its own PAIR connection), plain PAIR exchanges (both directions, multipart), connect before
+ * bind, and PAIR's exclusivity: a bound PAIR keeps its first peer and never delivers what a
+ * second connected PAIR sends. Receives wait for what they expect (with a receive timeout, so
+ * that a lost message fails a check instead of hanging). */
+// transports: inproc tcp ipc
 #include "testutil.h"
 
 #include <pthread.h>
@@ -9,8 +12,18 @@
 /* Threads report failures through these (CHECK is main-thread only). */
 struct step_args {
     void *ctx;
-    int rc; /* 0 on success, else the line that failed */
+    const char *endpoint; /* step1 connects to it (step2's is its own) */
+    int rc;               /* 0 on success, else the line that failed */
 };
+
+static void *new_socket (void *ctx, int type)
+{
+    void *s = zmq_socket (ctx, type);
+    int timeo = 10000;
+    if (s != NULL)
+        zmq_setsockopt (s, ZMQ_RCVTIMEO, &timeo, sizeof timeo);
+    return s;
+}
 
 #define STEP_REQUIRE(args, cond)                                               \
     do {                                                                       \
@@ -38,9 +51,9 @@ static int send_str (void *s, const char *str, int flags)
 static void *step1 (void *arg)
 {
     struct step_args *a = (struct step_args *) arg;
-    void *xmitter = zmq_socket (a->ctx, ZMQ_PAIR);
+    void *xmitter = new_socket (a->ctx, ZMQ_PAIR);
     STEP_REQUIRE (a, xmitter != NULL);
-    STEP_REQUIRE (a, zmq_connect (xmitter, "inproc://relay-step2") == 0);
+    STEP_REQUIRE (a, zmq_connect (xmitter, a->endpoint) == 0);
     STEP_REQUIRE (a, send_str (xmitter, "READY from step1", 0) == 16);
 out:
     if (xmitter)
@@ -48,26 +61,28 @@ out:
     return NULL;
 }
 
-/* step2: binds for step1, starts it, waits for its signal, then signals step3. */
+/* step2: binds for step1, starts it, waits for its signal, then signals step3 (at
+ * a->endpoint). */
 static void *step2 (void *arg)
 {
     struct step_args *a = (struct step_args *) arg;
-    struct step_args a1 = {a->ctx, 0};
+    char ep[256];
+    struct step_args a1 = {a->ctx, ep, 0};
     pthread_t t1;
     int started = 0;
     char buf[64];
     void *xmitter = NULL;
-    void *receiver = zmq_socket (a->ctx, ZMQ_PAIR);
+    void *receiver = new_socket (a->ctx, ZMQ_PAIR);
     STEP_REQUIRE (a, receiver != NULL);
-    STEP_REQUIRE (a, zmq_bind (receiver, "inproc://relay-step2") == 0);
+    STEP_REQUIRE (a, tu_bind (receiver, "relay-step2", ep, sizeof ep) == 0);
     STEP_REQUIRE (a, pthread_create (&t1, NULL, step1, &a1) == 0);
     started = 1;
     STEP_REQUIRE (a, recv_str (receiver, buf, sizeof buf) == 16);
     STEP_REQUIRE (a, strcmp (buf, "READY from step1") == 0);
 
-    xmitter = zmq_socket (a->ctx, ZMQ_PAIR);
+    xmitter = new_socket (a->ctx, ZMQ_PAIR);
     STEP_REQUIRE (a, xmitter != NULL);
-    STEP_REQUIRE (a, zmq_connect (xmitter, "inproc://relay-step3") == 0);
+    STEP_REQUIRE (a, zmq_connect (xmitter, a->endpoint) == 0);
     /* A multipart signal: both frames arrive together. */
     STEP_REQUIRE (a, send_str (xmitter, "READY from step2", ZMQ_SNDMORE) == 16);
     STEP_REQUIRE (a, send_str (xmitter, "step1 ok", 0) == 8);
@@ -86,11 +101,12 @@ out:
 
 static void test_relay (void *ctx)
 {
-    void *receiver = zmq_socket (ctx, ZMQ_PAIR);
+    void *receiver = new_socket (ctx, ZMQ_PAIR);
     CHECK (receiver != NULL);
-    CHECK_RC (zmq_bind (receiver, "inproc://relay-step3"), 0);
+    char ep[256];
+    CHECK_RC (tu_bind (receiver, "relay-step3", ep, sizeof ep), 0);
 
-    struct step_args a2 = {ctx, 0};
+    struct step_args a2 = {ctx, ep, 0};
     pthread_t t2;
     CHECK_RC (pthread_create (&t2, NULL, step2, &a2), 0);
 
@@ -115,10 +131,11 @@ static void test_relay (void *ctx)
 /* Both directions, several messages, multipart, in order; nothing extra arrives. */
 static void test_pair_exchange (void *ctx)
 {
-    void *a = zmq_socket (ctx, ZMQ_PAIR);
-    void *b = zmq_socket (ctx, ZMQ_PAIR);
-    CHECK_RC (zmq_bind (a, "inproc://pair-exchange"), 0);
-    CHECK_RC (zmq_connect (b, "inproc://pair-exchange"), 0);
+    void *a = new_socket (ctx, ZMQ_PAIR);
+    void *b = new_socket (ctx, ZMQ_PAIR);
+    char ep[256];
+    CHECK_RC (tu_bind (a, "pair-exchange", ep, sizeof ep), 0);
+    CHECK_RC (zmq_connect (b, ep), 0);
 
     char buf[32];
     for (int i = 0; i < 10; i++) {
@@ -167,14 +184,16 @@ static void test_pair_exchange (void *ctx)
     CHECK_RC (zmq_close (b), 0);
 }
 
-/* Connect before bind works for PAIR too (inproc allows it). */
+/* Connect before bind works for PAIR too (over tcp and ipc the connecting side retries). */
 static void test_pair_connect_first (void *ctx)
 {
-    void *a = zmq_socket (ctx, ZMQ_PAIR);
-    void *b = zmq_socket (ctx, ZMQ_PAIR);
-    CHECK_RC (zmq_connect (b, "inproc://pair-late-bind"), 0);
+    void *a = new_socket (ctx, ZMQ_PAIR);
+    void *b = new_socket (ctx, ZMQ_PAIR);
+    char ep[256];
+    CHECK_RC (tu_endpoint ("pair-late-bind", ep, sizeof ep), 0);
+    CHECK_RC (zmq_connect (b, ep), 0);
     CHECK_RC (send_str (b, "early", 0), 5);
-    CHECK_RC (zmq_bind (a, "inproc://pair-late-bind"), 0);
+    CHECK_RC (tu_bind_endpoint (a, ep), 0);
     char buf[16];
     CHECK_RC (recv_str (a, buf, sizeof buf), 5);
     CHECK_STR (buf, "early");
@@ -186,15 +205,28 @@ static void test_pair_connect_first (void *ctx)
 }
 
 /* A bound PAIR accepts one peer: the second connecting PAIR is refused, what it sends never
- * arrives, and it receives nothing, while the first keeps working both ways. */
+ * arrives, and it receives nothing, while the first keeps working both ways. Over tcp and ipc
+ * "first" is the first one only once the bound PAIR has taken it in: the second connects after
+ * that. */
 static void test_pair_exclusive (void *ctx)
 {
-    void *bound = zmq_socket (ctx, ZMQ_PAIR);
-    void *first = zmq_socket (ctx, ZMQ_PAIR);
-    void *second = zmq_socket (ctx, ZMQ_PAIR);
-    CHECK_RC (zmq_bind (bound, "inproc://pair-exclusive"), 0);
-    CHECK_RC (zmq_connect (first, "inproc://pair-exclusive"), 0);
-    CHECK_RC (zmq_connect (second, "inproc://pair-exclusive"), 0);
+    void *bound = new_socket (ctx, ZMQ_PAIR);
+    void *first = new_socket (ctx, ZMQ_PAIR);
+    void *second = new_socket (ctx, ZMQ_PAIR);
+    tu_monitor_t mon;
+    CHECK_RC (tu_monitor (ctx, bound, &mon), 0);
+    char ep[256];
+    CHECK_RC (tu_bind (bound, "pair-exclusive", ep, sizeof ep), 0);
+    CHECK_RC (zmq_connect (first, ep), 0);
+    CHECK (tu_wait_connections (&mon, 1));
+    CHECK_RC (tu_monitor_stop (&mon), 0);
+    if (tu_transport () != TU_INPROC) {
+        /* The refused one's messages may wait for a peer that never takes them: do not let
+         * them hold up zmq_ctx_term. */
+        int linger = 0;
+        CHECK_RC (zmq_setsockopt (second, ZMQ_LINGER, &linger, sizeof linger), 0);
+    }
+    CHECK_RC (zmq_connect (second, ep), 0);
 
     char buf[32];
     CHECK_RC (send_str (first, "first 1", 0), 7);

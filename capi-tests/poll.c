@@ -5,7 +5,14 @@
  *   - POLLOUT on sockets (PUSH with and without a peer, REQ/REP lock-step, a full queue that
  *     drains in another thread);
  *   - an item with no events is ignored (and does not make zmq_poll spin);
- *   - no items; bad arguments (EFAULT, EINVAL, ENOTSOCK, POLLERR for a bad fd); EINTR. */
+ *   - no items; bad arguments (EFAULT, EINVAL, ENOTSOCK, POLLERR for a bad fd); EINTR.
+ *
+ * The sockets talk over inproc, tcp or ipc. Over tcp and ipc a message takes its time to
+ * arrive, so where the test needs it there it first waits for it (zmq_poll on that socket
+ * alone); a full queue is that of a PUSH whose peer has not bound yet (exactly SNDHWM
+ * messages: a connected peer's capacity depends on the kernel's buffers), and the draining
+ * thread binds the peer before reading. */
+// transports: inproc tcp ipc
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 
@@ -36,8 +43,9 @@ static void test_sockets_and_fds (void)
     void *ctx = zmq_ctx_new ();
     void *pull = zmq_socket (ctx, ZMQ_PULL);
     void *push = zmq_socket (ctx, ZMQ_PUSH);
-    CHECK_RC (zmq_bind (pull, "inproc://poll-mixed"), 0);
-    CHECK_RC (zmq_connect (push, "inproc://poll-mixed"), 0);
+    char ep[256];
+    CHECK_RC (tu_bind (pull, "poll-mixed", ep, sizeof ep), 0);
+    CHECK_RC (zmq_connect (push, ep), 0);
     int fds[2];
     CHECK_RC (pipe (fds), 0);
 
@@ -56,6 +64,7 @@ static void test_sockets_and_fds (void)
 
     /* Both. */
     CHECK_RC (zmq_send (push, "s", 1, 0), 1);
+    CHECK_RC (zmq_poll (items, 1, 10000), 1); /* arrived (at once over inproc) */
     items[0].revents = items[1].revents = JUNK;
     CHECK_RC (zmq_poll (items, 2, 0), 2);
     CHECK_RC (items[0].revents, ZMQ_POLLIN);
@@ -106,7 +115,8 @@ static void test_timeouts (void)
 {
     void *ctx = zmq_ctx_new ();
     void *pull = zmq_socket (ctx, ZMQ_PULL);
-    CHECK_RC (zmq_bind (pull, "inproc://poll-timeouts"), 0);
+    char ep[256];
+    CHECK_RC (tu_bind (pull, "poll-timeouts", ep, sizeof ep), 0);
     int fds[2];
     CHECK_RC (pipe (fds), 0);
     zmq_pollitem_t items[] = {{pull, 0, ZMQ_POLLIN, JUNK}, {NULL, fds[0], ZMQ_POLLIN, JUNK}};
@@ -168,7 +178,8 @@ static void test_infinite_with_other_thread (void)
 {
     void *ctx = zmq_ctx_new ();
     void *pull = zmq_socket (ctx, ZMQ_PULL);
-    CHECK_RC (zmq_bind (pull, "inproc://poll-wake"), 0);
+    char ep[256];
+    CHECK_RC (tu_bind (pull, "poll-wake", ep, sizeof ep), 0);
     int fds[2];
     CHECK_RC (pipe (fds), 0);
     zmq_pollitem_t items[] = {{pull, 0, ZMQ_POLLIN, JUNK}, {NULL, fds[0], ZMQ_POLLIN, JUNK}};
@@ -177,7 +188,7 @@ static void test_infinite_with_other_thread (void)
     struct poker p;
     memset (&p, 0, sizeof p);
     p.sock = zmq_socket (ctx, ZMQ_PUSH);
-    CHECK_RC (zmq_connect (p.sock, "inproc://poll-wake"), 0);
+    CHECK_RC (zmq_connect (p.sock, ep), 0);
     p.delay_ms = 50;
     CHECK_RC (pthread_create (&p.thread, NULL, poker_main, &p), 0);
     CHECK_RC (zmq_poll (items, 2, -1), 1);
@@ -210,7 +221,9 @@ static void test_infinite_with_other_thread (void)
 struct drainer
 {
     void *pull;
-    int got;
+    const char *endpoint; /* over tcp and ipc: bound first */
+    int want;             /* over tcp and ipc: read (waiting for each) */
+    int got, extra;
     pthread_t thread;
 };
 
@@ -219,8 +232,18 @@ static void *drainer_main (void *arg)
     struct drainer *d = (struct drainer *) arg;
     char buf[8];
     msleep (50);
-    while (zmq_recv (d->pull, buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
+    if (d->endpoint == NULL) {
+        while (zmq_recv (d->pull, buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
+            d->got++;
+        return NULL;
+    }
+    int timeo = 10000;
+    if (zmq_setsockopt (d->pull, ZMQ_RCVTIMEO, &timeo, sizeof timeo) != 0
+        || tu_bind_endpoint (d->pull, d->endpoint) != 0)
+        return NULL;
+    while (d->got < d->want && zmq_recv (d->pull, buf, sizeof buf, 0) >= 0)
         d->got++;
+    d->extra = zmq_recv (d->pull, buf, sizeof buf, ZMQ_DONTWAIT) >= 0;
     return NULL;
 }
 
@@ -239,8 +262,13 @@ static void test_pollout (void)
     int hwm = 3;
     CHECK_RC (zmq_setsockopt (push, ZMQ_SNDHWM, &hwm, sizeof hwm), 0);
     CHECK_RC (zmq_setsockopt (d.pull, ZMQ_RCVHWM, &hwm, sizeof hwm), 0);
-    CHECK_RC (zmq_bind (d.pull, "inproc://poll-out"), 0);
-    CHECK_RC (zmq_connect (push, "inproc://poll-out"), 0);
+    char ep[256];
+    CHECK_RC (tu_endpoint ("poll-out", ep, sizeof ep), 0);
+    if (tu_transport () == TU_INPROC)
+        CHECK_RC (tu_bind_endpoint (d.pull, ep), 0);
+    else
+        d.endpoint = ep;
+    CHECK_RC (zmq_connect (push, ep), 0);
     CHECK_RC (zmq_poll (&item, 1, 0), 1);
     CHECK_RC (item.revents, ZMQ_POLLOUT);
 
@@ -249,6 +277,9 @@ static void test_pollout (void)
     while (sent < 1000 && zmq_send (push, "x", 1, ZMQ_DONTWAIT) == 1)
         sent++;
     CHECK (sent < 1000);
+    if (tu_transport () != TU_INPROC)
+        CHECK_RC (sent, hwm);
+    d.want = sent;
     item.revents = JUNK;
     CHECK_RC (zmq_poll (&item, 1, 0), 0);
     CHECK_RC (item.revents, 0);
@@ -257,21 +288,23 @@ static void test_pollout (void)
     CHECK_RC (item.revents, ZMQ_POLLOUT);
     CHECK_RC (pthread_join (d.thread, NULL), 0);
     CHECK_RC (d.got, sent);
+    CHECK_RC (d.extra, 0);
     CHECK_RC (zmq_close (push), 0);
     CHECK_RC (zmq_close (d.pull), 0);
 
     /* REQ/REP lock-step: POLLOUT and POLLIN follow the state machine. */
     void *req = zmq_socket (ctx, ZMQ_REQ);
     void *rep = zmq_socket (ctx, ZMQ_REP);
-    CHECK_RC (zmq_bind (rep, "inproc://poll-reqrep"), 0);
-    CHECK_RC (zmq_connect (req, "inproc://poll-reqrep"), 0);
+    char ep2[256];
+    CHECK_RC (tu_bind (rep, "poll-reqrep", ep2, sizeof ep2), 0);
+    CHECK_RC (zmq_connect (req, ep2), 0);
     zmq_pollitem_t rr[] = {{req, 0, ZMQ_POLLIN | ZMQ_POLLOUT, JUNK},
                            {rep, 0, ZMQ_POLLIN | ZMQ_POLLOUT, JUNK}};
     CHECK_RC (zmq_poll (rr, 2, 0), 1);
     CHECK_RC (rr[0].revents, ZMQ_POLLOUT); /* REQ may send a request */
     CHECK_RC (rr[1].revents, 0);           /* REP has nothing to do yet */
     CHECK_RC (zmq_send (req, "q", 1, 0), 1);
-    CHECK_RC (zmq_poll (rr, 2, 1000), 1);
+    CHECK_RC (zmq_poll (rr, 2, 10000), 1);
     CHECK_RC (rr[0].revents, 0);           /* REQ waits for the reply */
     CHECK_RC (rr[1].revents, ZMQ_POLLIN);  /* REP has a request */
     char buf[4];
@@ -280,7 +313,7 @@ static void test_pollout (void)
     CHECK_RC (rr[0].revents, 0);
     CHECK_RC (rr[1].revents, ZMQ_POLLOUT); /* REP must reply */
     CHECK_RC (zmq_send (rep, "a", 1, 0), 1);
-    CHECK_RC (zmq_poll (rr, 2, 1000), 1);
+    CHECK_RC (zmq_poll (rr, 2, 10000), 1);
     CHECK_RC (rr[0].revents, ZMQ_POLLIN);  /* the reply is there */
     CHECK_RC (rr[1].revents, 0);
     CHECK_RC (zmq_recv (req, buf, sizeof buf, 0), 1);
@@ -298,8 +331,9 @@ static void test_no_events (void)
     void *ctx = zmq_ctx_new ();
     void *pull = zmq_socket (ctx, ZMQ_PULL);
     void *push = zmq_socket (ctx, ZMQ_PUSH);
-    CHECK_RC (zmq_bind (pull, "inproc://poll-none"), 0);
-    CHECK_RC (zmq_connect (push, "inproc://poll-none"), 0);
+    char ep[256];
+    CHECK_RC (tu_bind (pull, "poll-none", ep, sizeof ep), 0);
+    CHECK_RC (zmq_connect (push, ep), 0);
     CHECK_RC (zmq_send (push, "m", 1, 0), 1);
     int fds[2];
     CHECK_RC (pipe (fds), 0);
@@ -314,7 +348,7 @@ static void test_no_events (void)
     /* And zmq_poll sleeps through the timeout instead of spinning on what is ready. The
      * socket has unprocessed work queued (a new connection): that must not wake the poll. */
     void *push2 = zmq_socket (ctx, ZMQ_PUSH);
-    CHECK_RC (zmq_connect (push2, "inproc://poll-none"), 0);
+    CHECK_RC (zmq_connect (push2, ep), 0);
     long cpu0 = now_ms (CLOCK_THREAD_CPUTIME_ID);
     long t0 = now_ms (CLOCK_MONOTONIC);
     CHECK_RC (zmq_poll (items, 2, 300), 0);
@@ -389,7 +423,8 @@ static void test_eintr (void)
 
     void *ctx = zmq_ctx_new ();
     void *pull = zmq_socket (ctx, ZMQ_PULL);
-    CHECK_RC (zmq_bind (pull, "inproc://poll-eintr"), 0);
+    char ep[256];
+    CHECK_RC (tu_bind (pull, "poll-eintr", ep, sizeof ep), 0);
     zmq_pollitem_t item = {pull, 0, ZMQ_POLLIN, 0};
     struct signaller s;
     memset (&s, 0, sizeof s);

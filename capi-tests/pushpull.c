@@ -1,8 +1,23 @@
-/* pushpull.c: PUSH/PULL over inproc. Fan-out from one PUSH to three PULL workers is
- * round-robin (exact shares once all are connected); fan-in from three PUSHes to one PULL is
+/* pushpull.c: PUSH/PULL over inproc, tcp and ipc. Fan-out from one PUSH to three PULL workers
+ * is round-robin (exact shares once all are connected); fan-in from three PUSHes to one PULL is
  * fair-queued (interleaved, nothing lost, each sender's order kept); multipart messages are
- * atomic both ways; PUSH cannot receive and PULL cannot send. */
+ * atomic both ways; what a PUSH sent before closing is delivered; a PUSH connected before its
+ * peer binds queues; PUSH cannot receive and PULL cannot send.
+ *
+ * Receives that expect a message block (with a receive timeout, so that a lost message fails
+ * a check instead of hanging); "nothing more" is checked only where anything wrongly sent
+ * would have arrived before the messages already received. */
+// transports: inproc tcp ipc
 #include "testutil.h"
+
+static void *new_socket (void *ctx, int type)
+{
+    void *s = zmq_socket (ctx, type);
+    int timeo = 10000;
+    if (s != NULL)
+        zmq_setsockopt (s, ZMQ_RCVTIMEO, &timeo, sizeof timeo);
+    return s;
+}
 
 static int send_str (void *s, const char *str, int flags)
 {
@@ -41,17 +56,18 @@ static int rcvmore (void *s)
     } while (0)
 
 /* The workers bind and the PUSH connects to each, so all three pipes exist before the first
- * send (connecting is synchronous on the connecting side). */
+ * send (zmq_connect creates the pipe at once on the connecting side, whatever the transport;
+ * over tcp and ipc messages wait in it until the connection is up). */
 static void test_fan_out (void *ctx)
 {
     enum { WORKERS = 3, PER_WORKER = 20 };
-    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    void *push = new_socket (ctx, ZMQ_PUSH);
     void *pulls[WORKERS];
-    char ep[64];
+    char name[64], ep[256];
     for (int w = 0; w < WORKERS; w++) {
-        pulls[w] = zmq_socket (ctx, ZMQ_PULL);
-        snprintf (ep, sizeof ep, "inproc://pp-fan-out-%d", w);
-        CHECK_RC (zmq_bind (pulls[w], ep), 0);
+        pulls[w] = new_socket (ctx, ZMQ_PULL);
+        snprintf (name, sizeof name, "pp-fan-out-%d", w);
+        CHECK_RC (tu_bind (pulls[w], name, ep, sizeof ep), 0);
         CHECK_RC (zmq_connect (push, ep), 0);
     }
     for (int i = 0; i < WORKERS * PER_WORKER; i++) {
@@ -59,18 +75,21 @@ static void test_fan_out (void *ctx)
         snprintf (msg, sizeof msg, "task %d", i);
         CHECK_RC (send_str (push, msg, 0), (int) strlen (msg));
     }
-    /* Worker w gets tasks w, w+3, w+6, ... in order: round-robin in connection order. */
+    /* Worker w gets tasks w, w+3, w+6, ... in order: round-robin in connection order. (A
+     * worker given too many leaves another short, whose last receive then times out.) */
     int counts_ok = 1, order_ok = 1;
     for (int w = 0; w < WORKERS; w++) {
         int n = 0;
         char buf[32];
-        while (recv_str (pulls[w], buf, sizeof buf, ZMQ_DONTWAIT) >= 0) {
+        while (n < PER_WORKER && recv_str (pulls[w], buf, sizeof buf, 0) >= 0) {
             char want[16];
             snprintf (want, sizeof want, "task %d", w + WORKERS * n);
             order_ok &= strcmp (buf, want) == 0;
             n++;
         }
-        counts_ok &= n == PER_WORKER && zmq_errno () == EAGAIN;
+        counts_ok &= n == PER_WORKER
+                     && recv_str (pulls[w], buf, sizeof buf, ZMQ_DONTWAIT) == -1
+                     && zmq_errno () == EAGAIN;
     }
     CHECK (counts_ok);
     CHECK (order_ok);
@@ -103,12 +122,13 @@ static void test_fan_out (void *ctx)
 static void test_fan_in (void *ctx)
 {
     enum { SENDERS = 3, PER_SENDER = 10 };
-    void *pull = zmq_socket (ctx, ZMQ_PULL);
-    CHECK_RC (zmq_bind (pull, "inproc://pp-fan-in"), 0);
+    void *pull = new_socket (ctx, ZMQ_PULL);
+    char ep[256];
+    CHECK_RC (tu_bind (pull, "pp-fan-in", ep, sizeof ep), 0);
     void *pushes[SENDERS];
     for (int s = 0; s < SENDERS; s++) {
-        pushes[s] = zmq_socket (ctx, ZMQ_PUSH);
-        CHECK_RC (zmq_connect (pushes[s], "inproc://pp-fan-in"), 0);
+        pushes[s] = new_socket (ctx, ZMQ_PUSH);
+        CHECK_RC (zmq_connect (pushes[s], ep), 0);
     }
     for (int i = 0; i < PER_SENDER; i++)
         for (int s = SENDERS - 1; s >= 0; s--) {
@@ -130,7 +150,9 @@ static void test_fan_in (void *ctx)
         }
         order_ok &= i == next[s];
         next[s]++;
-        /* Fair queuing with every pipe busy: each run of SENDERS messages has one from each. */
+        /* Fair queuing with every pipe busy: each run of SENDERS messages has one from each.
+         * Over tcp and ipc each connection delivers into its pipe at its own pace, so which
+         * pipes are busy when the PULL reads is a matter of timing: inproc only. */
         window[k % SENDERS] = s;
         if (k % SENDERS == SENDERS - 1)
             interleaved &= window[0] != window[1] && window[1] != window[2]
@@ -138,7 +160,8 @@ static void test_fan_in (void *ctx)
     }
     CHECK (parsed_ok);
     CHECK (order_ok);
-    CHECK (interleaved);
+    if (tu_transport () == TU_INPROC)
+        CHECK (interleaved);
     for (int s = 0; s < SENDERS; s++)
         CHECK_RC (next[s], PER_SENDER);
     EXPECT_NOTHING (pull);
@@ -160,13 +183,15 @@ static void test_fan_in (void *ctx)
     CHECK_RC (zmq_close (pull), 0);
 }
 
-/* Messages a PUSH sent before closing are still delivered (inproc keeps them in the pipe). */
+/* Messages a PUSH sent before closing are still delivered (inproc keeps them in the pipe; over
+ * tcp and ipc the default infinite ZMQ_LINGER sends them). */
 static void test_sent_before_close (void *ctx)
 {
-    void *pull = zmq_socket (ctx, ZMQ_PULL);
-    void *push = zmq_socket (ctx, ZMQ_PUSH);
-    CHECK_RC (zmq_bind (pull, "inproc://pp-close"), 0);
-    CHECK_RC (zmq_connect (push, "inproc://pp-close"), 0);
+    void *pull = new_socket (ctx, ZMQ_PULL);
+    void *push = new_socket (ctx, ZMQ_PUSH);
+    char ep[256];
+    CHECK_RC (tu_bind (pull, "pp-close", ep, sizeof ep), 0);
+    CHECK_RC (zmq_connect (push, ep), 0);
     CHECK_RC (send_str (push, "one", 0), 3);
     CHECK_RC (send_str (push, "two", ZMQ_SNDMORE), 3);
     CHECK_RC (send_str (push, "three", 0), 5);
@@ -178,15 +203,18 @@ static void test_sent_before_close (void *ctx)
     CHECK_RC (zmq_close (pull), 0);
 }
 
-/* Connect before bind: messages queue on the connecting side and flow once bound. */
+/* Connect before bind: messages queue on the connecting side and flow once bound (over tcp
+ * and ipc once the connecting side has retried). */
 static void test_connect_before_bind (void *ctx)
 {
-    void *push = zmq_socket (ctx, ZMQ_PUSH);
-    void *pull = zmq_socket (ctx, ZMQ_PULL);
-    CHECK_RC (zmq_connect (push, "inproc://pp-late"), 0);
+    void *push = new_socket (ctx, ZMQ_PUSH);
+    void *pull = new_socket (ctx, ZMQ_PULL);
+    char ep[256];
+    CHECK_RC (tu_endpoint ("pp-late", ep, sizeof ep), 0);
+    CHECK_RC (zmq_connect (push, ep), 0);
     CHECK_RC (send_str (push, "queued 1", 0), 8);
     CHECK_RC (send_str (push, "queued 2", 0), 8);
-    CHECK_RC (zmq_bind (pull, "inproc://pp-late"), 0);
+    CHECK_RC (tu_bind_endpoint (pull, ep), 0);
     EXPECT_FRAME (pull, "queued 1", 0);
     EXPECT_FRAME (pull, "queued 2", 0);
     EXPECT_NOTHING (pull);
@@ -196,10 +224,11 @@ static void test_connect_before_bind (void *ctx)
 
 static void test_wrong_direction (void *ctx)
 {
-    void *push = zmq_socket (ctx, ZMQ_PUSH);
-    void *pull = zmq_socket (ctx, ZMQ_PULL);
-    CHECK_RC (zmq_bind (pull, "inproc://pp-dir"), 0);
-    CHECK_RC (zmq_connect (push, "inproc://pp-dir"), 0);
+    void *push = new_socket (ctx, ZMQ_PUSH);
+    void *pull = new_socket (ctx, ZMQ_PULL);
+    char ep[256];
+    CHECK_RC (tu_bind (pull, "pp-dir", ep, sizeof ep), 0);
+    CHECK_RC (zmq_connect (push, ep), 0);
     char buf[8];
     CHECK_ERRNO (zmq_recv (push, buf, sizeof buf, 0), ENOTSUP);
     CHECK_ERRNO (zmq_recv (push, buf, sizeof buf, ZMQ_DONTWAIT), ENOTSUP);

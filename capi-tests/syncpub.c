@@ -1,4 +1,4 @@
-/* syncpub.c: the zguide's synchronised publisher over inproc. SUBSCRIBERS threads subscribe,
+/* syncpub.c: the zguide's synchronised publisher over inproc, tcp and ipc. SUBSCRIBERS threads subscribe,
  * then tell the publisher (the main thread) they are ready through REQ/REP; once all are, it
  * publishes MESSAGES messages and END, and every subscriber must receive exactly what its
  * subscription selects, in order. Half the subscribers take everything, the other half only
@@ -7,7 +7,18 @@
  * Why the publisher reads ZMQ_EVENTS on its PUB socket before publishing: a subscription
  * reaches the publisher as a command to its socket, and libzmq's zmq_send processes pending
  * commands only if it has not done so in the last millisecond or so. ZMQ_EVENTS always processes
- * them, so after it every subscription announced before the "ready" request is in effect. */
+ * them, so after it every subscription announced before the "ready" request is in effect.
+ *
+ * Over tcp and ipc the subscription and the "ready" request travel on different connections,
+ * and either may arrive first: there the publisher also sends "~sync" messages (every 10 ms,
+ * while waiting for "ready") and a subscriber, which subscribes to "~sync" after its real
+ * topics, says "ready" only once one has arrived, i.e. once all its subscriptions are in
+ * effect (they travel in order on its connection). The "~sync" messages still queued come
+ * before the data and are skipped; one after the data is out of order. And there the PUB's
+ * queue to a subscriber is its SNDHWM alone (the subscriber's RCVHWM is a second queue at the
+ * other end), which the "~sync" messages go through too: it is unbounded, so that a slow
+ * subscriber makes none of the messages drop. */
+// transports: inproc tcp ipc
 #include "testutil.h"
 
 #include <pthread.h>
@@ -16,6 +27,7 @@
 #define MESSAGES 1000 /* below the default inproc HWM of 1000 + 1000: none may be dropped */
 
 static void *ctx;
+static char pub_ep[256], sync_ep[256]; /* where the publisher's sockets are bound */
 
 struct subscriber
 {
@@ -37,7 +49,9 @@ static void *subscriber_main (void *arg)
         s->errors++;
         goto out;
     }
-    if (zmq_connect (sub, "inproc://syncpub") != 0) {
+    int timeo = 10000;
+    zmq_setsockopt (sub, ZMQ_RCVTIMEO, &timeo, sizeof timeo);
+    if (zmq_connect (sub, pub_ep) != 0) {
         s->errors++;
         goto out;
     }
@@ -50,12 +64,20 @@ static void *subscriber_main (void *arg)
             s->errors++;
     }
     char buf[64];
-    if (zmq_connect (sync, "inproc://syncpub-sync") != 0 || zmq_send (sync, "ready", 5, 0) != 5
+    const int probed = tu_transport () != TU_INPROC;
+    if (probed
+        && (zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "~sync", 5) != 0
+            || zmq_recv (sub, buf, sizeof buf, 0) != 5 || memcmp (buf, "~sync", 5) != 0)) {
+        s->errors++;
+        goto out;
+    }
+    if (zmq_connect (sync, sync_ep) != 0 || zmq_send (sync, "ready", 5, 0) != 5
         || zmq_recv (sync, buf, sizeof buf, 0) < 0) {
         s->errors++;
         goto out;
     }
     long next = 0; /* the index expected next */
+    int data_seen = 0;
     while (1) {
         int n = zmq_recv (sub, buf, sizeof buf - 1, 0);
         if (n < 0) {
@@ -63,6 +85,11 @@ static void *subscriber_main (void *arg)
             break;
         }
         buf[n < (int) sizeof buf - 1 ? n : (int) sizeof buf - 1] = '\0';
+        if (probed && strcmp (buf, "~sync") == 0) {
+            s->out_of_order += data_seen; /* only before the data */
+            continue;
+        }
+        data_seen = 1;
         if (strcmp (buf, "END") == 0) {
             s->got_end = 1;
             break;
@@ -92,8 +119,12 @@ int main (void)
     void *pub = zmq_socket (ctx, ZMQ_PUB);
     void *sync = zmq_socket (ctx, ZMQ_REP);
     CHECK (pub && sync);
-    CHECK_RC (zmq_bind (pub, "inproc://syncpub"), 0);
-    CHECK_RC (zmq_bind (sync, "inproc://syncpub-sync"), 0);
+    if (tu_transport () != TU_INPROC) {
+        int unbounded = 0;
+        CHECK_RC (zmq_setsockopt (pub, ZMQ_SNDHWM, &unbounded, sizeof unbounded), 0);
+    }
+    CHECK_RC (tu_bind (pub, "syncpub", pub_ep, sizeof pub_ep), 0);
+    CHECK_RC (tu_bind (sync, "syncpub-sync", sync_ep, sizeof sync_ep), 0);
 
     struct subscriber subs[SUBSCRIBERS];
     memset (subs, 0, sizeof subs);
@@ -103,16 +134,24 @@ int main (void)
         CHECK_RC (pthread_create (&subs[i].thread, NULL, subscriber_main, &subs[i]), 0);
     }
 
-    /* Wait for every subscriber's "ready". */
-    int ready = 0;
-    for (int i = 0; i < SUBSCRIBERS; i++) {
+    /* Wait for every subscriber's "ready" (over tcp and ipc sending "~sync" meanwhile). */
+    int ready = 0, answered = 0, sync_errors = 0;
+    for (int iter = 0; answered < SUBSCRIBERS && iter < 2000; iter++) {
+        if (tu_transport () != TU_INPROC) {
+            sync_errors += zmq_send (pub, "~sync", 5, 0) != 5;
+            zmq_pollitem_t it = {sync, 0, ZMQ_POLLIN, 0};
+            if (zmq_poll (&it, 1, 10) != 1)
+                continue;
+        }
         char buf[16];
         if (zmq_recv (sync, buf, sizeof buf, 0) == 5 && memcmp (buf, "ready", 5) == 0)
             ready++;
         if (zmq_send (sync, "go", 2, 0) != 2)
             break;
+        answered++;
     }
     CHECK_RC (ready, SUBSCRIBERS);
+    CHECK_RC (sync_errors, 0);
 
     int events = 0;
     size_t sz = sizeof events;

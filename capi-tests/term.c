@@ -9,7 +9,12 @@
  *
  * After a shutdown, libzmq notices it on a socket only when that socket next processes its
  * commands: a blocking call, a non-blocking zmq_recv that finds nothing, zmq_bind/zmq_connect
- * or ZMQ_EVENTS; from then on every call sees ETERM. The tests follow that order. */
+ * or ZMQ_EVENTS; from then on every call sees ETERM. The tests follow that order.
+ *
+ * The sockets' endpoints are inproc, tcp or ipc (the context tests are the same in every run).
+ * Over tcp and ipc what a socket sent before zmq_close reaches its peer through the default
+ * infinite ZMQ_LINGER: the close-after-send cases wait for it (receive timeout 5 s). */
+// transports: inproc tcp ipc
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 
@@ -101,9 +106,11 @@ static void test_term_wakes_and_waits (void)
 {
     void *ctx = zmq_ctx_new ();
     void *r = zmq_socket (ctx, ZMQ_PAIR);
-    CHECK_RC (zmq_bind (r, "inproc://term-recv"), 0);
+    char ep[256];
+    CHECK_RC (tu_bind (r, "term-recv", ep, sizeof ep), 0);
     void *p = zmq_socket (ctx, ZMQ_PULL);
-    CHECK_RC (zmq_bind (p, "inproc://term-poll"), 0);
+    char ep2[256];
+    CHECK_RC (tu_bind (p, "term-poll", ep2, sizeof ep2), 0);
     void *push = zmq_socket (ctx, ZMQ_PUSH); /* no peer: a send blocks */
 
     struct blocked br, bp, bs;
@@ -132,9 +139,10 @@ static void test_shutdown (void)
 {
     void *ctx = zmq_ctx_new ();
     void *s = zmq_socket (ctx, ZMQ_PAIR); /* the main thread's own socket */
-    CHECK_RC (zmq_bind (s, "inproc://shutdown-main"), 0);
+    char ep[256];
+    CHECK_RC (tu_bind (s, "shutdown-main", ep, sizeof ep), 0);
     void *t = zmq_socket (ctx, ZMQ_PAIR);
-    CHECK_RC (zmq_connect (t, "inproc://shutdown-main"), 0);
+    CHECK_RC (zmq_connect (t, ep), 0);
 
     struct blocked b;
     start_blocked (&b, t, OP_RECV, 0, 1); /* keeps its socket open until told */
@@ -157,9 +165,11 @@ static void test_shutdown (void)
     CHECK_ERRNO (zmq_msg_send (&m, s, 0), ETERM);
     CHECK_ERRNO (zmq_msg_recv (&m, s, ZMQ_DONTWAIT), ETERM);
     CHECK_RC (zmq_msg_close (&m), 0);
-    CHECK_ERRNO (zmq_bind (s, "inproc://shutdown-other"), ETERM);
-    CHECK_ERRNO (zmq_connect (s, "inproc://shutdown-other"), ETERM);
-    CHECK_ERRNO (zmq_unbind (s, "inproc://shutdown-main"), ETERM);
+    char other[256];
+    CHECK_RC (tu_endpoint ("shutdown-other", other, sizeof other), 0);
+    CHECK_ERRNO (zmq_bind (s, other), ETERM);
+    CHECK_ERRNO (zmq_connect (s, other), ETERM);
+    CHECK_ERRNO (zmq_unbind (s, ep), ETERM);
     int linger = 0;
     CHECK_ERRNO (zmq_setsockopt (s, ZMQ_LINGER, &linger, sizeof linger), ETERM);
     int type = -1;
@@ -192,26 +202,32 @@ static void test_term_simple (void)
     ctx = zmq_ctx_new ();
     void *a = zmq_socket (ctx, ZMQ_PAIR);
     void *b = zmq_socket (ctx, ZMQ_PAIR);
-    CHECK_RC (zmq_bind (a, "inproc://simple"), 0);
-    CHECK_RC (zmq_connect (b, "inproc://simple"), 0);
+    char ep[256];
+    CHECK_RC (tu_bind (a, "simple", ep, sizeof ep), 0);
+    CHECK_RC (zmq_connect (b, ep), 0);
     CHECK_RC (zmq_send (b, "unread", 6, 0), 6); /* an unread message does not hold it up */
+    zmq_pollitem_t it = {a, 0, ZMQ_POLLIN, 0};
+    CHECK_RC (zmq_poll (&it, 1, 10000), 1); /* there, unread (over tcp and ipc: arrived) */
     CHECK_RC (zmq_close (a), 0);
     CHECK_RC (zmq_close (b), 0);
     CHECK_RC (zmq_ctx_term (ctx), 0);
 }
 
-/* What a socket sent just before zmq_close still reaches its inproc peer, with everything the
- * peer needs to handle it: a ROUTER still sees the sender's routing id, a REQ still takes the
+/* What a socket sent just before zmq_close still reaches its peer, with everything the peer
+ * needs to handle it: a ROUTER still sees the sender's routing id, a REQ still takes the
  * reply of a REP that closed at once. */
 static void test_close_after_send (void)
 {
     void *ctx = zmq_ctx_new ();
     char buf[16];
 
+    int timeout = 5000; /* a lost message fails the check instead of hanging */
     void *pull = zmq_socket (ctx, ZMQ_PULL);
     void *push = zmq_socket (ctx, ZMQ_PUSH);
-    CHECK_RC (zmq_bind (pull, "inproc://close-push"), 0);
-    CHECK_RC (zmq_connect (push, "inproc://close-push"), 0);
+    CHECK_RC (zmq_setsockopt (pull, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
+    char ep[256];
+    CHECK_RC (tu_bind (pull, "close-push", ep, sizeof ep), 0);
+    CHECK_RC (zmq_connect (push, ep), 0);
     CHECK_RC (zmq_send (push, "last", 4, ZMQ_SNDMORE), 4);
     CHECK_RC (zmq_send (push, "words", 5, 0), 5);
     CHECK_RC (zmq_close (push), 0);
@@ -222,9 +238,11 @@ static void test_close_after_send (void)
 
     void *router = zmq_socket (ctx, ZMQ_ROUTER);
     void *dealer = zmq_socket (ctx, ZMQ_DEALER);
+    CHECK_RC (zmq_setsockopt (router, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
     CHECK_RC (zmq_setsockopt (dealer, ZMQ_ROUTING_ID, "leaver", 6), 0);
-    CHECK_RC (zmq_bind (router, "inproc://close-router"), 0);
-    CHECK_RC (zmq_connect (dealer, "inproc://close-router"), 0);
+    char ep2[256];
+    CHECK_RC (tu_bind (router, "close-router", ep2, sizeof ep2), 0);
+    CHECK_RC (zmq_connect (dealer, ep2), 0);
     CHECK_RC (zmq_send (dealer, "hello", 5, 0), 5);
     CHECK_RC (zmq_recv (router, buf, sizeof buf, 0), 6);
     CHECK_RC (zmq_recv (router, buf, sizeof buf, 0), 5);
@@ -238,10 +256,11 @@ static void test_close_after_send (void)
 
     void *req = zmq_socket (ctx, ZMQ_REQ);
     void *rep = zmq_socket (ctx, ZMQ_REP);
-    int timeout = 5000; /* a lost reply fails the check instead of hanging */
     CHECK_RC (zmq_setsockopt (req, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
-    CHECK_RC (zmq_bind (rep, "inproc://close-rep"), 0);
-    CHECK_RC (zmq_connect (req, "inproc://close-rep"), 0);
+    CHECK_RC (zmq_setsockopt (rep, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
+    char ep3[256];
+    CHECK_RC (tu_bind (rep, "close-rep", ep3, sizeof ep3), 0);
+    CHECK_RC (zmq_connect (req, ep3), 0);
     CHECK_RC (zmq_send (req, "q", 1, 0), 1);
     CHECK_RC (zmq_recv (rep, buf, sizeof buf, 0), 1);
     CHECK_RC (zmq_send (rep, "answer", 6, 0), 6);

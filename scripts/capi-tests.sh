@@ -13,7 +13,13 @@
 #   asan      built with -fsanitize=address,undefined against ours, run against ours
 # capi-tests/ours/*.c test libzmq-rs-only behaviour and get ours, valgrind and asan only.
 #
+# A test file with a line `// transports: inproc tcp ipc` (the pattern tests) is built once and
+# run that way over each transport it names, with ZMQ_TEST_TRANSPORT set (capi-tests/testutil.h
+# turns its logical endpoint names into endpoints of that transport); its runs are reported as
+# `name@transport [run]`, and the drop-in comparison is per transport.
+#
 # Environment: ZMQ_TEST_FILTER=substring (only test files whose path contains it),
+# ZMQ_TEST_TRANSPORTS="tcp ipc" (only these transports for parameterised tests),
 # ZMQ_TEST_JOBS (parallel test files, default 2), ZMQ_TEST_TIMEOUT (seconds per run, default 60;
 # valgrind gets three times that), ZMQ_TEST_KEEP=1 (keep the build directory), CC (default cc).
 # Ends with one line `capi: N passed, N failed` counting program runs; exits non-zero on failure.
@@ -29,6 +35,7 @@ CC=${CC:-cc}
 jobs_max=${ZMQ_TEST_JOBS:-2}
 tmo=${ZMQ_TEST_TIMEOUT:-60}
 filter=${ZMQ_TEST_FILTER:-}
+only_transports=${ZMQ_TEST_TRANSPORTS:-}
 cflags=(-Wall -Wextra -Werror -pthread -g -I"$tests_dir")
 san=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
@@ -67,10 +74,24 @@ loads_from() {
     [ -z "$d" ] || [ "$(dirname "$(readlink -f "$d")")" = "$(readlink -f "$1")" ]
 }
 
-# Runs one test file; writes `PASS|FAIL <test> [<run>] <why>` lines plus details to stdout.
+# The transports a test file runs over: its `// transports: ...` line (none: the file is not
+# transport-parameterised and runs once, without ZMQ_TEST_TRANSPORT), narrowed by
+# ZMQ_TEST_TRANSPORTS when that is set.
+file_transports() {
+    local declared t out=()
+    declared=$(sed -n 's|^// transports: *||p' "$1" | head -n 1)
+    [ -n "$declared" ] || { echo none; return; }
+    for t in $declared; do
+        if [ -z "$only_transports" ] || [[ " $only_transports " == *" $t "* ]]; then out+=("$t"); fi
+    done
+    echo "${out[*]}"
+}
+
+# Runs one test file over each of its transports; writes `PASS|FAIL <test> [<run>] <why>` lines
+# plus details to stdout. A parameterised test's runs are named `<test>@<transport>`.
 run_file() {
     set +e
-    local src=$1 kind=$2 name dir
+    local src=$1 kind=$2 name dir label t
     name=${src#"$tests_dir"/}
     name=${name%.c}
     dir=$work/${name//\//_}
@@ -81,9 +102,9 @@ run_file() {
         local st=$1 run=$2 why=$3
         shift 3
         if [ "$st" = PASS ]; then
-            echo "PASS $name [$run]"
+            echo "PASS $label [$run]"
         else
-            echo "FAIL $name [$run] $why"
+            echo "FAIL $label [$run] $why"
             local f
             for f in "$@"; do
                 [ -s "$f" ] || continue
@@ -112,75 +133,85 @@ run_file() {
         return 0
     }
 
-    # (a) against ours
-    if $CC "${cflags[@]}" "${our_cflags[@]}" "$src" "${our_libs[@]}" -o "$dir/ours" >"$dir/build-ours.log" 2>&1; then
+    # The builds: against ours, against Debian's header and library, and with sanitizers.
+    $CC "${cflags[@]}" "${our_cflags[@]}" "$src" "${our_libs[@]}" -o "$dir/ours" >"$dir/build-ours.log" 2>&1 &&
         ours_ok=1
-    fi
-    if [ $ours_ok = 1 ]; then
-        if ! loads_from "$our_libdir" "$dir/ours"; then
-            report FAIL ours "does not load $our_libdir/libzmq.so.5"
-        elif run_bin ours "$dir/ours" "$tmo" LD_LIBRARY_PATH="$our_libdir" -- "$dir/ours"; then
-            report PASS ours ""
-        fi
-    else
-        report FAIL ours "build failed" "$dir/build-ours.log"
-    fi
-
-    # (b) built against Debian's header and library; run on Debian's, then on ours (drop-in)
     if [ "$kind" = common ]; then
-        if $CC "${cflags[@]}" -I"$work/deb-include" "$src" -L"$deb_libdir" -lzmq -o "$dir/deb" >"$dir/build-deb.log" 2>&1; then
+        $CC "${cflags[@]}" -I"$work/deb-include" "$src" -L"$deb_libdir" -lzmq -o "$dir/deb" >"$dir/build-deb.log" 2>&1 &&
             deb_ok=1
+    fi
+    $CC "${cflags[@]}" "${san[@]}" "${our_cflags[@]}" "$src" "${our_libs[@]}" -o "$dir/asan" >"$dir/build-asan.log" 2>&1 &&
+        asan_ok=1
+
+    for t in $(file_transports "$src"); do
+        local tenv=() o=$dir/$t
+        label=$name
+        if [ "$t" != none ]; then
+            label=$name@$t
+            tenv=(ZMQ_TEST_TRANSPORT="$t")
         fi
-        if [ $deb_ok = 0 ]; then
-            report FAIL debian "build against Debian's zmq.h failed" "$dir/build-deb.log"
-            report FAIL drop-in "build against Debian's zmq.h failed"
-        else
-            local deb_ran=0
-            if ! loads_from "$deb_libdir" "$dir/deb"; then
-                report FAIL debian "does not load $deb_libdir/libzmq.so.5"
-            elif run_bin debian "$dir/deb-on-deb" "$tmo" LD_LIBRARY_PATH="$deb_libdir" -- "$dir/deb"; then
-                report PASS debian ""
-                deb_ran=1
+
+        # (a) against ours
+        if [ $ours_ok = 1 ]; then
+            if ! loads_from "$our_libdir" "$dir/ours"; then
+                report FAIL ours "does not load $our_libdir/libzmq.so.5"
+            elif run_bin ours "$o-ours" "$tmo" "${tenv[@]}" LD_LIBRARY_PATH="$our_libdir" -- "$dir/ours"; then
+                report PASS ours ""
             fi
-            if ! loads_from "$our_libdir" "$dir/deb"; then
-                report FAIL drop-in "does not load $our_libdir/libzmq.so.5"
-            elif run_bin drop-in "$dir/deb-on-ours" "$tmo" LD_LIBRARY_PATH="$our_libdir" -- "$dir/deb"; then
-                if [ $deb_ran = 0 ]; then
-                    report FAIL drop-in "passed on ours, but the Debian run it is compared with failed"
-                elif ! diff -u --label debian --label ours "$dir/deb-on-deb.out" "$dir/deb-on-ours.out" >"$dir/drop-in.diff"; then
-                    report FAIL drop-in "stdout differs from the Debian run" "$dir/drop-in.diff"
-                else
-                    report PASS drop-in ""
+        else
+            report FAIL ours "build failed" "$dir/build-ours.log"
+        fi
+
+        # (b) built against Debian's header and library; run on Debian's, then on ours (drop-in)
+        if [ "$kind" = common ]; then
+            if [ $deb_ok = 0 ]; then
+                report FAIL debian "build against Debian's zmq.h failed" "$dir/build-deb.log"
+                report FAIL drop-in "build against Debian's zmq.h failed"
+            else
+                local deb_ran=0
+                if ! loads_from "$deb_libdir" "$dir/deb"; then
+                    report FAIL debian "does not load $deb_libdir/libzmq.so.5"
+                elif run_bin debian "$o-deb-on-deb" "$tmo" "${tenv[@]}" LD_LIBRARY_PATH="$deb_libdir" -- "$dir/deb"; then
+                    report PASS debian ""
+                    deb_ran=1
+                fi
+                if ! loads_from "$our_libdir" "$dir/deb"; then
+                    report FAIL drop-in "does not load $our_libdir/libzmq.so.5"
+                elif run_bin drop-in "$o-deb-on-ours" "$tmo" "${tenv[@]}" LD_LIBRARY_PATH="$our_libdir" -- "$dir/deb"; then
+                    if [ $deb_ran = 0 ]; then
+                        report FAIL drop-in "passed on ours, but the Debian run it is compared with failed"
+                    elif ! diff -u --label debian --label ours "$o-deb-on-deb.out" "$o-deb-on-ours.out" >"$o-drop-in.diff"; then
+                        report FAIL drop-in "stdout differs from the Debian run" "$o-drop-in.diff"
+                    else
+                        report PASS drop-in ""
+                    fi
                 fi
             fi
         fi
-    fi
 
-    # (c) valgrind on the `ours` binary
-    if [ $ours_ok = 1 ]; then
-        if run_bin valgrind "$dir/valgrind" $((tmo * 3)) LD_LIBRARY_PATH="$our_libdir" -- \
-            valgrind -q --error-exitcode=99 --leak-check=full \
-            --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-            "$dir/ours"; then
-            report PASS valgrind ""
+        # (c) valgrind on the `ours` binary
+        if [ $ours_ok = 1 ]; then
+            if run_bin valgrind "$o-valgrind" $((tmo * 3)) "${tenv[@]}" LD_LIBRARY_PATH="$our_libdir" -- \
+                valgrind -q --error-exitcode=99 --leak-check=full \
+                --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+                "$dir/ours"; then
+                report PASS valgrind ""
+            fi
+        else
+            report FAIL valgrind "build failed"
         fi
-    else
-        report FAIL valgrind "build failed"
-    fi
 
-    # (d) AddressSanitizer and UndefinedBehaviorSanitizer against ours
-    if $CC "${cflags[@]}" "${san[@]}" "${our_cflags[@]}" "$src" "${our_libs[@]}" -o "$dir/asan" >"$dir/build-asan.log" 2>&1; then
-        asan_ok=1
-    fi
-    if [ $asan_ok = 1 ]; then
-        if run_bin asan "$dir/asan" "$tmo" LD_LIBRARY_PATH="$our_libdir" \
-            ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
-            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 -- "$dir/asan"; then
-            report PASS asan ""
+        # (d) AddressSanitizer and UndefinedBehaviorSanitizer against ours
+        if [ $asan_ok = 1 ]; then
+            if run_bin asan "$o-asan" "$tmo" "${tenv[@]}" LD_LIBRARY_PATH="$our_libdir" \
+                ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
+                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 -- "$dir/asan"; then
+                report PASS asan ""
+            fi
+        else
+            report FAIL asan "build failed" "$dir/build-asan.log"
         fi
-    else
-        report FAIL asan "build failed" "$dir/build-asan.log"
-    fi
+    done
 }
 
 # The test files, common first, then ours/.

@@ -3,7 +3,9 @@
  *   - a REP control socket gets an empty reply to PAUSE, RESUME and TERMINATE (4.3.4 sends
  *     nothing, so its REP control socket cannot take a second command);
  *   - STATISTICS counts frames (4.3.4 counts a multipart message once);
- *   - control commands are not copied to the capture socket (4.3.4 copies them). */
+ *   - control commands are not copied to the capture socket (4.3.4 copies them).
+ * Over inproc, tcp and ipc (the capture reader waits for its copies). */
+// transports: inproc tcp ipc
 #include "testutil.h"
 
 #include <pthread.h>
@@ -75,21 +77,26 @@ int main (void)
     st.backend = zmq_socket (ctx, ZMQ_PUSH);
     st.capture = zmq_socket (ctx, ZMQ_PUSH);
     st.control = zmq_socket (ctx, ZMQ_REP);
-    CHECK_RC (zmq_bind (st.frontend, "inproc://in"), 0);
-    CHECK_RC (zmq_bind (st.backend, "inproc://out"), 0);
-    CHECK_RC (zmq_bind (st.capture, "inproc://capture"), 0);
-    CHECK_RC (zmq_bind (st.control, "inproc://control"), 0);
+    char ep[256];
+    CHECK_RC (tu_bind (st.frontend, "in", ep, sizeof ep), 0);
+    char ep2[256];
+    CHECK_RC (tu_bind (st.backend, "out", ep2, sizeof ep2), 0);
+    char ep3[256];
+    CHECK_RC (tu_bind (st.capture, "capture", ep3, sizeof ep3), 0);
+    char ep4[256];
+    CHECK_RC (tu_bind (st.control, "control", ep4, sizeof ep4), 0);
     void *in = zmq_socket (ctx, ZMQ_PUSH);
     void *out = zmq_socket (ctx, ZMQ_PULL);
     void *cap = zmq_socket (ctx, ZMQ_PULL);
     void *req = zmq_socket (ctx, ZMQ_REQ);
-    CHECK_RC (zmq_connect (in, "inproc://in"), 0);
-    CHECK_RC (zmq_connect (out, "inproc://out"), 0);
-    CHECK_RC (zmq_connect (cap, "inproc://capture"), 0);
-    CHECK_RC (zmq_connect (req, "inproc://control"), 0);
+    CHECK_RC (zmq_connect (in, ep), 0);
+    CHECK_RC (zmq_connect (out, ep2), 0);
+    CHECK_RC (zmq_connect (cap, ep3), 0);
+    CHECK_RC (zmq_connect (req, ep4), 0);
     int timeout = 5000;
     CHECK_RC (zmq_setsockopt (req, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
     CHECK_RC (zmq_setsockopt (out, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
+    CHECK_RC (zmq_setsockopt (cap, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
     CHECK_RC (pthread_create (&st.thread, NULL, steer_main, &st), 0);
 
     /* A two-frame message counts as two. */

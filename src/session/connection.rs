@@ -33,6 +33,30 @@ struct Conn {
     handshaken: bool,
 }
 
+/// The shape of a reply as a REQ's session checks it frame by frame, as libzmq's
+/// `req_session_t` does over tcp and ipc: an optional 4-byte request id (ZMQ_REQ_CORRELATE),
+/// the empty delimiter, then the body. Anything else is a protocol error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReplyShape {
+    Bottom,
+    RequestId,
+    Body,
+}
+
+impl ReplyShape {
+    /// Takes the next frame of a reply; false if the reply is malformed.
+    fn accept(&mut self, more: bool, len: usize) -> bool {
+        *self = match (*self, more, len) {
+            (ReplyShape::Bottom, true, 4) => ReplyShape::RequestId,
+            (ReplyShape::Bottom | ReplyShape::RequestId, true, 0) => ReplyShape::Body,
+            (ReplyShape::Body, true, _) => ReplyShape::Body,
+            (ReplyShape::Body, false, _) => ReplyShape::Bottom,
+            _ => return false,
+        };
+        true
+    }
+}
+
 /// A connection's session (see the module doc).
 pub(crate) struct Session {
     key: usize,
@@ -47,6 +71,8 @@ pub(crate) struct Session {
     /// Messages were delivered to a sleeping socket: wake it at the end of the batch.
     wake_reader: bool,
     socket_gone: bool,
+    /// Where a REQ is in the reply coming in (see [`ReplyShape`]).
+    reply_shape: ReplyShape,
     linger_deadline: Option<u64>,
     reconnect_at: Option<u64>,
     reconnect_ivl: u64,
@@ -139,6 +165,7 @@ impl Session {
             pending_in: VecDeque::new(),
             wake_reader: false,
             socket_gone: false,
+            reply_shape: ReplyShape::Bottom,
             linger_deadline: None,
             reconnect_at: None,
             reconnect_ivl: 0,
@@ -447,6 +474,16 @@ impl Session {
             match ev {
                 Event::HandshakeDone(peer) => self.on_handshake(ctx, peer),
                 Event::Message(mut m) => {
+                    if self.link.options.socket_type == ZMQ_REQ
+                        && !self.reply_shape.accept(m.more(), m.len())
+                    {
+                        // A malformed reply is a protocol error: libzmq's REQ session drops
+                        // the connection for good (no reconnect), and nothing of the reply
+                        // reaches the socket.
+                        self.socket_gone = true;
+                        self.disconnected(ctx);
+                        return;
+                    }
                     if let Some(md) = &self.metadata {
                         m.set_metadata(Arc::clone(md));
                     }
@@ -568,10 +605,10 @@ impl Session {
         if let Some(c) = &mut self.conn {
             c.handshaken = true;
         }
-        self.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0);
         if self.pipe.is_none() && self.durable_applies() {
             if let Some(id) = peer.routing_id {
                 self.durable_request = Some(id);
+                self.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0);
                 return;
             }
         }
@@ -580,6 +617,9 @@ impl Session {
         } else if let Some(p) = &self.pipe {
             p.set_own_routing_id(peer.routing_id);
         }
+        // After the pipe is on its way to the socket, as libzmq (engine_ready, then the
+        // event): whoever sees the event can make the socket take the peer in (ZMQ_EVENTS).
+        self.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0);
     }
 
     fn create_pipe(&mut self, ctx: &mut IoCtx<'_>, peer_routing_id: Option<Bytes>) {
@@ -863,6 +903,7 @@ impl Session {
     }
 
     fn disconnected(&mut self, ctx: &mut IoCtx<'_>) {
+        self.reply_shape = ReplyShape::Bottom;
         if let Some(c) = self.conn.take() {
             if c.zmtp.is_some() {
                 self.emit(ZMQ_EVENT_DISCONNECTED, i64::from(c.fd));
@@ -967,5 +1008,28 @@ impl Session {
             ctx.reactor.add_timer(d, self.key);
             self.armed = Some(d);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReplyShape;
+
+    fn check(frames: &[(bool, usize)]) -> bool {
+        let mut shape = ReplyShape::Bottom;
+        frames.iter().all(|&(more, len)| shape.accept(more, len))
+    }
+
+    #[test]
+    fn a_req_accepts_replies_shaped_as_libzmq_requires() {
+        assert!(check(&[(true, 0), (false, 5)]));
+        assert!(check(&[(true, 0), (true, 1), (true, 0), (false, 0)]));
+        assert!(check(&[(true, 4), (true, 0), (false, 3)])); // with a request id
+        assert!(check(&[(true, 0), (false, 2), (true, 0), (false, 2)])); // two replies
+        assert!(!check(&[(false, 3)])); // no delimiter
+        assert!(!check(&[(false, 0)])); // a delimiter with nothing after it
+        assert!(!check(&[(true, 3), (false, 3)])); // a non-empty first frame
+        assert!(!check(&[(true, 4), (false, 3)])); // a request id without the delimiter
+        assert!(!check(&[(true, 4), (true, 4), (true, 0), (false, 1)]));
     }
 }

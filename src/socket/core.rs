@@ -348,11 +348,15 @@ impl Socket {
         };
         let io = self.io()?;
         let link = self.link();
-        self.options.connect_routing_id = None;
+        let assigned_id = self.options.connect_routing_id.take();
         let o = &self.options;
         // Messages queue before the connection exists, unless ZMQ_IMMEDIATE; ROUTER learns
-        // its peer's routing id in the handshake, so its pipe waits for it.
-        let pipe = if o.immediate || matches!(o.socket_type, ZMQ_ROUTER | ZMQ_STREAM) {
+        // its peer's routing id in the handshake, so its pipe waits for it, unless
+        // ZMQ_CONNECT_ROUTING_ID names the peer now (then, as in libzmq, the peer can be
+        // addressed at once).
+        let deferred =
+            o.socket_type == ZMQ_STREAM || (o.socket_type == ZMQ_ROUTER && assigned_id.is_none());
+        let pipe = if o.immediate || deferred {
             None
         } else {
             let hwm = |v: i32| {
@@ -376,7 +380,7 @@ impl Socket {
             );
             self.tcp_connect_pipes
                 .push((endpoint.to_owned(), mine.id()));
-            self.attach(mine, None);
+            self.attach(mine, assigned_id);
             Some(theirs)
         };
         io.send(IoCommand::Connect {

@@ -124,3 +124,99 @@ fn a_client_refused_by_zap_does_not_reconnect() {
     zap.close();
     ctx.terminate();
 }
+
+/// Reads one monitor event (two frames) and returns its number.
+fn next_event(mon: &mut Socket) -> u16 {
+    let head = mon.recv(false).unwrap();
+    let _endpoint = mon.recv(false).unwrap();
+    u16::from_ne_bytes([head.data()[0], head.data()[1]])
+}
+
+#[test]
+fn a_peer_is_attached_once_its_handshake_is_reported() {
+    // Whoever has seen HANDSHAKE_SUCCEEDED can make the socket take the peer in by reading
+    // ZMQ_EVENTS: the pipe was on its way before the event.
+    let ctx = Context::new();
+    for round in 0..20 {
+        let mut router = Socket::new(ctx.shared().clone(), ZMQ_ROUTER).unwrap();
+        let mut dealer = Socket::new(ctx.shared().clone(), ZMQ_DEALER).unwrap();
+        let mut mon = Socket::new(ctx.shared().clone(), ZMQ_PAIR).unwrap();
+        set_int(&mut router, ZMQ_ROUTER_MANDATORY, 1);
+        set_int(&mut mon, ZMQ_RCVTIMEO, 2000);
+        set_int(&mut dealer, ZMQ_LINGER, 0);
+        dealer.set_option(ZMQ_ROUTING_ID, b"d").unwrap();
+        let mon_ep = format!("inproc://attached-monitor-{round}");
+        router
+            .monitor(Some(&mon_ep), ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            .unwrap();
+        mon.connect(&mon_ep).unwrap();
+        router.bind("tcp://127.0.0.1:*").unwrap();
+        dealer.connect(&last_endpoint(&mut router)).unwrap();
+        assert_eq!(next_event(&mut mon), ZMQ_EVENT_HANDSHAKE_SUCCEEDED as u16);
+        router.events().unwrap();
+        assert_eq!(router.send(&mut Msg::copy_from(b"d"), true, true), Ok(()));
+        assert_eq!(send(&mut router, b"hello"), Ok(()));
+        router.monitor(None, 0).unwrap();
+        mon.close();
+        dealer.close();
+        router.close();
+    }
+    ctx.terminate();
+}
+
+#[test]
+fn a_connecting_router_addresses_the_peer_it_named_at_once() {
+    let ctx = Context::new();
+    let mut server = Socket::new(ctx.shared().clone(), ZMQ_ROUTER).unwrap();
+    let mut client = Socket::new(ctx.shared().clone(), ZMQ_ROUTER).unwrap();
+    set_int(&mut server, ZMQ_RCVTIMEO, 2000);
+    set_int(&mut client, ZMQ_ROUTER_MANDATORY, 1);
+    client.set_option(ZMQ_ROUTING_ID, b"client").unwrap();
+    client.set_option(ZMQ_CONNECT_ROUTING_ID, b"srv").unwrap();
+    server.bind("tcp://127.0.0.1:*").unwrap();
+    client.connect(&last_endpoint(&mut server)).unwrap();
+    // Before the connection is up: the message waits in the pipe.
+    assert_eq!(client.send(&mut Msg::copy_from(b"srv"), true, true), Ok(()));
+    assert_eq!(send(&mut client, b"hello"), Ok(()));
+    assert_eq!(server.recv(false).unwrap().data(), b"client");
+    assert_eq!(server.recv(false).unwrap().data(), b"hello");
+    // The option names one connection only.
+    assert_eq!(
+        client.send(&mut Msg::copy_from(b"other"), true, true),
+        Err(Error::HostUnreachable)
+    );
+    client.close();
+    server.close();
+    ctx.terminate();
+}
+
+#[test]
+fn a_req_drops_the_connection_of_a_malformed_reply() {
+    let ctx = Context::new();
+    let mut router = Socket::new(ctx.shared().clone(), ZMQ_ROUTER).unwrap();
+    let mut req = Socket::new(ctx.shared().clone(), ZMQ_REQ).unwrap();
+    let mut mon = Socket::new(ctx.shared().clone(), ZMQ_PAIR).unwrap();
+    set_int(&mut router, ZMQ_RCVTIMEO, 2000);
+    set_int(&mut req, ZMQ_RCVTIMEO, 200);
+    set_int(&mut mon, ZMQ_RCVTIMEO, 2000);
+    req.set_option(ZMQ_ROUTING_ID, b"R").unwrap();
+    req.monitor(Some("inproc://malformed-monitor"), ZMQ_EVENT_DISCONNECTED)
+        .unwrap();
+    mon.connect("inproc://malformed-monitor").unwrap();
+    router.bind("tcp://127.0.0.1:*").unwrap();
+    req.connect(&last_endpoint(&mut router)).unwrap();
+    send(&mut req, b"q").unwrap();
+    for want in [&b"R"[..], b"", b"q"] {
+        assert_eq!(router.recv(false).unwrap().data(), want);
+    }
+    // A reply without the empty delimiter.
+    router.send(&mut Msg::copy_from(b"R"), true, false).unwrap();
+    send(&mut router, b"bad").unwrap();
+    assert_eq!(next_event(&mut mon), ZMQ_EVENT_DISCONNECTED as u16);
+    assert!(matches!(req.recv(false), Err(Error::Again)));
+    req.monitor(None, 0).unwrap();
+    mon.close();
+    req.close();
+    router.close();
+    ctx.terminate();
+}
