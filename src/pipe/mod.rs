@@ -174,9 +174,24 @@ impl Direction {
     }
 }
 
+/// What the reader of one direction took out of the shared queue in one go. Only the reader
+/// touches it, so its lock is never contended: the reader takes the shared queue's lock once
+/// per batch instead of once per frame, and the writer rarely finds it taken.
+#[derive(Default)]
+struct ReaderCache {
+    /// Frames of complete messages, in order, not yet handed out.
+    frames: VecDeque<Msg>,
+    /// Complete messages handed out since the shared `read` count was last brought up to date.
+    consumed: u64,
+    /// How many consumed messages are worth a report to a writer that may be blocked.
+    report_every: u64,
+}
+
 struct Shared {
     /// `dirs[s]` is written by side `s` and read by side `1 - s`.
     dirs: [Mutex<Direction>; 2],
+    /// `caches[s]` holds frames of `dirs[s]` that its reader has taken but not yet read.
+    caches: [Mutex<ReaderCache>; 2],
     owners: Mutex<[Option<Arc<dyn PipeNotify>>; 2]>,
     /// The routing id each side announced (its ZMQ_ROUTING_ID), for the other side to use.
     routing_ids: Mutex<[Option<Bytes>; 2]>,
@@ -228,6 +243,7 @@ pub(crate) fn pair(a_to_b: DirectionConfig, b_to_a: DirectionConfig) -> (PipeEnd
     };
     let shared = Arc::new(Shared {
         dirs: [mk(a_to_b), mk(b_to_a)],
+        caches: Default::default(),
         owners: Mutex::new([None, None]),
         routing_ids: Mutex::new([None, None]),
         ids: [
@@ -263,6 +279,10 @@ impl PipeEnd {
         &self.shared.dirs[1 - self.side]
     }
 
+    fn cache(&self) -> &Mutex<ReaderCache> {
+        &self.shared.caches[1 - self.side]
+    }
+
     fn notify_self(&self, event: PipeEvent) {
         let owner = self.shared.owners.lock()[self.side].clone();
         if let Some(owner) = owner {
@@ -281,9 +301,10 @@ impl PipeEnd {
     /// told about them at once (readable data, or a closed peer).
     pub(crate) fn set_owner(&self, owner: Arc<dyn PipeNotify>) {
         self.shared.owners.lock()[self.side] = Some(Arc::clone(&owner));
+        let cached = !self.cache().lock().frames.is_empty();
         let (readable, closed) = {
             let d = self.inbound().lock();
-            (d.readable > 0, d.writer_closed)
+            (cached || d.readable > 0, d.writer_closed)
         };
         if closed {
             owner.notify(self.id(), PipeEvent::PeerClosed);
@@ -315,13 +336,16 @@ impl PipeEnd {
 
     /// True if a frame can be written now; when not, the owner gets `Writable` later.
     pub(crate) fn check_write(&self) -> bool {
-        let ok = self.check_write_inner();
-        self.report_swap();
+        let (ok, swap) = {
+            let mut d = self.out().lock();
+            let ok = Self::check_write_locked(&mut d);
+            (ok, Self::take_swap_events(&mut d))
+        };
+        self.report_to_self(swap);
         ok
     }
 
-    fn check_write_inner(&self) -> bool {
-        let mut d = self.out().lock();
+    fn check_write_locked(d: &mut Direction) -> bool {
         if d.reader_closed {
             return false;
         }
@@ -351,99 +375,112 @@ impl PipeEnd {
     /// [`PipeEnd::wake_reader`], after the last one, as libzmq's flush does. Woken at the
     /// first message, the reader could look before the rest of the batch is in.
     pub(crate) fn write_quiet(&self, msg: Msg) -> Result<bool, WriteError> {
-        let result = self.write_inner(msg);
-        self.report_swap();
+        let (result, swap) = {
+            let mut d = self.out().lock();
+            let result = Self::write_locked(&mut d, msg);
+            (result, Self::take_swap_events(&mut d))
+        };
+        self.report_to_self(swap);
         result
     }
 
-    /// Tells the writer's owner about swap state changes (rare; no lock when there are none).
-    fn report_swap(&self) {
-        let events = {
-            let mut d = self.out().lock();
-            if d.swap_events.is_empty() {
-                return;
-            }
+    /// Swap state changes waiting to be told (almost always none: no allocation then).
+    fn take_swap_events(d: &mut Direction) -> Vec<SwapState> {
+        if d.swap_events.is_empty() {
+            Vec::new()
+        } else {
             std::mem::take(&mut d.swap_events)
-        };
-        for e in events {
+        }
+    }
+
+    /// Tells this end's owner about swap state changes of what it writes.
+    fn report_to_self(&self, swap: Vec<SwapState>) {
+        for e in swap {
             self.notify_self(PipeEvent::Swap(e));
         }
     }
 
-    /// The write itself; true if the reader was asleep and must be woken.
-    fn write_inner(&self, msg: Msg) -> Result<bool, WriteError> {
-        let wake = {
-            let mut d = self.out().lock();
-            if d.reader_closed {
-                return Err(WriteError::Closed(msg));
-            }
-            let last = !msg.more();
-            if d.discard {
-                d.discard = !last;
-                return Ok(false);
-            }
-            let first = !d.in_message();
-            if first && d.must_spill() {
-                if !d.can_spill() {
-                    d.writer_blocked = true;
-                    if d.overflow.is_some() && !d.swap_full_reported {
-                        d.swap_full_reported = true;
-                        d.swap_events.push(SwapState::Full);
-                    }
-                    return Err(WriteError::Full(msg));
+    /// The write itself, under the direction's lock; true if the reader was asleep and must
+    /// be woken.
+    fn write_locked(d: &mut Direction, msg: Msg) -> Result<bool, WriteError> {
+        if d.reader_closed {
+            return Err(WriteError::Closed(msg));
+        }
+        let last = !msg.more();
+        if d.discard {
+            d.discard = !last;
+            return Ok(false);
+        }
+        let first = !d.in_message();
+        if first && d.must_spill() {
+            if !d.can_spill() {
+                d.writer_blocked = true;
+                if d.overflow.is_some() && !d.swap_full_reported {
+                    d.swap_full_reported = true;
+                    d.swap_events.push(SwapState::Full);
                 }
-                if d.overflowed == 0 {
-                    d.swap_events.push(SwapState::Started);
-                }
-                d.to_overflow = true;
+                return Err(WriteError::Full(msg));
             }
-            if d.to_overflow {
-                let stored = d.overflow.as_mut().map(|o| o.push(&msg));
-                if !matches!(stored, Some(Ok(()))) {
-                    // Disk trouble: drop the store (and what it held) and fall back to the
-                    // HWM policy. A message none of which was stored gets that policy now;
-                    // one whose head went with the store is dropped whole.
-                    d.overflow = None;
-                    d.overflowed = 0;
-                    d.to_overflow = false;
-                    d.swap_events.push(SwapState::Failed);
-                    if first {
-                        d.writer_blocked = true;
-                        return Err(WriteError::Full(msg));
-                    }
-                    d.discard = !last;
-                    return Ok(false);
-                }
-                if !last {
-                    return Ok(false);
-                }
-                d.to_overflow = false;
-                d.overflowed += 1;
-                if d.readable == 0 {
-                    d.refill();
-                }
-                if d.readable == 0 {
-                    return Ok(false);
-                }
-                return Ok(std::mem::replace(&mut d.reader_asleep, false));
+            if d.overflowed == 0 {
+                d.swap_events.push(SwapState::Started);
             }
-            d.queue.push_back(msg);
-            if !last {
-                return Ok(false);
+            d.to_overflow = true;
+        }
+        if d.to_overflow {
+            return Self::write_overflow(d, &msg, first, last);
+        }
+        d.queue.push_back(msg);
+        if !last {
+            return Ok(false);
+        }
+        if d.conflate {
+            let keep = d.queue.len() - d.readable;
+            let drop_n = d.readable;
+            d.queue.drain(..drop_n);
+            d.readable = keep;
+            d.written = d.read + 1;
+        } else {
+            d.readable = d.queue.len();
+            d.written += 1;
+        }
+        Ok(std::mem::replace(&mut d.reader_asleep, false))
+    }
+
+    /// Writes a frame of a message that goes to the swap store.
+    fn write_overflow(
+        d: &mut Direction,
+        msg: &Msg,
+        first: bool,
+        last: bool,
+    ) -> Result<bool, WriteError> {
+        let stored = d.overflow.as_mut().map(|o| o.push(msg));
+        if !matches!(stored, Some(Ok(()))) {
+            // Disk trouble: drop the store (and what it held) and fall back to the HWM
+            // policy. A message none of which was stored gets that policy now; one whose head
+            // went with the store is dropped whole.
+            d.overflow = None;
+            d.overflowed = 0;
+            d.to_overflow = false;
+            d.swap_events.push(SwapState::Failed);
+            if first {
+                d.writer_blocked = true;
+                return Err(WriteError::Full(msg.clone()));
             }
-            if d.conflate {
-                let keep = d.queue.len() - d.readable;
-                let drop_n = d.readable;
-                d.queue.drain(..drop_n);
-                d.readable = keep;
-                d.written = d.read + 1;
-            } else {
-                d.readable = d.queue.len();
-                d.written += 1;
-            }
-            std::mem::replace(&mut d.reader_asleep, false)
-        };
-        Ok(wake)
+            d.discard = !last;
+            return Ok(false);
+        }
+        if !last {
+            return Ok(false);
+        }
+        d.to_overflow = false;
+        d.overflowed += 1;
+        if d.readable == 0 {
+            d.refill();
+        }
+        if d.readable == 0 {
+            return Ok(false);
+        }
+        Ok(std::mem::replace(&mut d.reader_asleep, false))
     }
 
     /// Drops the frames of an unfinished message this end was writing.
@@ -456,19 +493,48 @@ impl PipeEnd {
 
     /// True if a frame is readable now; when not, the owner gets `Readable` later.
     pub(crate) fn check_read(&self) -> bool {
-        let (ready, swap) = {
+        let mut c = self.cache().lock();
+        if !c.frames.is_empty() {
+            return true;
+        }
+        let (ready, wake, swap) = {
             let mut d = self.inbound().lock();
-            if d.readable == 0 {
-                d.refill();
-            }
-            let swap = std::mem::take(&mut d.swap_events);
+            let wake = Self::account_read(&mut d, &mut c);
             if d.readable == 0 {
                 d.reader_asleep = true;
             }
-            (d.readable > 0, swap)
+            (d.readable > 0, wake, std::mem::take(&mut d.swap_events))
         };
-        self.report_to_writer(swap);
+        drop(c);
+        self.after_account(wake, swap);
         ready
+    }
+
+    /// Brings the shared count of read messages up to date with what the reader consumed from
+    /// its cache, refills from the swap store, and answers whether a blocked writer may go on.
+    fn account_read(d: &mut Direction, c: &mut ReaderCache) -> bool {
+        d.read += std::mem::take(&mut c.consumed);
+        c.report_every = if d.hwm == 0 {
+            u64::MAX
+        } else {
+            (d.hwm - low_water_mark(d.hwm)).max(1)
+        };
+        if d.readable == 0 || d.overflowed > 0 {
+            d.refill();
+        }
+        if d.writer_blocked && (d.written - d.read <= low_water_mark(d.hwm) || d.can_spill()) {
+            d.writer_blocked = false;
+            return true;
+        }
+        false
+    }
+
+    /// Tells the writer what [`PipeEnd::account_read`] found (rarely anything).
+    fn after_account(&self, wake: bool, swap: Vec<SwapState>) {
+        if wake {
+            self.notify_peer(PipeEvent::Writable);
+        }
+        self.report_to_writer(swap);
     }
 
     /// Swap changes found while reading go to the writer's owner (rarely non-empty).
@@ -478,45 +544,75 @@ impl PipeEnd {
         }
     }
 
-    /// Reads the next frame.
+    /// Reads the next frame. Frames come from the reader's cache; when it is empty, every
+    /// readable frame moves into it under one lock of the shared queue.
     pub(crate) fn read(&self) -> Read {
+        let mut c = self.cache().lock();
+        if let Some(msg) = c.frames.pop_front() {
+            if !msg.more() {
+                c.consumed += 1;
+                if c.consumed >= c.report_every {
+                    self.report_consumed(&mut c);
+                }
+            }
+            return Read::Msg(msg);
+        }
         let (msg, wake, swap) = {
             let mut d = self.inbound().lock();
+            let wake = Self::account_read(&mut d, &mut c);
             if d.readable == 0 {
-                d.refill();
-            }
-            if d.readable == 0 {
-                let swap = std::mem::take(&mut d.swap_events);
                 let closed = d.writer_closed && d.queue.is_empty() && d.overflowed == 0;
                 if !closed {
                     d.reader_asleep = true;
                 }
+                let swap = std::mem::take(&mut d.swap_events);
                 drop(d);
-                self.report_to_writer(swap);
+                drop(c);
+                self.after_account(wake, swap);
                 return if closed { Read::Closed } else { Read::Empty };
             }
-            let Some(msg) = d.queue.pop_front() else {
-                return Read::Empty;
+            let msg = if d.conflate {
+                // Conflate replaces what is queued: take one frame at a time.
+                d.readable -= 1;
+                d.queue.pop_front()
+            } else {
+                Self::take_readable(&mut d, &mut c.frames);
+                c.frames.pop_front()
             };
-            d.readable -= 1;
-            let mut wake = false;
-            if !msg.more() {
-                d.read += 1;
-                d.refill();
-                if d.writer_blocked
-                    && (d.written - d.read <= low_water_mark(d.hwm) || d.can_spill())
-                {
-                    d.writer_blocked = false;
-                    wake = true;
+            let mut wake = wake;
+            if msg.as_ref().is_some_and(|m| !m.more()) {
+                c.consumed += 1;
+                if c.consumed >= c.report_every {
+                    wake |= Self::account_read(&mut d, &mut c);
                 }
             }
             (msg, wake, std::mem::take(&mut d.swap_events))
         };
-        if wake {
-            self.notify_peer(PipeEvent::Writable);
+        drop(c);
+        self.after_account(wake, swap);
+        msg.map_or(Read::Empty, Read::Msg)
+    }
+
+    /// Moves every readable frame from the shared queue into the (empty) reader cache.
+    fn take_readable(d: &mut Direction, cache: &mut VecDeque<Msg>) {
+        if d.readable == d.queue.len() {
+            std::mem::swap(&mut d.queue, cache);
+        } else {
+            let n = d.readable;
+            cache.extend(d.queue.drain(..n));
         }
-        self.report_to_writer(swap);
-        Read::Msg(msg)
+        d.readable = 0;
+    }
+
+    /// Reports consumed messages while the cache still holds more, so that a writer blocked
+    /// at the HWM resumes at the low-water mark rather than when the whole batch is read.
+    fn report_consumed(&self, c: &mut ReaderCache) {
+        let (wake, swap) = {
+            let mut d = self.inbound().lock();
+            let wake = Self::account_read(&mut d, c);
+            (wake, std::mem::take(&mut d.swap_events))
+        };
+        self.after_account(wake, swap);
     }
 
     /// True once the peer has closed (there may still be frames to read).
@@ -537,6 +633,7 @@ impl PipeEnd {
             d.queue.truncate(keep);
             d.writer_closed = true;
         }
+        let cached = std::mem::take(&mut self.cache().lock().frames);
         let dropped = {
             let mut d = self.inbound().lock();
             d.reader_closed = true;
@@ -545,6 +642,7 @@ impl PipeEnd {
             d.overflowed = 0;
             std::mem::take(&mut d.queue)
         };
+        drop(cached);
         drop(dropped);
         self.shared.owners.lock()[self.side] = None;
         self.notify_peer(PipeEvent::PeerClosed);
