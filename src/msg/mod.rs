@@ -1,7 +1,9 @@
 //! `Msg`: one message frame, small enough to live inside the 64-byte `zmq_msg_t`.
 //!
 //! Layer L0 (depends on `bytes`, `error`). Small frames (up to [`INLINE_CAP`] bytes) are stored
-//! inline without allocation; larger ones are a reference-counted [`Bytes`], which also carries
+//! inline without allocation; those up to `slab::SLAB_MAX` take a slot of a per-thread chunk
+//! (see [`slab`]: no `malloc`/`free` per frame); larger ones are a reference-counted [`Bytes`],
+//! which also carries
 //! caller-owned buffers (`zmq_msg_init_data`, freed through the caller's function exactly once,
 //! see [`foreign`]) and constant buffers (`zmq_send_const`). Copies share content by reference
 //! count, as libzmq's do.
@@ -15,6 +17,7 @@
 
 mod foreign;
 mod metadata;
+mod slab;
 
 use std::sync::Arc;
 
@@ -23,6 +26,7 @@ use bytes::Bytes;
 use foreign::malloced_bytes;
 pub(crate) use foreign::{const_bytes, foreign_bytes};
 pub(crate) use metadata::Metadata;
+use slab::SlabBuf;
 
 use crate::error::{Error, Result};
 
@@ -41,7 +45,12 @@ pub(crate) mod flags {
 
 #[derive(Clone)]
 enum Body {
-    Inline { len: u8, buf: [u8; INLINE_CAP] },
+    Inline {
+        len: u8,
+        buf: [u8; INLINE_CAP],
+    },
+    /// Up to `slab::SLAB_MAX` bytes in a per-thread chunk (no malloc per frame).
+    Slab(SlabBuf),
     Heap(Bytes),
 }
 
@@ -98,6 +107,9 @@ impl Msg {
                 ..Msg::new()
             });
         }
+        if let Some(buf) = SlabBuf::zeroed(len) {
+            return Ok(Msg::from_body(Body::Slab(buf)));
+        }
         if len <= ZEROED_MAX {
             // One allocation (Bytes takes the Vec over), and clearing this little is cheap.
             let mut v = Vec::new();
@@ -122,9 +134,15 @@ impl Msg {
                 },
                 ..Msg::new()
             }
+        } else if let Some(buf) = SlabBuf::copy_of(data) {
+            Msg::from_body(Body::Slab(buf))
         } else {
             Msg::from_bytes(Bytes::copy_from_slice(data))
         }
+    }
+
+    fn from_body(body: Body) -> Msg {
+        Msg { body, ..Msg::new() }
     }
 
     /// A frame sharing `bytes` without copying (small ones are moved inline).
@@ -139,6 +157,7 @@ impl Msg {
     pub(crate) fn data(&self) -> &[u8] {
         match &self.body {
             Body::Inline { len, buf } => &buf[..usize::from(*len)],
+            Body::Slab(s) => s.as_slice(),
             Body::Heap(b) => b,
         }
     }
@@ -147,6 +166,7 @@ impl Msg {
     pub(crate) fn data_ptr(&mut self) -> *mut u8 {
         match &mut self.body {
             Body::Inline { buf, .. } => buf.as_mut_ptr(),
+            Body::Slab(s) => s.as_mut_ptr(),
             Body::Heap(b) => b.as_ptr().cast_mut(),
         }
     }
@@ -155,6 +175,7 @@ impl Msg {
     pub(crate) fn bytes(&self) -> Bytes {
         match &self.body {
             Body::Inline { .. } => Bytes::copy_from_slice(self.data()),
+            Body::Slab(s) => Bytes::from_owner(s.clone()),
             Body::Heap(b) => b.clone(),
         }
     }
@@ -163,6 +184,7 @@ impl Msg {
     pub(crate) fn len(&self) -> usize {
         match &self.body {
             Body::Inline { len, .. } => usize::from(*len),
+            Body::Slab(s) => s.len(),
             Body::Heap(b) => b.len(),
         }
     }
@@ -193,7 +215,7 @@ impl Msg {
 
     /// A copy sharing this frame's content; both are marked shared, as `zmq_msg_copy` does.
     pub(crate) fn share(&mut self) -> Msg {
-        if matches!(self.body, Body::Heap(_)) {
+        if matches!(self.body, Body::Heap(_) | Body::Slab(_)) {
             self.flags |= flags::SHARED;
         }
         self.clone()
@@ -248,8 +270,11 @@ mod tests {
         let small = Msg::copy_from(b"hello");
         assert_eq!(small.data(), b"hello");
         assert!(matches!(small.body, Body::Inline { .. }));
-        let big = Msg::copy_from(&[7u8; 1000]);
-        assert_eq!(big.len(), 1000);
+        let mid = Msg::copy_from(&[7u8; 1000]);
+        assert_eq!(mid.len(), 1000);
+        assert!(matches!(mid.body, Body::Slab(_)));
+        let big = Msg::copy_from(&[7u8; 5000]);
+        assert_eq!(big.data(), &[7u8; 5000][..]);
         assert!(matches!(big.body, Body::Heap(_)));
     }
 
