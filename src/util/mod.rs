@@ -1,10 +1,12 @@
-//! Pure helpers with no OS, thread or clock access: Z85 text encoding and a timer set.
+//! Pure helpers with no OS, thread or clock access: Z85 text encoding, a timer set, and maps
+//! keyed by the library's own integer ids.
 //!
 //! Layer L0: may depend on `error` only. Time is always a parameter (milliseconds on a
 //! monotonic clock the caller reads, for example with `crate::sys::now_ms`), so everything here
 //! is deterministic and unit-tested without sleeping.
 #![forbid(unsafe_code)]
 
+pub(crate) mod id_map;
 pub(crate) mod timers;
 pub(crate) mod z85;
 

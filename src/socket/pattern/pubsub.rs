@@ -9,7 +9,7 @@
 //! subscription messages.
 #![forbid(unsafe_code)]
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use bytes::Bytes;
 
@@ -22,6 +22,7 @@ use crate::pipe::{PipeEnd, PipeId, Read};
 use crate::socket::routing::dist::Distributor;
 use crate::socket::routing::fq::FairQueue;
 use crate::socket::routing::trie::TopicSet;
+use crate::util::id_map::IdMap;
 
 fn subscription(subscribe: bool, topic: &[u8]) -> Msg {
     let mut v = Vec::with_capacity(topic.len() + 1);
@@ -34,8 +35,8 @@ fn subscription(subscribe: bool, topic: &[u8]) -> Msg {
 pub(crate) struct XPub {
     is_xpub: bool,
     dist: Distributor,
-    pipes: HashMap<PipeId, PipeEnd>,
-    subs: HashMap<PipeId, TopicSet>,
+    pipes: IdMap<PipeId, PipeEnd>,
+    subs: IdMap<PipeId, TopicSet>,
     all: TopicSet,
     pending: VecDeque<Msg>,
     last_pipe: Option<PipeId>,
@@ -53,8 +54,8 @@ impl XPub {
         XPub {
             is_xpub,
             dist: Distributor::default(),
-            pipes: HashMap::new(),
-            subs: HashMap::new(),
+            pipes: IdMap::default(),
+            subs: IdMap::default(),
             all: TopicSet::default(),
             pending: VecDeque::new(),
             last_pipe: None,

@@ -22,16 +22,17 @@ use crate::msg::Msg;
 use crate::options::bool_value;
 use crate::pipe::{PipeEnd, PipeId, WriteError};
 use crate::socket::routing::fq::FairQueue;
+use crate::util::id_map::IdMap;
 
 /// The ROUTER socket type (and the engine of REP).
 pub(crate) struct Router {
     fq: FairQueue,
     by_id: HashMap<Bytes, PipeEnd>,
-    ids: HashMap<PipeId, Bytes>,
+    ids: IdMap<PipeId, Bytes>,
     /// Pipes whose peer closed with messages still unread, and their routing ids: the
     /// messages are received with the id (as libzmq, where a pipe keeps its id until drained),
     /// but nothing can be sent to it any more.
-    closing: HashMap<PipeId, (PipeEnd, Bytes)>,
+    closing: IdMap<PipeId, (PipeEnd, Bytes)>,
     /// The body frame read together with the routing id just returned.
     prefetched: Option<Msg>,
     /// True while the frames of a received message are being returned.
@@ -58,8 +59,8 @@ impl Router {
         Router {
             fq: FairQueue::default(),
             by_id: HashMap::new(),
-            ids: HashMap::new(),
-            closing: HashMap::new(),
+            ids: IdMap::default(),
+            closing: IdMap::default(),
             prefetched: None,
             receiving: false,
             out: None,

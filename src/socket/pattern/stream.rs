@@ -13,12 +13,13 @@ use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::pipe::{PipeEnd, PipeId, WriteError};
 use crate::socket::routing::fq::FairQueue;
+use crate::util::id_map::IdMap;
 
 /// The STREAM socket type.
 pub(crate) struct Stream {
     fq: FairQueue,
     by_id: HashMap<Bytes, PipeEnd>,
-    ids: HashMap<PipeId, Bytes>,
+    ids: IdMap<PipeId, Bytes>,
     prefetched: Option<Msg>,
     out: Option<PipeEnd>,
     /// True after the routing-id frame of an outgoing message.
@@ -32,7 +33,7 @@ impl Stream {
         Stream {
             fq: FairQueue::default(),
             by_id: HashMap::new(),
-            ids: HashMap::new(),
+            ids: IdMap::default(),
             prefetched: None,
             out: None,
             sending: false,

@@ -58,12 +58,13 @@ impl Distributor {
     pub(crate) fn send(&mut self, msg: Msg, mut matches: impl FnMut(&PipeEnd, &[u8]) -> bool) {
         if !self.more {
             let first = msg.data();
-            self.targets = self
-                .entries
-                .iter()
-                .filter(|e| e.active && matches(&e.pipe, first))
-                .map(|e| e.pipe.id())
-                .collect();
+            self.targets.clear();
+            self.targets.extend(
+                self.entries
+                    .iter()
+                    .filter(|e| e.active && matches(&e.pipe, first))
+                    .map(|e| e.pipe.id()),
+            );
         }
         self.more = msg.more();
         let mut msg = msg;

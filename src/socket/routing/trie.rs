@@ -14,6 +14,8 @@ use bytes::Bytes;
 pub(crate) struct TopicSet {
     topics: HashMap<Bytes, u32>,
     longest: usize,
+    /// References to the empty topic, which matches everything (the common case: no lookup).
+    everything: u32,
 }
 
 impl TopicSet {
@@ -25,6 +27,9 @@ impl TopicSet {
             .entry(Bytes::copy_from_slice(topic))
             .or_insert(0);
         *count += 1;
+        if topic.is_empty() {
+            self.everything = *count;
+        }
         *count == 1
     }
 
@@ -34,6 +39,9 @@ impl TopicSet {
             return false;
         };
         *count -= 1;
+        if topic.is_empty() {
+            self.everything = *count;
+        }
         if *count > 0 {
             return false;
         }
@@ -48,6 +56,9 @@ impl TopicSet {
     pub(crate) fn matches(&self, data: &[u8]) -> bool {
         if self.topics.is_empty() {
             return false;
+        }
+        if self.everything > 0 {
+            return true;
         }
         let max = self.longest.min(data.len());
         (0..=max).any(|n| self.topics.contains_key(&data[..n]))
