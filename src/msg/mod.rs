@@ -110,6 +110,9 @@ impl Msg {
         if let Some(buf) = SlabBuf::zeroed(len) {
             return Ok(Msg::from_body(Body::Slab(buf)));
         }
+        if let Some(buf) = SlabBuf::large(len) {
+            return Ok(Msg::from_body(Body::Slab(buf)));
+        }
         if len <= ZEROED_MAX {
             // One allocation (Bytes takes the Vec over), and clearing this little is cheap.
             let mut v = Vec::new();

@@ -12,6 +12,15 @@
 //! The price: a chunk lives while any of its frames does, so a program that keeps one small
 //! frame alive pins up to [`CHUNK_SIZE`] bytes (libzmq's zero-copy receive buffers pin theirs
 //! the same way).
+//!
+//! Larger frames (up to [`POOL_MAX`]) get a chunk of their own, sized to a power of two. When
+//! the last reference to a chunk (of either kind) drops, it goes back to a process-wide pool of
+//! free chunks per size instead of to `free`: a sender and a receiver on two threads then keep
+//! trading the same few buffers, without glibc's arena lock and page faults per frame. The
+//! pool holds at most [`POOL_BYTES`] in all. Their content is unspecified until the caller
+//! fills it, as with libzmq's `zmq_msg_init_size` (an earlier frame's bytes, or what the
+//! allocator gave): clearing them would cost more than sending them, and untouched pages of a
+//! large fresh allocation never become resident.
 #![allow(
     unsafe_code,
     reason = "hands out disjoint slots of one raw allocation, freed by a shared count"
@@ -22,7 +31,9 @@ use std::cell::RefCell;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
 
-/// Bytes in one chunk, its header included.
+use parking_lot::Mutex;
+
+/// Bytes of slots in one chunk (its header comes on top).
 const CHUNK_SIZE: usize = 16 * 1024;
 /// The header (the reference count) has a cache line to itself.
 const HEADER: usize = 64;
@@ -33,57 +44,83 @@ const SLOT_ALIGN: usize = 16;
 /// The count a chunk starts with: more than it can ever hand out.
 const BIAS: usize = 1 << (usize::BITS - 2);
 
-const _: () = assert!(HEADER + SLAB_MAX <= CHUNK_SIZE);
+/// The smallest and largest pooled chunk capacities (powers of two).
+const POOL_MIN: usize = 2 * 1024;
+/// Frames above this size are allocated on their own and freed, not pooled.
+pub(crate) const POOL_MAX: usize = 4 * 1024 * 1024;
+/// Free chunks the pool may hold, in bytes over all sizes.
+const POOL_BYTES: usize = 32 * 1024 * 1024;
+/// Free chunks the pool may hold of any one size, in bytes: enough for a pipe's worth of
+/// 2 KiB frames, a few hundred 64 KiB ones, a few 1 MiB ones.
+const POOL_PER_CLASS_BYTES: usize = 8 * 1024 * 1024;
+const POOL_CLASSES: usize = (POOL_MAX.trailing_zeros() - POOL_MIN.trailing_zeros() + 1) as usize;
 
-/// A chunk's allocation (checked at compile time).
-const CHUNK_LAYOUT: Layout = match Layout::from_size_align(CHUNK_SIZE, HEADER) {
-    Ok(layout) => layout,
-    Err(_) => panic!("chunk layout"),
-};
+const _: () = assert!(SLAB_MAX <= CHUNK_SIZE && CHUNK_SIZE.is_power_of_two());
+const _: () = assert!(SLAB_MAX < POOL_MIN);
 
-fn chunk_layout() -> Layout {
-    CHUNK_LAYOUT
+/// The allocation of a chunk with `capacity` bytes of slots: the header has a cache line of
+/// its own.
+fn chunk_layout(capacity: usize) -> Option<Layout> {
+    Layout::from_size_align(HEADER.checked_add(capacity)?, HEADER).ok()
 }
 
-/// The start of a chunk: its reference count.
+/// The start of a chunk: its reference count and how many bytes of slots follow the header.
 struct Header {
     refs: AtomicUsize,
+    capacity: usize,
 }
 
-/// A chunk's address; the count lives at its start.
+/// A chunk's address; the header lives at its start.
 #[derive(Clone, Copy)]
 struct Chunk(NonNull<Header>);
 
+// SAFETY: a chunk is plain memory; who may touch which part is governed by the count.
+unsafe impl Send for Chunk {}
+
 impl Chunk {
-    fn new() -> Option<Chunk> {
-        // SAFETY: the layout has a non-zero size.
-        let ptr = NonNull::new(unsafe { alloc(chunk_layout()) })?.cast::<Header>();
+    /// A fresh chunk with `capacity` bytes of slots (uninitialised) and `refs` references.
+    fn new(capacity: usize, refs: usize) -> Option<Chunk> {
+        let layout = chunk_layout(capacity)?;
+        // SAFETY: the layout has a non-zero size (the header).
+        let raw = unsafe { alloc(layout) };
+        let ptr = NonNull::new(raw)?.cast::<Header>();
         // SAFETY: ptr is a fresh allocation aligned for Header and large enough for it.
         unsafe {
             ptr.as_ptr().write(Header {
-                refs: AtomicUsize::new(BIAS),
+                refs: AtomicUsize::new(refs),
+                capacity,
             })
         };
         Some(Chunk(ptr))
     }
 
-    fn refs(&self) -> &AtomicUsize {
-        // SAFETY: the header is initialised at creation and lives until the count reaches 0.
-        unsafe { &self.0.as_ref().refs }
+    fn header(&self) -> &Header {
+        // SAFETY: the header is initialised at creation and lives until the chunk is freed,
+        // which happens only once nobody holds a reference.
+        unsafe { self.0.as_ref() }
     }
 
-    /// Drops `n` references; frees the chunk when they were the last.
+    fn refs(&self) -> &AtomicUsize {
+        &self.header().refs
+    }
+
+    /// Drops `n` references; when they were the last, the chunk goes to the pool or is freed.
     fn release(self, n: usize) {
         if self.refs().fetch_sub(n, Ordering::Release) == n {
             fence(Ordering::Acquire);
-            // SAFETY: the count reached zero: nobody refers to the chunk any more, and it was
-            // allocated with this layout.
-            unsafe { dealloc(self.0.as_ptr().cast(), chunk_layout()) };
+            let capacity = self.header().capacity;
+            if let Some(chunk) = pool_put(self, capacity)
+                && let Some(layout) = chunk_layout(capacity)
+            {
+                // SAFETY: the count reached zero, so nobody refers to the chunk any more, and
+                // it was allocated with this layout.
+                unsafe { dealloc(chunk.0.as_ptr().cast(), layout) };
+            }
         }
     }
 
     fn slot(&self, offset: usize) -> NonNull<u8> {
-        // SAFETY: offset < CHUNK_SIZE, inside the allocation.
+        // SAFETY: callers pass offsets within HEADER + capacity, inside the allocation.
         unsafe { self.0.cast::<u8>().add(offset) }
     }
 }
@@ -181,13 +218,15 @@ impl SlabBuf {
 /// Hands out the next slot of this thread's chunk, opening a new chunk when it is full.
 fn take_slot(w: &mut Writer, len: usize) -> Option<SlabBuf> {
     let step = len.max(1).next_multiple_of(SLOT_ALIGN);
-    let fits = w.0.as_ref().is_some_and(|o| o.used + step <= CHUNK_SIZE);
+    let fits =
+        w.0.as_ref()
+            .is_some_and(|o| o.used + step <= HEADER + CHUNK_SIZE);
     if !fits {
         if let Some(old) = w.0.take() {
             old.seal();
         }
         w.0 = Some(OpenChunk {
-            chunk: Chunk::new()?,
+            chunk: reuse_or_new(CHUNK_SIZE, BIAS)?,
             used: HEADER,
             handed: 0,
         });
@@ -201,6 +240,79 @@ fn take_slot(w: &mut Writer, len: usize) -> Option<SlabBuf> {
         data,
         len,
     })
+}
+
+/// The pool of free large chunks, one list per power-of-two capacity.
+struct Pool {
+    classes: [Vec<Chunk>; POOL_CLASSES],
+    bytes: usize,
+}
+
+static POOL: Mutex<Pool> = Mutex::new(Pool {
+    classes: [const { Vec::new() }; POOL_CLASSES],
+    bytes: 0,
+});
+
+/// The pool class of a chunk capacity, if it is one.
+fn class_of(capacity: usize) -> Option<usize> {
+    (capacity.is_power_of_two() && (POOL_MIN..=POOL_MAX).contains(&capacity))
+        .then(|| (capacity.trailing_zeros() - POOL_MIN.trailing_zeros()) as usize)
+}
+
+/// Keeps a free chunk for reuse; hands it back when it is not a pooled size or the pool is
+/// full, for the caller to free.
+fn pool_put(chunk: Chunk, capacity: usize) -> Option<Chunk> {
+    let Some(class) = class_of(capacity) else {
+        return Some(chunk);
+    };
+    let mut pool = POOL.lock();
+    let held = pool.classes[class].len() * capacity;
+    if held + capacity > POOL_PER_CLASS_BYTES.max(2 * capacity)
+        || pool.bytes + capacity > POOL_BYTES
+    {
+        return Some(chunk);
+    }
+    pool.bytes += capacity;
+    pool.classes[class].push(chunk);
+    None
+}
+
+/// A chunk of `capacity` bytes (a pooled size) holding `refs` references: a free one from the
+/// pool, or a new one.
+fn reuse_or_new(capacity: usize, refs: usize) -> Option<Chunk> {
+    let class = class_of(capacity)?;
+    let reused = {
+        let mut pool = POOL.lock();
+        let chunk = pool.classes[class].pop();
+        if chunk.is_some() {
+            pool.bytes -= capacity;
+        }
+        chunk
+    };
+    match reused {
+        Some(chunk) => {
+            chunk.refs().store(refs, Ordering::Relaxed);
+            Some(chunk)
+        }
+        None => Chunk::new(capacity, refs),
+    }
+}
+
+impl SlabBuf {
+    /// A buffer of `len` bytes (more than [`SLAB_MAX`], at most [`POOL_MAX`]) in a chunk of
+    /// its own, reused from the pool when one is free. Its content is unspecified (an earlier
+    /// frame's bytes or the allocator's), for the caller to fill.
+    pub(crate) fn large(len: usize) -> Option<SlabBuf> {
+        let capacity = len.max(POOL_MIN).checked_next_power_of_two()?;
+        class_of(capacity)?;
+        // Not zeroed: clearing 1 MiB costs more than the send (see the module doc).
+        let chunk = reuse_or_new(capacity, 1)?;
+        Some(SlabBuf {
+            chunk,
+            data: chunk.slot(HEADER),
+            len,
+        })
+    }
 }
 
 impl Clone for SlabBuf {
@@ -260,6 +372,36 @@ mod tests {
         for c in &copies {
             assert_eq!(c.len(), 500);
         }
+    }
+
+    #[test]
+    fn large_buffers_are_reused_through_the_pool() {
+        // The 2 MiB class is used by no other test of this crate.
+        let a = SlabBuf::large(1_500_000).unwrap();
+        assert_eq!(a.len(), 1_500_000);
+        let first = a.as_mut_ptr();
+        // SAFETY: the buffer is this test's alone and at least one byte long.
+        unsafe { first.write(0xA5) };
+        std::thread::spawn(move || drop(a)).join().unwrap();
+        let b = SlabBuf::large(1_200_000).unwrap();
+        assert_eq!(b.len(), 1_200_000);
+        assert_eq!(
+            b.as_mut_ptr(),
+            first,
+            "the freed chunk came back from the pool"
+        );
+        assert_eq!(b.as_slice()[0], 0xA5, "with its earlier content");
+        assert!(SlabBuf::large(POOL_MAX + 1).is_none());
+        assert_eq!(class_of(POOL_MIN), Some(0));
+        assert_eq!(class_of(POOL_MAX), Some(POOL_CLASSES - 1));
+        assert_eq!(class_of(CHUNK_SIZE + 1), None, "not a pooled size");
+    }
+
+    #[test]
+    fn the_pool_keeps_at_most_its_budget() {
+        let bufs: Vec<SlabBuf> = (0..40).map(|_| SlabBuf::large(POOL_MAX).unwrap()).collect();
+        drop(bufs);
+        assert!(POOL.lock().bytes <= POOL_BYTES);
     }
 
     #[test]
