@@ -8,6 +8,13 @@
 //! Protocol: the receiver, on finding the queue empty, marks itself `asleep`; a sender that
 //! finds the receiver asleep clears the flag and writes the signaler once. So a busy receiver
 //! costs senders no system call.
+//!
+//! Until its fd is handed out ([`Mailbox::expose`]: `ZMQ_FD`, `zmq_poll`), nobody but the owner
+//! waits on the fd, and the owner only sleeps in [`Mailbox::wait`]: then the receiver counts as
+//! asleep only while it waits there, not every time it drains the queue, so commands sent to a
+//! socket that is busy sending and receiving cost no system call on either side. Once exposed,
+//! the fd follows the contract above at every drain. The receiver resets the fd only when a
+//! sender wrote it since the last reset, so draining costs no failed `read`.
 #![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
@@ -22,6 +29,24 @@ use crate::sys::Signaler;
 struct Inner<T> {
     queue: VecDeque<T>,
     asleep: bool,
+    /// The signaler was written and not reset since.
+    signalled: bool,
+    /// The fd was handed out: a drain puts the receiver to sleep (see the module doc).
+    exposed: bool,
+    /// [`Mailbox::wake`] was called before the fd was exposed and no drain came since.
+    woken: bool,
+}
+
+impl<T> Inner<T> {
+    /// Marks the receiver awake; true if the caller must write the signaler.
+    fn wake_up(&mut self) -> bool {
+        if std::mem::replace(&mut self.asleep, false) {
+            self.signalled = true;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 /// A multi-producer, single-consumer command queue with a pollable fd.
@@ -40,15 +65,46 @@ impl<T> Mailbox<T> {
             inner: Mutex::new(Inner {
                 queue: VecDeque::new(),
                 asleep: true,
+                signalled: false,
+                exposed: false,
+                woken: false,
             }),
             maybe_pending: AtomicBool::new(false),
             signaler: Signaler::new()?,
         })
     }
 
-    /// The fd that becomes readable when commands arrive (`ZMQ_FD`).
+    /// The fd that becomes readable when commands arrive (`ZMQ_FD`). Call [`Mailbox::expose`]
+    /// before anyone but the owner's `wait` polls it.
     pub(crate) fn fd(&self) -> i32 {
         self.signaler.fd()
+    }
+
+    /// Switches to the strict protocol for an fd that others poll: from now on the fd is
+    /// readable whenever commands may be pending. Idempotent.
+    pub(crate) fn expose(&self) {
+        let signal = {
+            let mut inner = self.inner.lock();
+            if inner.exposed {
+                return;
+            }
+            inner.exposed = true;
+            // Asleep, so the next send signals; and signalled now if anything may be pending.
+            inner.asleep = true;
+            if inner.queue.is_empty() && !inner.woken {
+                if std::mem::take(&mut inner.signalled) {
+                    // A signal from before, already dealt with: the fd must not stay readable.
+                    // Reset under the lock so that no new signal can slip in before it.
+                    self.signaler.reset();
+                }
+                false
+            } else {
+                inner.wake_up()
+            }
+        };
+        if signal {
+            self.signaler.send();
+        }
     }
 
     /// Queues a command; wakes the receiver if it was asleep. Never blocks.
@@ -57,7 +113,7 @@ impl<T> Mailbox<T> {
             let mut inner = self.inner.lock();
             inner.queue.push_back(cmd);
             self.maybe_pending.store(true, Ordering::Release);
-            std::mem::replace(&mut inner.asleep, false)
+            inner.wake_up()
         };
         if wake {
             self.signaler.send();
@@ -73,18 +129,24 @@ impl<T> Mailbox<T> {
             let mut inner = self.inner.lock();
             // So that the receiver's next try_recv takes the slow path and resets the fd.
             self.maybe_pending.store(true, Ordering::Release);
-            std::mem::replace(&mut inner.asleep, false)
+            if !inner.exposed {
+                // Nobody polls the fd yet; remembered in case it is exposed before a drain.
+                inner.woken = true;
+                return;
+            }
+            inner.wake_up()
         };
         if wake {
             self.signaler.send();
         }
     }
 
-    /// Takes the next command without waiting. On finding the queue empty the receiver goes to
-    /// sleep and the signaler is reset, so the fd stays readable only if a command may follow.
+    /// Takes the next command without waiting. On finding the queue empty with the fd exposed,
+    /// the receiver goes to sleep and the signaler is reset, so the fd stays readable only if
+    /// a command may follow.
     pub(crate) fn try_recv(&self) -> Option<T> {
         if !self.maybe_pending.load(Ordering::Acquire) {
-            // Nothing sent since the receiver last found the queue empty (and went to sleep).
+            // Nothing sent since the receiver last found the queue empty.
             return None;
         }
         let mut inner = self.inner.lock();
@@ -92,25 +154,38 @@ impl<T> Mailbox<T> {
             return Some(cmd);
         }
         self.maybe_pending.store(false, Ordering::Release);
-        if !inner.asleep {
-            inner.asleep = true;
-            drop(inner);
-            self.signaler.reset();
-            // A sender may have queued between our check and the reset: look once more.
-            return self.inner.lock().queue.pop_front();
+        inner.woken = false;
+        if !inner.exposed {
+            return None;
         }
-        None
+        inner.asleep = true;
+        if !std::mem::take(&mut inner.signalled) {
+            return None;
+        }
+        drop(inner);
+        self.signaler.reset();
+        // A sender may have queued (and signalled) between our check and the reset: look once
+        // more, so that its command is not left behind a reset fd.
+        self.inner.lock().queue.pop_front()
     }
 
     /// Waits up to `timeout_ms` (-1 = forever) for the signaler. Returns Ok(false) on timeout,
     /// Err(Interrupted) when a signal interrupts the wait.
     pub(crate) fn wait(&self, timeout_ms: i32) -> Result<bool> {
-        if !self.inner.lock().queue.is_empty() {
-            return Ok(true);
+        {
+            let mut inner = self.inner.lock();
+            if !inner.queue.is_empty() {
+                return Ok(true);
+            }
+            // Asleep from here on: the next send writes the signaler.
+            inner.asleep = true;
         }
         let signalled = self.signaler.wait(timeout_ms)?;
         if signalled {
-            self.signaler.reset();
+            let reset = std::mem::take(&mut self.inner.lock().signalled);
+            if reset {
+                self.signaler.reset();
+            }
         }
         Ok(signalled)
     }
@@ -124,6 +199,7 @@ mod tests {
     #[test]
     fn first_send_signals_and_draining_resets() {
         let mb = Mailbox::<u32>::new().unwrap();
+        mb.expose();
         assert!(!mb.wait(0).unwrap());
         mb.send(1);
         mb.send(2);
@@ -137,6 +213,7 @@ mod tests {
     #[test]
     fn wake_signals_until_the_queue_is_next_found_empty() {
         let mb = Mailbox::<u32>::new().unwrap();
+        mb.expose();
         mb.wake();
         mb.wake();
         assert!(mb.signaler.wait(0).unwrap(), "readable after wake");
@@ -146,6 +223,77 @@ mod tests {
         mb.send(7);
         assert!(mb.signaler.wait(0).unwrap(), "a later send still signals");
         assert_eq!(mb.try_recv(), Some(7));
+    }
+
+    #[test]
+    fn unexposed_busy_receiver_costs_senders_no_signal() {
+        let mb = Mailbox::<u32>::new().unwrap();
+        mb.send(1);
+        assert!(
+            mb.signaler.wait(0).unwrap(),
+            "the first send signals (starts asleep)"
+        );
+        assert_eq!(mb.try_recv(), Some(1));
+        assert_eq!(mb.try_recv(), None);
+        assert!(
+            mb.signaler.wait(0).unwrap(),
+            "an unexposed drain leaves the fd alone"
+        );
+        mb.signaler.reset();
+        // Drained, but not waiting: the receiver is busy, not asleep.
+        mb.send(2);
+        mb.send(3);
+        assert!(
+            !mb.signaler.wait(0).unwrap(),
+            "no signal while the receiver is busy"
+        );
+        assert_eq!(mb.try_recv(), Some(2));
+        assert_eq!(mb.try_recv(), Some(3));
+        assert!(!mb.wait(0).unwrap(), "waiting with nothing sent times out");
+        mb.send(4);
+        assert!(
+            mb.signaler.wait(0).unwrap(),
+            "a send after wait began signals"
+        );
+        assert!(mb.wait(0).unwrap());
+        assert_eq!(mb.try_recv(), Some(4));
+    }
+
+    #[test]
+    fn exposing_makes_pending_commands_and_wakes_visible() {
+        let pending = Mailbox::<u32>::new().unwrap();
+        pending.send(1);
+        assert_eq!(pending.try_recv(), Some(1));
+        pending.send(2);
+        pending.expose();
+        assert!(
+            pending.signaler.wait(0).unwrap(),
+            "a pending command shows on the fd"
+        );
+        assert_eq!(pending.try_recv(), Some(2));
+        assert_eq!(pending.try_recv(), None);
+        assert!(!pending.signaler.wait(0).unwrap(), "drained: reset");
+
+        let woken = Mailbox::<u32>::new().unwrap();
+        woken.wake();
+        woken.expose();
+        assert!(
+            woken.signaler.wait(0).unwrap(),
+            "a wake before exposure shows on the fd"
+        );
+        assert_eq!(woken.try_recv(), None);
+        assert!(!woken.signaler.wait(0).unwrap());
+
+        let quiet = Mailbox::<u32>::new().unwrap();
+        quiet.send(1);
+        assert_eq!(quiet.try_recv(), Some(1));
+        quiet.expose();
+        assert!(
+            !quiet.signaler.wait(0).unwrap(),
+            "nothing pending, nothing shown"
+        );
+        quiet.send(3);
+        assert!(quiet.signaler.wait(0).unwrap(), "the next send signals");
     }
 
     #[test]

@@ -217,6 +217,7 @@ impl Socket {
 
     /// `ZMQ_FD`: readable whenever `events` may have changed.
     pub(crate) fn fd(&self) -> i32 {
+        self.mailbox.expose();
         self.mailbox.fd()
     }
 
