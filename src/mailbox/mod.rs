@@ -19,7 +19,7 @@
 
 use std::collections::VecDeque;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use parking_lot::Mutex;
 
@@ -49,6 +49,9 @@ impl<T> Inner<T> {
     }
 }
 
+/// How long a receiver about to sleep watches for a command first (see `spin_for_command`).
+const SPIN_BEFORE_SLEEP: std::time::Duration = std::time::Duration::from_micros(5);
+
 /// A multi-producer, single-consumer command queue with a pollable fd.
 pub(crate) struct Mailbox<T> {
     inner: Mutex<Inner<T>>,
@@ -56,6 +59,10 @@ pub(crate) struct Mailbox<T> {
     /// empty: while false, `try_recv` answers without taking the lock.
     maybe_pending: AtomicBool,
     signaler: Signaler,
+    /// Consecutive waits whose spin found nothing (the receiver's own bookkeeping).
+    spin_misses: AtomicU32,
+    /// Waits left that sleep without spinning first.
+    spin_skip: AtomicU32,
 }
 
 impl<T> Mailbox<T> {
@@ -71,6 +78,8 @@ impl<T> Mailbox<T> {
             }),
             maybe_pending: AtomicBool::new(false),
             signaler: Signaler::new()?,
+            spin_misses: AtomicU32::new(0),
+            spin_skip: AtomicU32::new(0),
         })
     }
 
@@ -169,9 +178,57 @@ impl<T> Mailbox<T> {
         self.inner.lock().queue.pop_front()
     }
 
+    /// False while spinning is backed off after misses (see [`Mailbox::spin_outcome`]).
+    fn should_spin(&self) -> bool {
+        let skip = self.spin_skip.load(Ordering::Relaxed);
+        if skip > 0 {
+            self.spin_skip.store(skip - 1, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Adapts spinning to how commands arrive: after a miss (the command came later, or the
+    /// peer could not run because this thread held the core), the next 2, 4, ... 64 waits
+    /// sleep at once; a hit resets that.
+    fn spin_outcome(&self, hit: bool) {
+        if hit {
+            self.spin_misses.store(0, Ordering::Relaxed);
+        } else {
+            let misses = (self.spin_misses.load(Ordering::Relaxed) + 1).min(6);
+            self.spin_misses.store(misses, Ordering::Relaxed);
+            self.spin_skip.store(1 << misses, Ordering::Relaxed);
+        }
+    }
+
+    /// Watches for a command for a few microseconds before the receiver goes to sleep: a
+    /// reply that comes that soon (an inproc peer, an I/O thread with the answer already in)
+    /// then costs neither side a system call nor a wake-up. True if one came.
+    fn spin_for_command(&self) -> bool {
+        let start = std::time::Instant::now();
+        let mut spins = 0u32;
+        loop {
+            if self.maybe_pending.load(Ordering::Acquire) {
+                return true;
+            }
+            std::hint::spin_loop();
+            spins = spins.wrapping_add(1);
+            if spins.is_multiple_of(32) && start.elapsed() >= SPIN_BEFORE_SLEEP {
+                return false;
+            }
+        }
+    }
+
     /// Waits up to `timeout_ms` (-1 = forever) for the signaler. Returns Ok(false) on timeout,
     /// Err(Interrupted) when a signal interrupts the wait.
     pub(crate) fn wait(&self, timeout_ms: i32) -> Result<bool> {
+        if timeout_ms != 0 && self.should_spin() {
+            let hit = self.spin_for_command();
+            self.spin_outcome(hit);
+            if hit {
+                return Ok(true);
+            }
+        }
         {
             let mut inner = self.inner.lock();
             if !inner.queue.is_empty() {
@@ -294,6 +351,25 @@ mod tests {
         );
         quiet.send(3);
         assert!(quiet.signaler.wait(0).unwrap(), "the next send signals");
+    }
+
+    #[test]
+    fn spinning_backs_off_after_misses_and_resumes_after_a_hit() {
+        let mb = Mailbox::<u32>::new().unwrap();
+        assert!(mb.should_spin());
+        assert!(!mb.wait(1).unwrap(), "nothing sent: the spin misses, the wait times out");
+        let skipped = (0..3).filter(|_| !mb.should_spin()).count();
+        assert_eq!(skipped, 2, "one miss: the next 2 waits sleep at once");
+        mb.spin_outcome(false);
+        mb.spin_outcome(false);
+        assert_eq!(mb.spin_skip.load(Ordering::Relaxed), 8, "three misses in a row: 8");
+        mb.spin_outcome(true);
+        mb.spin_skip.store(0, Ordering::Relaxed);
+        mb.spin_outcome(false);
+        assert_eq!(mb.spin_skip.load(Ordering::Relaxed), 2, "a hit resets the count");
+        mb.spin_skip.store(0, Ordering::Relaxed);
+        mb.send(5);
+        assert!(mb.spin_for_command(), "a pending command ends the spin at once");
     }
 
     #[test]
