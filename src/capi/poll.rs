@@ -192,6 +192,30 @@ fn forward(
     }
 }
 
+/// Messages a proxy moves in one direction before it polls again (libzmq 4.3.5 moves up to
+/// 1000 too): one poll per message would cost more than the message.
+const PROXY_BURST: usize = 1000;
+
+/// Moves whole messages from `from` to `to` until `from` has none ready (at most
+/// [`PROXY_BURST`]).
+fn forward_burst(
+    from: *mut c_void,
+    to: *mut c_void,
+    capture: *mut c_void,
+    rx: &mut Stats,
+    tx: &mut Stats,
+) -> Result<()> {
+    for _ in 0..PROXY_BURST {
+        match forward(from, to, capture, rx, tx) {
+            Ok(()) => {}
+            // Nothing more to take now (only ever at a message's first frame).
+            Err(Error::Again) => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 fn proxy(
     frontend: *mut c_void,
     backend: *mut c_void,
@@ -272,10 +296,10 @@ fn proxy(
             }
         }
         if items[0].revents & IN != 0 {
-            forward(frontend, backend, capture, &mut front, &mut back)?;
+            forward_burst(frontend, backend, capture, &mut front, &mut back)?;
         }
         if frontend != backend && items[1].revents & IN != 0 {
-            forward(backend, frontend, capture, &mut back, &mut front)?;
+            forward_burst(backend, frontend, capture, &mut back, &mut front)?;
         }
     }
 }
