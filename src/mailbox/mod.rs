@@ -211,11 +211,17 @@ impl<T> Mailbox<T> {
             if self.maybe_pending.load(Ordering::Acquire) {
                 return true;
             }
-            std::hint::spin_loop();
             spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(32) && start.elapsed() >= SPIN_BEFORE_SLEEP {
-                return false;
+            if spins.is_multiple_of(32) {
+                if start.elapsed() >= SPIN_BEFORE_SLEEP {
+                    return false;
+                }
+                // The peer may be waiting for this very core (more threads than cores): let
+                // it run rather than spin it out. With nothing else to run this returns at once.
+                std::thread::yield_now();
+                continue;
             }
+            std::hint::spin_loop();
         }
     }
 
