@@ -1,29 +1,28 @@
-//! The only door to the CURVE primitives (RFC 26 CurveZMQ): X25519 key agreement
-//! (`x25519-dalek`), XSalsa20-Poly1305 boxes and the HSalsa20 key derivation
-//! (`crypto_secretbox`), and OS randomness (`getrandom`). Nothing here is home-made: a
-//! [`Cipher`] for a key pair is NaCl's `crypto_box_beforenm` (HSalsa20 of the X25519 shared
-//! point, with libsodium's refusal of an all-zero point), and sealing is
-//! `crypto_box_easy_afternm` / `crypto_secretbox_easy`: a 16-byte Poly1305 tag, then the
-//! ciphertext, exactly the bytes libzmq puts on the wire.
+//! The only door to the CURVE primitives (RFC 26 CurveZMQ): X25519 key agreement,
+//! XSalsa20-Poly1305 boxes and the HSalsa20 key derivation, all from libsodium (the library
+//! libzmq uses) through `sodium.rs`, and OS randomness (`getrandom`). Nothing here is
+//! home-made: a [`Cipher`] for a key pair is `crypto_box_beforenm` (HSalsa20 of the X25519
+//! shared point, refused for a small-order peer key), and sealing is
+//! `crypto_secretbox_detached`, in place: a 16-byte Poly1305 tag, then the ciphertext, exactly
+//! the bytes libzmq puts on the wire (`crypto_box_easy_afternm` / `crypto_secretbox_easy`).
 //!
 //! Every secret (long- and short-term secret keys, precomputed keys, derived keys) is wiped when
 //! it is dropped.
 #![forbid(unsafe_code)]
 
-use crypto_secretbox::aead::generic_array::GenericArray;
-use crypto_secretbox::{AeadInPlace, Kdf, KeyInit, XSalsa20Poly1305};
-use x25519_dalek::{PublicKey, StaticSecret};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
+
+use super::sodium;
 
 /// Size of a CURVE public or secret key.
-pub(crate) const KEY_LEN: usize = 32;
+pub(crate) const KEY_LEN: usize = sodium::KEY_LEN;
 /// Size of a box's authentication tag (libsodium's `crypto_box_MACBYTES`).
-pub(crate) const TAG_LEN: usize = 16;
+pub(crate) const TAG_LEN: usize = sodium::TAG_LEN;
 /// Size of a full nonce (`crypto_box_NONCEBYTES`).
-pub(crate) const NONCE_LEN: usize = 24;
+pub(crate) const NONCE_LEN: usize = sodium::NONCE_LEN;
 
 /// A cryptographic operation failed: a box did not authenticate, a peer key was a small-order
-/// point, or the OS had no randomness to give.
+/// point, libsodium could not initialise, or the OS had no randomness to give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CryptoError;
 
@@ -33,72 +32,79 @@ pub(crate) fn random(buf: &mut [u8]) -> Result<(), CryptoError> {
 }
 
 /// A secret key (long-term or short-term); wiped on drop.
-pub(crate) struct SecretKey(StaticSecret);
+pub(crate) struct SecretKey(Zeroizing<[u8; KEY_LEN]>);
 
 impl SecretKey {
     /// The key with these 32 bytes (X25519 clamps them when used, as libsodium does).
     pub(crate) fn from_bytes(bytes: &[u8; KEY_LEN]) -> SecretKey {
-        SecretKey(StaticSecret::from(*bytes))
+        SecretKey(Zeroizing::new(*bytes))
     }
 
     /// A fresh random key.
     pub(crate) fn generate() -> Result<SecretKey, CryptoError> {
-        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-        random(bytes.as_mut_slice())?;
-        Ok(SecretKey::from_bytes(&bytes))
+        let mut key = SecretKey(Zeroizing::new([0u8; KEY_LEN]));
+        random(key.0.as_mut_slice())?;
+        if key.try_public_key().is_none() {
+            return Err(CryptoError);
+        }
+        Ok(key)
     }
 
-    /// The matching public key (`crypto_scalarmult_base`).
+    fn try_public_key(&self) -> Option<[u8; KEY_LEN]> {
+        let mut public = [0u8; KEY_LEN];
+        (sodium::init() && sodium::scalarmult_base(&mut public, &self.0)).then_some(public)
+    }
+
+    /// The matching public key (`crypto_scalarmult_base`). Should libsodium fail (it does not
+    /// for any 32 bytes once initialised), this is the all-zero point, which every box
+    /// operation refuses, so a handshake fails rather than goes on with a wrong key.
     pub(crate) fn public_key(&self) -> [u8; KEY_LEN] {
-        PublicKey::from(&self.0).to_bytes()
+        self.try_public_key().unwrap_or([0u8; KEY_LEN])
     }
 
     /// The secret bytes, in a buffer wiped on drop.
     pub(crate) fn to_bytes(&self) -> Zeroizing<[u8; KEY_LEN]> {
-        Zeroizing::new(self.0.to_bytes())
+        self.0.clone()
     }
 }
 
-/// An XSalsa20-Poly1305 key ready to seal and open boxes; its key is wiped on drop (the
-/// underlying `crypto_secretbox::SecretBox` zeroes its key in `Drop`).
-pub(crate) struct Cipher(XSalsa20Poly1305);
+/// An XSalsa20-Poly1305 key ready to seal and open boxes; wiped on drop.
+pub(crate) struct Cipher(Zeroizing<[u8; KEY_LEN]>);
 
 impl Cipher {
     /// A secret-box cipher with a symmetric key (CurveZMQ's cookie key).
     pub(crate) fn from_key(key: &[u8; KEY_LEN]) -> Cipher {
-        let key = Zeroizing::new(GenericArray::clone_from_slice(key));
-        Cipher(XSalsa20Poly1305::new(&key))
+        // Without sodium_init libsodium still works, on its portable code paths.
+        sodium::init();
+        Cipher(Zeroizing::new(*key))
     }
 
     /// The box between `their_public` and `our_secret` (`crypto_box_beforenm`): HSalsa20 of the
-    /// X25519 shared point. Fails, as libsodium does, when the shared point is all zeros (the
-    /// peer key is a small-order point that would make the box key predictable).
+    /// X25519 shared point. Fails, as libsodium does, when the peer key is a small-order point
+    /// that would make the box key predictable.
     pub(crate) fn for_keys(
         their_public: &[u8; KEY_LEN],
         our_secret: &SecretKey,
     ) -> Result<Cipher, CryptoError> {
-        let shared = our_secret.0.diffie_hellman(&PublicKey::from(*their_public));
-        if !shared.was_contributory() {
+        if !sodium::init() {
             return Err(CryptoError);
         }
-        let point = Zeroizing::new(GenericArray::clone_from_slice(shared.as_bytes()));
-        let mut key = XSalsa20Poly1305::kdf(&point, &GenericArray::default());
-        let cipher = Cipher(XSalsa20Poly1305::new(&key));
-        key.as_mut_slice().zeroize();
-        Ok(cipher)
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        if !sodium::box_beforenm(&mut key, their_public, &our_secret.0) {
+            return Err(CryptoError);
+        }
+        Ok(Cipher(key))
     }
 
     /// Encrypts `buf` in place and returns its tag (the tag goes before the ciphertext on the
     /// wire).
     pub(crate) fn seal_in_place(&self, nonce: &[u8; NONCE_LEN], buf: &mut [u8]) -> [u8; TAG_LEN] {
-        // XSalsa20-Poly1305 only fails on messages longer than the cipher's 2^70-byte limit.
-        match self
-            .0
-            .encrypt_in_place_detached(GenericArray::from_slice(nonce), b"", buf)
-        {
-            Ok(tag) => tag.into(),
-            Err(_) => [0; TAG_LEN],
+        let mut tag = [0u8; TAG_LEN];
+        // Fails only beyond libsodium's 2^64-byte limit; the zero tag then never opens.
+        if !sodium::secretbox_detached(buf, &mut tag, nonce, &self.0) {
+            tag = [0u8; TAG_LEN];
         }
+        tag
     }
 
     /// Checks `tag` and decrypts `buf` in place; on failure `buf` is left encrypted.
@@ -108,14 +114,11 @@ impl Cipher {
         buf: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), CryptoError> {
-        self.0
-            .decrypt_in_place_detached(
-                GenericArray::from_slice(nonce),
-                b"",
-                buf,
-                GenericArray::from_slice(tag),
-            )
-            .map_err(|_| CryptoError)
+        if sodium::secretbox_open_detached(buf, tag, nonce, &self.0) {
+            Ok(())
+        } else {
+            Err(CryptoError)
+        }
     }
 
     /// Seals `plaintext` into a new `tag ‖ ciphertext` buffer.
