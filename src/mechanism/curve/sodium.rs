@@ -102,3 +102,66 @@ pub(super) fn secretbox_open_detached(
     };
     rc == 0
 }
+
+/// `crypto_core_hsalsa20` with Salsa20's standard constants: XSalsa20's subkey for `key` and
+/// the first 16 octets of a 24-octet nonce (what `crypto_secretbox` computes first).
+pub(super) fn hsalsa20(subkey: &mut [u8; KEY_LEN], input: &[u8; 16], key: &[u8; KEY_LEN]) -> bool {
+    // SAFETY: `subkey` is 32 writable bytes (crypto_core_hsalsa20_OUTPUTBYTES), `input` 16 and
+    // `key` 32 readable ones; a NULL constant selects the default "expand 32-byte k".
+    let rc = unsafe {
+        ffi::crypto_core_hsalsa20(
+            subkey.as_mut_ptr(),
+            input.as_ptr(),
+            key.as_ptr(),
+            std::ptr::null(),
+        )
+    };
+    rc == 0
+}
+
+/// `crypto_stream_salsa20_xor_ic`, in place: XORs `buf` with the Salsa20 key stream of `key`
+/// and the 8-octet `nonce`, starting at 64-octet block `block`.
+pub(super) fn salsa20_xor_ic(
+    buf: &mut [u8],
+    nonce: &[u8; 8],
+    block: u64,
+    key: &[u8; KEY_LEN],
+) -> bool {
+    let Ok(len) = u64::try_from(buf.len()) else {
+        return false;
+    };
+    let p = buf.as_mut_ptr();
+    // SAFETY: `p` points to `len` bytes read and written in place (libsodium's own
+    // crypto_secretbox_open_detached calls this with the same input and output buffer);
+    // `nonce` is 8 readable bytes (crypto_stream_salsa20_NONCEBYTES) and `key` 32.
+    let rc = unsafe {
+        ffi::crypto_stream_salsa20_xor_ic(p, p, len, nonce.as_ptr(), block, key.as_ptr())
+    };
+    rc == 0
+}
+
+/// `crypto_onetimeauth_poly1305`: the Poly1305 tag of `msg` under the one-time `key`.
+pub(super) fn poly1305(tag: &mut [u8; TAG_LEN], msg: &[u8], key: &[u8; KEY_LEN]) -> bool {
+    let Ok(len) = u64::try_from(msg.len()) else {
+        return false;
+    };
+    // SAFETY: `tag` is 16 writable bytes (crypto_onetimeauth_poly1305_BYTES), `msg` `len`
+    // readable ones and `key` 32 (crypto_onetimeauth_poly1305_KEYBYTES).
+    let rc = unsafe {
+        ffi::crypto_onetimeauth_poly1305(tag.as_mut_ptr(), msg.as_ptr(), len, key.as_ptr())
+    };
+    rc == 0
+}
+
+/// `crypto_onetimeauth_poly1305_verify`: whether `tag` is the tag of `msg` under the one-time
+/// `key` (compared in constant time by libsodium).
+pub(super) fn poly1305_verify(tag: &[u8; TAG_LEN], msg: &[u8], key: &[u8; KEY_LEN]) -> bool {
+    let Ok(len) = u64::try_from(msg.len()) else {
+        return false;
+    };
+    // SAFETY: `tag` is 16 readable bytes, `msg` `len` and `key` 32.
+    let rc = unsafe {
+        ffi::crypto_onetimeauth_poly1305_verify(tag.as_ptr(), msg.as_ptr(), len, key.as_ptr())
+    };
+    rc == 0
+}
