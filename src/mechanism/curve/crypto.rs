@@ -148,11 +148,12 @@ impl Cipher {
 /// prefix, as CurveZMQ's MESSAGE nonces do ("CurveZMQMESSAGEC" and an 8-octet counter).
 /// XSalsa20 with key k and nonce n is Salsa20 with the subkey HSalsa20(k, n[0..16]) and the
 /// nonce n[16..24]; `crypto_secretbox_detached` computes that subkey for every box, and here it
-/// is computed once. Otherwise the boxes are made with the libsodium calls
-/// `crypto_secretbox_detached` and `crypto_secretbox_open_detached` make, in the same order
-/// (Salsa20 block 0 gives the Poly1305 key and encrypts the first 32 octets, blocks 1.. the
-/// rest; the tag covers the ciphertext), so they are byte for byte the same boxes: a test
-/// compares the two over many lengths. The subkey is wiped on drop.
+/// is computed once. The rest is the secretbox construction as `crypto_secretbox_detached`
+/// and `crypto_secretbox_open_detached` carry it out, with libsodium's Salsa20 and Poly1305:
+/// Salsa20 block 0 gives the Poly1305 key and encrypts the first 32 octets, blocks 1.. the
+/// rest, and the tag covers the ciphertext (opening takes block 0 once where libsodium takes
+/// it twice). A test checks that the boxes are byte for byte libsodium's over many lengths.
+/// The subkey is wiped on drop.
 pub(crate) struct PrefixedCipher {
     subkey: Zeroizing<[u8; KEY_LEN]>,
     /// False if HSalsa20 failed (libsodium's never does): then nothing is encrypted under the
@@ -171,18 +172,21 @@ impl Cipher {
 
 /// Size of the Poly1305 one-time key taken from the start of Salsa20's block 0.
 const POLY_KEY_LEN: usize = 32;
+/// Size of a Salsa20 block.
+const BLOCK_LEN: usize = 64;
 
 impl PrefixedCipher {
     /// Encrypts `buf` in place under the nonce `prefix ‖ counter` (big-endian) and returns its
     /// tag, as [`Cipher::seal_in_place`] with that full nonce would.
     pub(crate) fn seal_in_place(&self, counter: u64, buf: &mut [u8]) -> [u8; TAG_LEN] {
         let nonce = counter.to_be_bytes();
-        let mut poly_key = Zeroizing::new([0u8; POLY_KEY_LEN]);
         let mut tag = [0u8; TAG_LEN];
-        if !(self.usable
-            && self.xor(&nonce, buf, &mut poly_key)
-            && sodium::poly1305(&mut tag, buf, &poly_key))
-        {
+        let sealed = self.block0(&nonce).is_some_and(|block0| {
+            split_block0(&block0).is_some_and(|(poly_key, rest)| {
+                self.xor(&nonce, rest, buf) && sodium::poly1305(&mut tag, buf, poly_key)
+            })
+        });
+        if !sealed {
             // Never with libsodium and a slice: no plaintext leaves, and the zero tag never
             // opens.
             buf.fill(0);
@@ -200,42 +204,37 @@ impl PrefixedCipher {
         tag: &[u8; TAG_LEN],
     ) -> Result<(), CryptoError> {
         let nonce = counter.to_be_bytes();
-        let mut poly_key = Zeroizing::new([0u8; POLY_KEY_LEN]);
-        if !self.usable
-            || !sodium::salsa20_xor_ic(poly_key.as_mut_slice(), &nonce, 0, &self.subkey)
-            || !sodium::poly1305_verify(tag, buf, &poly_key)
-        {
-            return Err(CryptoError);
-        }
-        if self.xor(&nonce, buf, &mut poly_key) {
+        let block0 = self.block0(&nonce).ok_or(CryptoError)?;
+        let (poly_key, rest) = split_block0(&block0).ok_or(CryptoError)?;
+        if sodium::poly1305_verify(tag, buf, poly_key) && self.xor(&nonce, rest, buf) {
             Ok(())
         } else {
             Err(CryptoError)
         }
     }
 
-    /// XORs `buf` with the Salsa20 key stream from octet 32 on and puts octets 0..32 (the
-    /// Poly1305 key) in `poly_key`: block 0 in a scratch block that is wiped, blocks 1.. in
-    /// place.
-    fn xor(&self, nonce: &[u8; 8], buf: &mut [u8], poly_key: &mut [u8; POLY_KEY_LEN]) -> bool {
-        let (head, tail) = buf.split_at_mut(buf.len().min(64 - POLY_KEY_LEN));
-        let n = head.len();
-        let mut block0 = Zeroizing::new([0u8; 64]);
-        let Some(data) = block0.get_mut(POLY_KEY_LEN..POLY_KEY_LEN + n) else {
-            return false;
-        };
-        data.copy_from_slice(head);
-        if !sodium::salsa20_xor_ic(block0.as_mut_slice(), nonce, 0, &self.subkey) {
-            return false;
+    /// Block 0 of the Salsa20 key stream for `nonce` (wiped on drop): its first 32 octets are
+    /// the box's Poly1305 key, the other 32 encrypt the first 32 octets of the message.
+    fn block0(&self, nonce: &[u8; 8]) -> Option<Zeroizing<[u8; BLOCK_LEN]>> {
+        let mut block = Zeroizing::new([0u8; BLOCK_LEN]);
+        (self.usable && sodium::salsa20_xor_ic(block.as_mut_slice(), nonce, 0, &self.subkey))
+            .then_some(block)
+    }
+
+    /// XORs `buf` with the key stream from octet 32 on: `rest` (the end of block 0) over its
+    /// first 32 octets, blocks 1.. over the others.
+    fn xor(&self, nonce: &[u8; 8], rest: &[u8], buf: &mut [u8]) -> bool {
+        let (head, tail) = buf.split_at_mut(buf.len().min(rest.len()));
+        for (b, k) in head.iter_mut().zip(rest) {
+            *b ^= k;
         }
-        let (key_part, data_part) = block0.split_at(POLY_KEY_LEN);
-        poly_key.copy_from_slice(key_part);
-        let Some(data) = data_part.get(..n) else {
-            return false;
-        };
-        head.copy_from_slice(data);
         tail.is_empty() || sodium::salsa20_xor_ic(tail, nonce, 1, &self.subkey)
     }
+}
+
+/// Block 0 as the Poly1305 key and the 32 key-stream octets after it (always `Some`).
+fn split_block0(block0: &[u8; BLOCK_LEN]) -> Option<(&[u8; POLY_KEY_LEN], &[u8])> {
+    block0.split_first_chunk::<POLY_KEY_LEN>()
 }
 
 /// A full nonce of a 16-byte prefix and an 8-byte counter (network order), as HELLO,
