@@ -18,6 +18,7 @@ int main (int argc, char **argv)
 
     void *ctx = ZCKP (zmq_ctx_new ());
     void *s = ZCKP (zmq_socket (ctx, ZMQ_REP));
+    perf_security (s, 1);
     ZCK (zmq_bind (s, ep));
 
     zmq_msg_t msg;

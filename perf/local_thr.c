@@ -19,6 +19,7 @@ int main (int argc, char **argv)
 
     void *ctx = ZCKP (zmq_ctx_new ());
     void *s = ZCKP (zmq_socket (ctx, ZMQ_PULL));
+    perf_security (s, 1);
     ZCK (zmq_bind (s, ep));
 
     zmq_msg_t msg;

@@ -14,6 +14,7 @@
  *   zmq      the version the loaded library reports (zmq_version)
  *   lib      the file the zmq_* functions were loaded from (dladdr), so a
  *            script can check that it measured the library it meant to
+ *   mech     the security mechanism asked for: null, or curve (PERF_CURVE)
  */
 #ifndef LIBZMQ_RS_PERF_H
 #define LIBZMQ_RS_PERF_H
@@ -129,6 +130,40 @@ static inline const char *perf_transport (const char *ep, char *buf, size_t len)
     return buf;
 }
 
+/* Security for the tcp/ipc tools (local_thr/remote_thr, local_lat/remote_lat):
+ *
+ *   PERF_CURVE=1    the binding side is a CURVE server and the connecting side
+ *                   a CURVE client, with the fixed key pairs below (the
+ *                   examples of libzmq's zmq_curve(7)), so that two processes
+ *                   started separately agree without exchanging keys
+ *
+ * Call perf_security (s, is_server) before zmq_bind / zmq_connect. The
+ * RESULT line says mech=curve or mech=null. */
+static inline int perf_curve (void)
+{
+    const char *v = getenv ("PERF_CURVE");
+    return v && *v && strcmp (v, "0") != 0;
+}
+
+static inline void perf_security (void *s, int is_server)
+{
+    static const char server_public[] = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+    static const char server_secret[] = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6";
+    static const char client_public[] = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
+    static const char client_secret[] = "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs";
+    if (!perf_curve ())
+        return;
+    if (is_server) {
+        int one = 1;
+        ZCK (zmq_setsockopt (s, ZMQ_CURVE_SERVER, &one, sizeof one));
+        ZCK (zmq_setsockopt (s, ZMQ_CURVE_SECRETKEY, server_secret, 40));
+    } else {
+        ZCK (zmq_setsockopt (s, ZMQ_CURVE_SERVERKEY, server_public, 40));
+        ZCK (zmq_setsockopt (s, ZMQ_CURVE_PUBLICKEY, client_public, 40));
+        ZCK (zmq_setsockopt (s, ZMQ_CURVE_SECRETKEY, client_secret, 40));
+    }
+}
+
 /* Finish a RESULT line: the process-wide keys, then a newline. Call after
  * zmq_ctx_term so that cpu_s covers everything the library did. */
 static inline void perf_result_end (void)
@@ -147,8 +182,8 @@ static inline void perf_result_end (void)
     const char *lib = "?";
     if (dladdr ((void *) zmq_version, &info) && info.dli_fname)
         lib = info.dli_fname;
-    printf (" rss_kb=%ld cpu_s=%.4f zmq=%d.%d.%d lib=%s\n", rss, cpu, major, minor,
-            patch, lib);
+    printf (" mech=%s rss_kb=%ld cpu_s=%.4f zmq=%d.%d.%d lib=%s\n",
+            perf_curve () ? "curve" : "null", rss, cpu, major, minor, patch, lib);
     fflush (stdout);
 }
 

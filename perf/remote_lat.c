@@ -20,6 +20,7 @@ int main (int argc, char **argv)
 
     void *ctx = ZCKP (zmq_ctx_new ());
     void *s = ZCKP (zmq_socket (ctx, ZMQ_REQ));
+    perf_security (s, 0);
     ZCK (zmq_connect (s, ep));
 
     uint64_t *rtt = malloc ((size_t) n * sizeof *rtt);

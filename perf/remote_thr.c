@@ -22,6 +22,7 @@ int main (int argc, char **argv)
 
     void *ctx = ZCKP (zmq_ctx_new ());
     void *s = ZCKP (zmq_socket (ctx, ZMQ_PUSH));
+    perf_security (s, 0);
     ZCK (zmq_connect (s, ep));
 
     uint64_t t0 = perf_now_ns ();

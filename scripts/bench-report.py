@@ -99,7 +99,8 @@ def measure(case, procs):
     }
 
 
-# Issue 9's targets: (label, case, sizes, "ge"|"le", bound) on the ratio ours/libzmq.
+# Issue 9's targets, and issue 7's for CURVE: (label, case, sizes, "ge"|"le", bound) on the
+# ratio ours/libzmq.
 TARGETS = [
     ("throughput >= 1.5x at 64 B", "tcp_thr", [64], "ge", 1.5),
     ("throughput >= 1.5x at 64 B", "ipc_thr", [64], "ge", 1.5),
@@ -115,6 +116,8 @@ TARGETS = [
     ("PUB -> 4 SUB fan-out >= 1.5x at 64 B", "tcp_fanout_4sub", [64], "ge", 1.5),
     ("PUB -> 4 SUB fan-out >= 2.6x at 1 KiB", "tcp_fanout_4sub", [1024], "ge", 2.6),
     ("4 DEALER -> ROUTER pipelined >= 1.5x", "tcp_router_4dealer", [64], "ge", 1.5),
+    ("CURVE throughput >= 1x at 64 B and 64 KiB (issue 7)", "tcp_curve_thr", [64, 65536],
+     "ge", 1.0),
 ]
 
 
@@ -288,14 +291,16 @@ the 99th percentile, in parentheses). Receiver RSS is the peak resident memory o
 process for inproc and the proxy; the largest subscriber; the ROUTER; for latency the larger
 of the two). CPU is user + system time of all the run's processes, the libraries' I/O
 threads included, per message (per round trip for latency, per published message for
-fan-out). tcp is 127.0.0.1. The serving side keeps its socket open until the measuring side
-has everything (`PERF_HOLD_S`, see `perf/perf.h`), so closing is not part of what is timed.
+fan-out). tcp is 127.0.0.1; the `tcp_curve_thr` cases run local_thr/remote_thr with CURVE
+(`PERF_CURVE=1`: the binding side is the server, fixed key pairs). The serving side keeps its
+socket open until the measuring side has everything (`PERF_HOLD_S`, see `perf/perf.h`), so
+closing is not part of what is timed.
 
 ## Results
 
 {table}
 
-## Issue 9's targets
+## Issue 9's targets (and issue 7's for CURVE)
 
 Ratios are ours/libzmq as above: throughput targets want at least the bound, latency targets
 at most. {met} of {total} met.

@@ -29,6 +29,8 @@
 #   tcp_router_4dealer      4 DEALER processes, 100 requests in flight each -> ROUTER echo,
 #                           64 B (dealer_thr, router_thr): requests served per second
 #   tcp_proxy_thr           PUSH -> zmq_proxy(PULL/PUSH) -> PULL, 64 B (proxy_thr)
+#   tcp_curve_thr           PUSH -> PULL with CURVE (PERF_CURVE=1, perf/perf.h), 64 B and
+#                           64 KiB (local_thr/remote_thr): issue 7's target
 # For every run: the receiving side's peak RSS (getrusage in the tools) and the CPU time of
 # all its processes (user + system, the libraries' I/O threads included) per message.
 set -uo pipefail
@@ -140,10 +142,10 @@ start() { # side tag hold|no tool args...
     local side=$1 tag=$2 hold=$3 tool=$4
     shift 4
     if [ "$hold" = hold ]; then
-        LD_LIBRARY_PATH=${LIBDIR[$side]} PERF_HOLD_S=$TMO timeout $((TMO + 10)) "$bin/$tool" "$@" \
+        PERF_CURVE=$CURVE LD_LIBRARY_PATH=${LIBDIR[$side]} PERF_HOLD_S=$TMO timeout $((TMO + 10)) "$bin/$tool" "$@" \
             >"$work/$tag.out" 2>"$work/$tag.err" &
     else
-        LD_LIBRARY_PATH=${LIBDIR[$side]} timeout "$TMO" "$bin/$tool" "$@" \
+        PERF_CURVE=$CURVE LD_LIBRARY_PATH=${LIBDIR[$side]} timeout "$TMO" "$bin/$tool" "$@" \
             >"$work/$tag.out" 2>"$work/$tag.err" &
     fi
     BG=$!
@@ -164,10 +166,12 @@ bound() {
 #   P round=.. case=.. size=.. side=.. role=.. count=.. <the keys of the tool's RESULT line>
 # for every process, then one line "S ... status=ok|fail" for the run.
 round=0
+CURVE=0
 run_case() {
     local side=$1 case=$2 tr=$3 size=$4 count=$5
     local r holder='' i pids=() tries=0 t0=$EPOCHREALTIME
     rc=0
+    case $case in *_curve_*) CURVE=1 ;; *) CURVE=0 ;; esac
     while :; do
         rm -f "$work"/*.out "$work"/*.err
         rc=0 pids=() holder=''
@@ -261,6 +265,7 @@ CASES+=("inproc_lat inproc 64 $(n 300000)" "inproc_lat inproc 1024 $(n 300000)")
 CASES+=("tcp_fanout_4sub tcp 64 $(n 3000000)" "tcp_fanout_4sub tcp 1024 $(n 900000)")
 CASES+=("tcp_router_4dealer tcp 64 $(n 600000)")
 CASES+=("tcp_proxy_thr tcp 64 $(n 4500000)")
+CASES+=("tcp_curve_thr tcp 64 $(n 3000000)" "tcp_curve_thr tcp 65536 $(n 40000)")
 
 selected=()
 for c in "${CASES[@]}"; do

@@ -2,8 +2,9 @@
 //! PLAIN (RFC 24), CURVE (RFC 25 CurveZMQ carried as RFC 26 ZMTP-CURVE), and the client side of
 //! ZAP (RFC 27), all as libzmq 4.3 speaks them.
 //!
-//! Layer L0: may depend on `msg`, `error`, `util`, `consts`, `bytes` and the crypto crates (only
-//! through `curve/crypto.rs`); no I/O, no clock, no threads. `zmtp::Connection` owns one
+//! Layer L0: may depend on `msg`, `error`, `util`, `consts`, `bytes` and the crypto libraries
+//! (only through `curve/crypto.rs`, which reaches libsodium through `curve/sodium.rs`); no I/O,
+//! no clock, no threads. `zmtp::Connection` owns one
 //! [`Mechanism`] from the end of the greeting to the end of the handshake: it calls
 //! [`Mechanism::start`], feeds every handshake command body to [`Mechanism::command`] and every
 //! ZAP reply to [`Mechanism::zap_reply`] (or [`Mechanism::zap_unavailable`] when no handler is
@@ -15,7 +16,10 @@
 //! the peer chose beyond the frame it already sent (frames are bounded by the ZMTP decoder);
 //! failures are values ([`HandshakeError`]) carrying the `ZMQ_PROTOCOL_ERROR_*` code or ZAP
 //! status libzmq reports; secrets are wiped on drop.
-#![forbid(unsafe_code)]
+//!
+//! `unsafe` is denied here and forbidden in every file but `curve/sodium.rs`, the FFI to
+//! libsodium (a `forbid` here would reach into it).
+#![deny(unsafe_code)]
 #![cfg_attr(
     not(test),
     warn(clippy::indexing_slicing, clippy::cast_possible_truncation)

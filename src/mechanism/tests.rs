@@ -1,5 +1,6 @@
 //! Mechanism-level tests: the shared command helpers and each mechanism driven directly,
 //! without ZMTP framing (the in-memory connection tests live in `zmtp::security_tests`).
+#![forbid(unsafe_code)]
 
 use super::*;
 

@@ -1,29 +1,28 @@
-//! The only door to the CURVE primitives (RFC 26 CurveZMQ): X25519 key agreement
-//! (`x25519-dalek`), XSalsa20-Poly1305 boxes and the HSalsa20 key derivation
-//! (`crypto_secretbox`), and OS randomness (`getrandom`). Nothing here is home-made: a
-//! [`Cipher`] for a key pair is NaCl's `crypto_box_beforenm` (HSalsa20 of the X25519 shared
-//! point, with libsodium's refusal of an all-zero point), and sealing is
-//! `crypto_box_easy_afternm` / `crypto_secretbox_easy`: a 16-byte Poly1305 tag, then the
-//! ciphertext, exactly the bytes libzmq puts on the wire.
+//! The only door to the CURVE primitives (RFC 26 CurveZMQ): X25519 key agreement,
+//! XSalsa20-Poly1305 boxes and the HSalsa20 key derivation, all from libsodium (the library
+//! libzmq uses) through `sodium.rs`, and OS randomness (`getrandom`). Nothing here is
+//! home-made: a [`Cipher`] for a key pair is `crypto_box_beforenm` (HSalsa20 of the X25519
+//! shared point, refused for a small-order peer key), and sealing is
+//! `crypto_secretbox_detached`, in place: a 16-byte Poly1305 tag, then the ciphertext, exactly
+//! the bytes libzmq puts on the wire (`crypto_box_easy_afternm` / `crypto_secretbox_easy`).
 //!
 //! Every secret (long- and short-term secret keys, precomputed keys, derived keys) is wiped when
 //! it is dropped.
 #![forbid(unsafe_code)]
 
-use crypto_secretbox::aead::generic_array::GenericArray;
-use crypto_secretbox::{AeadInPlace, Kdf, KeyInit, XSalsa20Poly1305};
-use x25519_dalek::{PublicKey, StaticSecret};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
+
+use super::sodium;
 
 /// Size of a CURVE public or secret key.
-pub(crate) const KEY_LEN: usize = 32;
+pub(crate) const KEY_LEN: usize = sodium::KEY_LEN;
 /// Size of a box's authentication tag (libsodium's `crypto_box_MACBYTES`).
-pub(crate) const TAG_LEN: usize = 16;
+pub(crate) const TAG_LEN: usize = sodium::TAG_LEN;
 /// Size of a full nonce (`crypto_box_NONCEBYTES`).
-pub(crate) const NONCE_LEN: usize = 24;
+pub(crate) const NONCE_LEN: usize = sodium::NONCE_LEN;
 
 /// A cryptographic operation failed: a box did not authenticate, a peer key was a small-order
-/// point, or the OS had no randomness to give.
+/// point, libsodium could not initialise, or the OS had no randomness to give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CryptoError;
 
@@ -33,72 +32,79 @@ pub(crate) fn random(buf: &mut [u8]) -> Result<(), CryptoError> {
 }
 
 /// A secret key (long-term or short-term); wiped on drop.
-pub(crate) struct SecretKey(StaticSecret);
+pub(crate) struct SecretKey(Zeroizing<[u8; KEY_LEN]>);
 
 impl SecretKey {
     /// The key with these 32 bytes (X25519 clamps them when used, as libsodium does).
     pub(crate) fn from_bytes(bytes: &[u8; KEY_LEN]) -> SecretKey {
-        SecretKey(StaticSecret::from(*bytes))
+        SecretKey(Zeroizing::new(*bytes))
     }
 
     /// A fresh random key.
     pub(crate) fn generate() -> Result<SecretKey, CryptoError> {
-        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-        random(bytes.as_mut_slice())?;
-        Ok(SecretKey::from_bytes(&bytes))
+        let mut key = SecretKey(Zeroizing::new([0u8; KEY_LEN]));
+        random(key.0.as_mut_slice())?;
+        if key.try_public_key().is_none() {
+            return Err(CryptoError);
+        }
+        Ok(key)
     }
 
-    /// The matching public key (`crypto_scalarmult_base`).
+    fn try_public_key(&self) -> Option<[u8; KEY_LEN]> {
+        let mut public = [0u8; KEY_LEN];
+        (sodium::init() && sodium::scalarmult_base(&mut public, &self.0)).then_some(public)
+    }
+
+    /// The matching public key (`crypto_scalarmult_base`). Should libsodium fail (it does not
+    /// for any 32 bytes once initialised), this is the all-zero point, which every box
+    /// operation refuses, so a handshake fails rather than goes on with a wrong key.
     pub(crate) fn public_key(&self) -> [u8; KEY_LEN] {
-        PublicKey::from(&self.0).to_bytes()
+        self.try_public_key().unwrap_or([0u8; KEY_LEN])
     }
 
     /// The secret bytes, in a buffer wiped on drop.
     pub(crate) fn to_bytes(&self) -> Zeroizing<[u8; KEY_LEN]> {
-        Zeroizing::new(self.0.to_bytes())
+        self.0.clone()
     }
 }
 
-/// An XSalsa20-Poly1305 key ready to seal and open boxes; its key is wiped on drop (the
-/// underlying `crypto_secretbox::SecretBox` zeroes its key in `Drop`).
-pub(crate) struct Cipher(XSalsa20Poly1305);
+/// An XSalsa20-Poly1305 key ready to seal and open boxes; wiped on drop.
+pub(crate) struct Cipher(Zeroizing<[u8; KEY_LEN]>);
 
 impl Cipher {
     /// A secret-box cipher with a symmetric key (CurveZMQ's cookie key).
     pub(crate) fn from_key(key: &[u8; KEY_LEN]) -> Cipher {
-        let key = Zeroizing::new(GenericArray::clone_from_slice(key));
-        Cipher(XSalsa20Poly1305::new(&key))
+        // Without sodium_init libsodium still works, on its portable code paths.
+        sodium::init();
+        Cipher(Zeroizing::new(*key))
     }
 
     /// The box between `their_public` and `our_secret` (`crypto_box_beforenm`): HSalsa20 of the
-    /// X25519 shared point. Fails, as libsodium does, when the shared point is all zeros (the
-    /// peer key is a small-order point that would make the box key predictable).
+    /// X25519 shared point. Fails, as libsodium does, when the peer key is a small-order point
+    /// that would make the box key predictable.
     pub(crate) fn for_keys(
         their_public: &[u8; KEY_LEN],
         our_secret: &SecretKey,
     ) -> Result<Cipher, CryptoError> {
-        let shared = our_secret.0.diffie_hellman(&PublicKey::from(*their_public));
-        if !shared.was_contributory() {
+        if !sodium::init() {
             return Err(CryptoError);
         }
-        let point = Zeroizing::new(GenericArray::clone_from_slice(shared.as_bytes()));
-        let mut key = XSalsa20Poly1305::kdf(&point, &GenericArray::default());
-        let cipher = Cipher(XSalsa20Poly1305::new(&key));
-        key.as_mut_slice().zeroize();
-        Ok(cipher)
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        if !sodium::box_beforenm(&mut key, their_public, &our_secret.0) {
+            return Err(CryptoError);
+        }
+        Ok(Cipher(key))
     }
 
     /// Encrypts `buf` in place and returns its tag (the tag goes before the ciphertext on the
     /// wire).
     pub(crate) fn seal_in_place(&self, nonce: &[u8; NONCE_LEN], buf: &mut [u8]) -> [u8; TAG_LEN] {
-        // XSalsa20-Poly1305 only fails on messages longer than the cipher's 2^70-byte limit.
-        match self
-            .0
-            .encrypt_in_place_detached(GenericArray::from_slice(nonce), b"", buf)
-        {
-            Ok(tag) => tag.into(),
-            Err(_) => [0; TAG_LEN],
+        let mut tag = [0u8; TAG_LEN];
+        // Fails only beyond libsodium's 2^64-byte limit; the zero tag then never opens.
+        if !sodium::secretbox_detached(buf, &mut tag, nonce, &self.0) {
+            tag = [0u8; TAG_LEN];
         }
+        tag
     }
 
     /// Checks `tag` and decrypts `buf` in place; on failure `buf` is left encrypted.
@@ -108,14 +114,11 @@ impl Cipher {
         buf: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), CryptoError> {
-        self.0
-            .decrypt_in_place_detached(
-                GenericArray::from_slice(nonce),
-                b"",
-                buf,
-                GenericArray::from_slice(tag),
-            )
-            .map_err(|_| CryptoError)
+        if sodium::secretbox_open_detached(buf, tag, nonce, &self.0) {
+            Ok(())
+        } else {
+            Err(CryptoError)
+        }
     }
 
     /// Seals `plaintext` into a new `tag ‖ ciphertext` buffer.
@@ -139,6 +142,99 @@ impl Cipher {
         self.open_in_place(nonce, &mut plain, tag)?;
         Ok(plain)
     }
+}
+
+/// A [`Cipher`] narrowed to the boxes whose 24-octet nonce starts with one fixed 16-octet
+/// prefix, as CurveZMQ's MESSAGE nonces do ("CurveZMQMESSAGEC" and an 8-octet counter).
+/// XSalsa20 with key k and nonce n is Salsa20 with the subkey HSalsa20(k, n[0..16]) and the
+/// nonce n[16..24]; `crypto_secretbox_detached` computes that subkey for every box, and here it
+/// is computed once. The rest is the secretbox construction as `crypto_secretbox_detached`
+/// and `crypto_secretbox_open_detached` carry it out, with libsodium's Salsa20 and Poly1305:
+/// Salsa20 block 0 gives the Poly1305 key and encrypts the first 32 octets, blocks 1.. the
+/// rest, and the tag covers the ciphertext (opening takes block 0 once where libsodium takes
+/// it twice). A test checks that the boxes are byte for byte libsodium's over many lengths.
+/// The subkey is wiped on drop.
+pub(crate) struct PrefixedCipher {
+    subkey: Zeroizing<[u8; KEY_LEN]>,
+    /// False if HSalsa20 failed (libsodium's never does): then nothing is encrypted under the
+    /// unset subkey, and every box fails.
+    usable: bool,
+}
+
+impl Cipher {
+    /// This cipher for nonces that start with `prefix`.
+    pub(crate) fn with_prefix(&self, prefix: &[u8; 16]) -> PrefixedCipher {
+        let mut subkey = Zeroizing::new([0u8; KEY_LEN]);
+        let usable = sodium::hsalsa20(&mut subkey, prefix, &self.0);
+        PrefixedCipher { subkey, usable }
+    }
+}
+
+/// Size of the Poly1305 one-time key taken from the start of Salsa20's block 0.
+const POLY_KEY_LEN: usize = 32;
+/// Size of a Salsa20 block.
+const BLOCK_LEN: usize = 64;
+
+impl PrefixedCipher {
+    /// Encrypts `buf` in place under the nonce `prefix ‖ counter` (big-endian) and returns its
+    /// tag, as [`Cipher::seal_in_place`] with that full nonce would.
+    pub(crate) fn seal_in_place(&self, counter: u64, buf: &mut [u8]) -> [u8; TAG_LEN] {
+        let nonce = counter.to_be_bytes();
+        let mut tag = [0u8; TAG_LEN];
+        let sealed = self.block0(&nonce).is_some_and(|block0| {
+            split_block0(&block0).is_some_and(|(poly_key, rest)| {
+                self.xor(&nonce, rest, buf) && sodium::poly1305(&mut tag, buf, poly_key)
+            })
+        });
+        if !sealed {
+            // Never with libsodium and a slice: no plaintext leaves, and the zero tag never
+            // opens.
+            buf.fill(0);
+            tag = [0u8; TAG_LEN];
+        }
+        tag
+    }
+
+    /// Checks `tag` and decrypts `buf` in place, as [`Cipher::open_in_place`] with the nonce
+    /// `prefix ‖ counter` would; on failure `buf` is left encrypted.
+    pub(crate) fn open_in_place(
+        &self,
+        counter: u64,
+        buf: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), CryptoError> {
+        let nonce = counter.to_be_bytes();
+        let block0 = self.block0(&nonce).ok_or(CryptoError)?;
+        let (poly_key, rest) = split_block0(&block0).ok_or(CryptoError)?;
+        if sodium::poly1305_verify(tag, buf, poly_key) && self.xor(&nonce, rest, buf) {
+            Ok(())
+        } else {
+            Err(CryptoError)
+        }
+    }
+
+    /// Block 0 of the Salsa20 key stream for `nonce` (wiped on drop): its first 32 octets are
+    /// the box's Poly1305 key, the other 32 encrypt the first 32 octets of the message.
+    fn block0(&self, nonce: &[u8; 8]) -> Option<Zeroizing<[u8; BLOCK_LEN]>> {
+        let mut block = Zeroizing::new([0u8; BLOCK_LEN]);
+        (self.usable && sodium::salsa20_xor_ic(block.as_mut_slice(), nonce, 0, &self.subkey))
+            .then_some(block)
+    }
+
+    /// XORs `buf` with the key stream from octet 32 on: `rest` (the end of block 0) over its
+    /// first 32 octets, blocks 1.. over the others.
+    fn xor(&self, nonce: &[u8; 8], rest: &[u8], buf: &mut [u8]) -> bool {
+        let (head, tail) = buf.split_at_mut(buf.len().min(rest.len()));
+        for (b, k) in head.iter_mut().zip(rest) {
+            *b ^= k;
+        }
+        tail.is_empty() || sodium::salsa20_xor_ic(tail, nonce, 1, &self.subkey)
+    }
+}
+
+/// Block 0 as the Poly1305 key and the 32 key-stream octets after it (always `Some`).
+fn split_block0(block0: &[u8; BLOCK_LEN]) -> Option<(&[u8; POLY_KEY_LEN], &[u8])> {
+    block0.split_first_chunk::<POLY_KEY_LEN>()
 }
 
 /// A full nonce of a 16-byte prefix and an 8-byte counter (network order), as HELLO,
@@ -220,6 +316,72 @@ mod tests {
             .open(&n, &sealed)
             .unwrap();
         assert_eq!(&opened[..], MSG);
+    }
+
+    #[test]
+    fn prefixed_box_matches_libsodium_known_answer() {
+        let alice = SecretKey::from_bytes(&unhex(ALICE_SK));
+        let n = counting_nonce();
+        let prefix: [u8; 16] = n[..16].try_into().unwrap();
+        let counter = u64::from_be_bytes(n[16..].try_into().unwrap());
+        let c = Cipher::for_keys(&unhex(BOB_PK), &alice).unwrap();
+        let p = c.with_prefix(&prefix);
+        let mut buf = MSG.to_vec();
+        let tag = p.seal_in_place(counter, &mut buf);
+        let mut sealed = tag.to_vec();
+        sealed.extend_from_slice(&buf);
+        assert_eq!(sealed, unhex_vec(BOX));
+        p.open_in_place(counter, &mut buf, &tag).unwrap();
+        assert_eq!(buf, MSG);
+    }
+
+    /// The prefixed cipher makes exactly crypto_secretbox_detached's boxes, around the 32-octet
+    /// split of Salsa20's block 0, the block boundaries and for large messages.
+    #[test]
+    fn prefixed_boxes_equal_secretbox_at_every_length() {
+        let mut key = [0u8; 32];
+        random(&mut key).unwrap();
+        let c = Cipher::from_key(&key);
+        let prefix = b"CurveZMQMESSAGEC";
+        let p = c.with_prefix(prefix);
+        let lens = (0..=300).chain([511, 512, 513, 4096, 65536, 65536 + 7]);
+        for (i, len) in lens.enumerate() {
+            let counter = 0x0102_0304_0506_0000 + i as u64;
+            let mut plain = vec![0u8; len];
+            random(&mut plain).unwrap();
+            let full = short_nonce(prefix, counter);
+            let mut a = plain.clone();
+            let tag_a = c.seal_in_place(&full, &mut a);
+            let mut b = plain.clone();
+            let tag_b = p.seal_in_place(counter, &mut b);
+            assert_eq!((tag_a, &a), (tag_b, &b), "length {len}");
+            // Each opens the other's box.
+            c.open_in_place(&full, &mut b, &tag_b).unwrap();
+            p.open_in_place(counter, &mut a, &tag_a).unwrap();
+            assert_eq!((&a, &b), (&plain, &plain), "length {len}");
+        }
+    }
+
+    #[test]
+    fn prefixed_open_refuses_tampering_and_leaves_the_box() {
+        let c = Cipher::from_key(&[9u8; 32]);
+        let p = c.with_prefix(b"CurveZMQMESSAGES");
+        let mut buf =
+            b"some payload that spans more than one salsa20 block.........................."
+                .to_vec();
+        let tag = p.seal_in_place(5, &mut buf);
+        let sealed = buf.clone();
+        let mut bad_tag = tag;
+        bad_tag[0] ^= 1;
+        assert_eq!(p.open_in_place(5, &mut buf, &bad_tag), Err(CryptoError));
+        assert_eq!(p.open_in_place(6, &mut buf, &tag), Err(CryptoError));
+        buf[40] ^= 1;
+        assert_eq!(p.open_in_place(5, &mut buf, &tag), Err(CryptoError));
+        buf[40] ^= 1;
+        assert_eq!(buf, sealed, "a refused box stays as it was");
+        let other = c.with_prefix(b"CurveZMQMESSAGEC");
+        assert_eq!(other.open_in_place(5, &mut buf, &tag), Err(CryptoError));
+        p.open_in_place(5, &mut buf, &tag).unwrap();
     }
 
     #[test]
