@@ -1,27 +1,20 @@
 #!/usr/bin/env python3
 """Compares pytest JUnit XML reports of one test suite run on two libzmqs.
 
-    junit_compare.py NAME OURS.xml [--baseline BASE.xml] [--pending-curve]
-                     [--min-passed N]
+    junit_compare.py NAME OURS.xml [--baseline BASE.xml] [--min-passed N]
 
 Prints one summary line per run, then every test whose outcome differs between the baseline
 run and ours. Exits 1 when ours has a failed or errored test, when a test that passed on the
 baseline did not pass on ours, or when ours passed fewer than --min-passed tests.
 
---pending-curve: a test skipped on ours because libzmq lacks CURVE (its skip message says so)
-is listed as "pending CURVE" instead of failing the comparison. scripts/bindings.sh passes it
-only while our zmq_has("curve") is 0.
-
 Standard library only: runs under any Python 3.
 """
 
 import argparse
-import re
 import sys
 import xml.etree.ElementTree as ET
 
 # Skip messages pyzmq's tests give when libzmq has no CURVE (pyzmq 24 and 27).
-CURVE_SKIP = re.compile(r"curve", re.IGNORECASE)
 
 
 def outcomes(path):
@@ -62,7 +55,6 @@ def main():
     ap.add_argument("--baseline")
     ap.add_argument("--baseline-label", default="baseline")
     ap.add_argument("--ours-label", default="libzmq-rs")
-    ap.add_argument("--pending-curve", action="store_true")
     ap.add_argument("--min-passed", type=int, default=0)
     args = ap.parse_args()
 
@@ -70,7 +62,6 @@ def main():
     ours_counts, ours_text = summary(ours)
     width = max(len(args.baseline_label), len(args.ours_label))
     bad = []
-    pending = []
     if args.baseline:
         base = outcomes(args.baseline)
         print(f"{args.name} on {args.baseline_label:<{width}}  {summary(base)[1]}")
@@ -89,23 +80,12 @@ def main():
                 continue
             why = f" ({o[1]})" if o[1] and o[0] != "passed" else ""
             line = f"{tid}: {b[0]} -> {o[0]}{why}"
-            if b[0] == "passed" and o[0] == "skipped" and args.pending_curve and CURVE_SKIP.search(o[1]):
-                pending.append(tid)
-                continue
             diffs.append(line)
             if b[0] == "passed" and o[0] != "passed" and o[0] not in ("failed", "error"):
                 bad.append(f"{tid}: passed on {args.baseline_label}, {o[0]} on ours{why}")
         print(f"{len(diffs)} tests differ ({args.baseline_label} -> ours)" + (":" if diffs else ""))
         for d in diffs:
             print(f"  {d}")
-    elif args.pending_curve:
-        pending = [t for t, (o, m) in sorted(ours.items()) if o == "skipped" and CURVE_SKIP.search(m)]
-
-    if pending:
-        print(f"pending CURVE: {len(pending)} tests skipped on ours only because zmq_has(\"curve\") is 0"
-              " (not counted as failures until CURVE lands):")
-        for t in pending:
-            print(f"  {t}")
     if ours_counts["passed"] < args.min_passed:
         bad.append(f"only {ours_counts['passed']} passed on ours, expected at least {args.min_passed}")
     if bad:

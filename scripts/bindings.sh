@@ -44,15 +44,6 @@
 # package registries (PyPI, crates.io) on a first run.
 set -euo pipefail
 
-# --- The exception until CURVE lands -------------------------------------------------------
-# While our zmq_has("curve") is 0, tests that only skip (pyzmq) or fail (the CZMQ self-tests
-# below, which need CURVE/ZAP) for lack of CURVE are reported as "pending CURVE" instead of
-# failing. It applies only while zmq_has("curve") is 0; delete these lines and their uses (grep
-# PENDING_CURVE) once CURVE is in for good.
-PENDING_CURVE=0  # CURVE has landed: no exception any more
-PENDING_CURVE_CZMQ=(zauth_test zproxy_test)
-# ---------------------------------------------------------------------------------------------
-
 prefix=${1:?usage: $0 PREFIX (where libzmq-rs is installed)}
 prefix=$(cd "$prefix" && pwd)
 cd "$(dirname "$0")/.."
@@ -93,14 +84,6 @@ check() {
 }
 fail_skipped() { failed=$((failed + 1)); printf 'FAIL %-24s (not run: %s)\n' "$1" "$2"; }
 want() { [[ $suites == *" $1 "* ]]; }
-
-# Our zmq_has("curve"), and so whether the PENDING_CURVE exception is in force.
-curve_pending=0
-if [ "${PENDING_CURVE:-0}" = 1 ] &&
-    [ "$(python3 -c "import ctypes,sys; print(ctypes.CDLL(sys.argv[1]).zmq_has(b'curve'))" "$ours")" = 0 ]; then
-    curve_pending=1
-    echo "note: zmq_has(\"curve\") is 0: tests lacking only CURVE are reported as pending CURVE"
-fi
 
 # --- pyzmq (PyPI wheel 27.3.0, the sdist's test suite) ------------------------------------
 venv=$cache/venv
@@ -197,10 +180,8 @@ pyzmq_baseline() {
 
 # pyzmq_compare NAME XML LABEL: ours vs the wheel's run.
 pyzmq_compare() {
-    local flags=()
-    [ $curve_pending = 1 ] && flags+=(--pending-curve)
     python3 "$root/bindings/junit_compare.py" "$1" "$2" --baseline "$work/pyzmq-wheel.xml" \
-        --baseline-label "the wheel's libzmq 4.3.5" --ours-label "$3" "${flags[@]}" >"$work/cmp"
+        --baseline-label "the wheel's libzmq 4.3.5" --ours-label "$3" >"$work/cmp"
     local rc=$?
     cp "$work/cmp" "$work/show"
     cat "$work/cmp"
@@ -239,7 +220,7 @@ fi
 
 # --- CZMQ 4.2 self-tests (Debian's libczmq) -------------------------------------------------
 czmq() {
-    local libczmq driver=$work/czmq/czmq_selftest t ok=0 bad=0 pend=0 lib rc
+    local libczmq driver=$work/czmq/czmq_selftest t ok=0 bad=0 lib rc
     libczmq=$(ldconfig -p | awk '$1=="libczmq.so.4" {print $NF; exit}')
     [ -n "$libczmq" ] || { echo "libczmq.so.4 missing (apt-get install libczmq-dev)"; return 1; }
     mkdir -p "$work/czmq/run"
@@ -255,9 +236,6 @@ czmq() {
             >"$work/czmq/$t.log" 2>&1 </dev/null || rc=$?
         if [ $rc = 0 ]; then
             ok=$((ok + 1))
-        elif [ $curve_pending = 1 ] && [[ " ${PENDING_CURVE_CZMQ[*]} " == *" $t "* ]]; then
-            pend=$((pend + 1))
-            echo "pending CURVE: $t (exit $rc): $(tail -n 1 "$work/czmq/$t.log")" >>"$work/czmq/pending"
         else
             bad=$((bad + 1))
             echo "FAIL $t (exit $rc$([ $rc = 124 ] && echo ', timed out')):"
@@ -265,10 +243,9 @@ czmq() {
         fi
     done
     {
-        echo "CZMQ $(dpkg-query -W -f='${Version}' libczmq4 2>/dev/null) self-tests on libzmq-rs: $ok passed, $bad failed$([ $pend -gt 0 ] && echo ", $pend pending CURVE") (of $(wc -w <<<"$tests") exported by libczmq.so.4)"
-        if [ -f "$work/czmq/pending" ]; then cat "$work/czmq/pending"; fi
+        echo "CZMQ $(dpkg-query -W -f='${Version}' libczmq4 2>/dev/null) self-tests on libzmq-rs: $ok passed, $bad failed (of $(wc -w <<<"$tests") exported by libczmq.so.4)"
     } | tee "$work/show"
-    [ $bad = 0 ] && [ $((ok + pend)) -gt 0 ]
+    [ $bad = 0 ] && [ $ok -gt 0 ]
 }
 
 if want czmq; then
@@ -295,7 +272,6 @@ python3_zmq() {
     out=$(LD_LIBRARY_PATH=$prefix/lib /usr/bin/python3 -c 'import zmq; print(zmq.__version__, zmq.zmq_version(), zmq.has("swap"))') || return 1
     echo "python3-zmq with our library on LD_LIBRARY_PATH: pyzmq, libzmq, has('swap'): $out"
     [[ $out == *" 4.3.5 True" ]] || { echo "python3-zmq does not load libzmq-rs"; return 1; }
-    [ $curve_pending = 1 ] && flags+=(--pending-curve)
     if [ "${BINDINGS_BASELINES:-0}" = 1 ]; then
         p3_run "$work/p3-debian.xml" || return 1
         flags+=(--baseline "$work/p3-debian.xml" --baseline-label "Debian's libzmq 4.3.4")
@@ -397,9 +373,6 @@ rust_zmq() {
         echo "zmq 0.10.0 tests on Debian's libzmq 4.3.4: $dp passed, $df failed, $di ignored"
         echo "zmq 0.10.0 tests on libzmq-rs:            $op passed, $of failed, $oi ignored"
         grep -E '^test .* FAILED$' "$work/rust-ours.log" | sed 's/^/  ours: /' || true
-        if grep -q 'test_capability!(.*"curve"' "$rust_dir"/zmq/tests/*.rs && [ $curve_pending = 1 ]; then
-            echo "pending CURVE: the crate's test_capability!(..., \"curve\") tests return at once while zmq_has(\"curve\") is 0"
-        fi
     } | tee "$work/show"
     [ "$of" = 0 ] && [ "$op" -gt 0 ] && [ "$op" -ge "$dp" ]
 }
