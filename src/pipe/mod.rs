@@ -8,6 +8,10 @@
 //! found the queue empty and went to sleep, a blocked writer only when the queue has drained to
 //! the low-water mark. Notifications go to the owner through [`PipeNotify`], never upward calls.
 //!
+//! The writer locks the direction once per frame; the reader locks it once per batch: it moves
+//! every readable frame into a cache of its own and reports what it consumed when the cache
+//! runs dry or every HWM-LWM messages (frames in the cache still count against the HWM).
+//!
 //! Closing an end is libzmq's delimiter: the peer still reads everything written before the
 //! close, then sees [`Read::Closed`]; anything the closing end had not yet read is dropped.
 #![forbid(unsafe_code)]
