@@ -363,19 +363,33 @@ mod tests {
     fn spinning_backs_off_after_misses_and_resumes_after_a_hit() {
         let mb = Mailbox::<u32>::new().unwrap();
         assert!(mb.should_spin());
-        assert!(!mb.wait(1).unwrap(), "nothing sent: the spin misses, the wait times out");
+        assert!(
+            !mb.wait(1).unwrap(),
+            "nothing sent: the spin misses, the wait times out"
+        );
         let skipped = (0..3).filter(|_| !mb.should_spin()).count();
         assert_eq!(skipped, 2, "one miss: the next 2 waits sleep at once");
         mb.spin_outcome(false);
         mb.spin_outcome(false);
-        assert_eq!(mb.spin_skip.load(Ordering::Relaxed), 8, "three misses in a row: 8");
+        assert_eq!(
+            mb.spin_skip.load(Ordering::Relaxed),
+            8,
+            "three misses in a row: 8"
+        );
         mb.spin_outcome(true);
         mb.spin_skip.store(0, Ordering::Relaxed);
         mb.spin_outcome(false);
-        assert_eq!(mb.spin_skip.load(Ordering::Relaxed), 2, "a hit resets the count");
+        assert_eq!(
+            mb.spin_skip.load(Ordering::Relaxed),
+            2,
+            "a hit resets the count"
+        );
         mb.spin_skip.store(0, Ordering::Relaxed);
         mb.send(5);
-        assert!(mb.spin_for_command(), "a pending command ends the spin at once");
+        assert!(
+            mb.spin_for_command(),
+            "a pending command ends the spin at once"
+        );
     }
 
     #[test]
