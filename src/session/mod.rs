@@ -22,7 +22,7 @@ use crate::mailbox::Mailbox;
 use crate::monitor::Monitor;
 use crate::options::Options;
 use crate::pipe::{PipeEnd, PipeEvent, PipeId, PipeNotify};
-use crate::reactor::{Reactor, Registered, Remote};
+use crate::reactor::{Reactor, Registered, Remote, Turn};
 use crate::transport::{Endpoint, Listener};
 
 /// What a session or listener knows about its socket (options as at bind/connect time).
@@ -147,6 +147,8 @@ struct IoLoop {
     durable: HashMap<(SocketId, bytes::Bytes), usize>,
     next_key: usize,
     stopping: bool,
+    /// The reactor's output buffers, kept from turn to turn.
+    turn: Turn<IoCommand>,
 }
 
 impl IoLoop {
@@ -160,6 +162,7 @@ impl IoLoop {
             durable: HashMap::new(),
             next_key: 1,
             stopping: false,
+            turn: Turn::default(),
         }
     }
 
@@ -174,20 +177,22 @@ impl IoLoop {
                 return;
             }
             let now = crate::sys::now_ms();
-            let Ok((ready, cmds, timers)) = self.reactor.wait(now) else {
+            let mut turn = std::mem::take(&mut self.turn);
+            if self.reactor.wait(now, &mut turn).is_err() {
                 // The poller failed: nothing more can be done on this thread.
                 eprintln!("libzmq-rs: I/O thread poller failed; connections on it stop");
                 return;
-            };
-            for cmd in cmds {
+            }
+            while let Some(cmd) = turn.cmds.pop_front() {
                 self.command(cmd);
             }
-            for r in ready {
+            for r in turn.ready.drain(..) {
                 self.ready(r.key, r.readable, r.writable);
             }
-            for key in timers {
+            for key in turn.due.drain(..) {
                 self.with_session(key, |s, ctx| s.on_timer(ctx));
             }
+            self.turn = turn;
         }
     }
 

@@ -1,14 +1,20 @@
 //! Thin, safe wrappers over the few OS calls the engine needs: errno, eventfd signalers,
-//! `poll(2)`, monotonic clock in milliseconds, signal masks of library threads.
+//! `poll(2)`, `epoll(7)` for the I/O threads, reads into a `BytesMut`, monotonic clock in
+//! milliseconds, signal masks of library threads.
 //!
 //! Layer L1. The only module besides `capi/` (and the files ARCHITECTURE.md names) that may
 //! contain `unsafe`; every block carries its SAFETY argument.
-#![allow(unsafe_code, reason = "the OS boundary: errno, eventfd, poll")]
+#![allow(
+    unsafe_code,
+    reason = "the OS boundary: errno, eventfd, poll, epoll, read"
+)]
 
+mod epoll;
 mod ifaddr;
 mod signaler;
 mod thread;
 
+pub(crate) use epoll::{Epoll, EpollEvent};
 pub(crate) use ifaddr::interface_address;
 pub(crate) use signaler::Signaler;
 pub(crate) use thread::block_all_signals;
