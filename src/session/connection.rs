@@ -18,6 +18,9 @@ use crate::zmtp::{self, Connection, Event, Failure};
 
 /// Bytes asked of the kernel per read.
 const READ_CHUNK: usize = 64 * 1024;
+/// At most this much is asked for at once to complete a large frame (as the decoder reserves
+/// memory for a frame in steps, a peer's claimed size alone does not make us allocate).
+const READ_MAX: usize = 4 << 20;
 /// Buffers per vectored write.
 const MAX_IOV: usize = 64;
 /// Stop pulling from the pipe while this much is waiting to be written.
@@ -54,6 +57,50 @@ impl ReplyShape {
             _ => return false,
         };
         true
+    }
+}
+
+/// Where received frames go: the session's pipe to its socket, or its backlog while the
+/// pipe is full (or not there yet, for a durable peer awaiting the I/O loop's decision).
+struct Inbox<'a> {
+    pipe: Option<&'a PipeEnd>,
+    metadata: Option<&'a Arc<Metadata>>,
+    pending_in: &'a mut VecDeque<Msg>,
+    /// Set when a write found the socket asleep: wake it once, after the batch.
+    wake_reader: &'a mut bool,
+    hold: bool,
+    /// A REQ checks the shape of each reply (see [`ReplyShape`]).
+    reply_shape: Option<&'a mut ReplyShape>,
+    /// A REQ got a malformed reply: the rest is dropped and the session must disconnect.
+    malformed: bool,
+}
+
+impl Inbox<'_> {
+    fn take(&mut self, mut m: Msg) {
+        if self.malformed {
+            return;
+        }
+        if let Some(shape) = self.reply_shape.as_deref_mut()
+            && !shape.accept(m.more(), m.len())
+        {
+            self.malformed = true;
+            return;
+        }
+        if let Some(md) = self.metadata {
+            m.set_metadata(Arc::clone(md));
+        }
+        if !self.pending_in.is_empty() || self.hold {
+            self.pending_in.push_back(m);
+            return;
+        }
+        let Some(p) = self.pipe else {
+            return;
+        };
+        match p.write_quiet(m) {
+            Ok(wake) => *self.wake_reader |= wake,
+            Err(WriteError::Full(m)) => self.pending_in.push_back(m),
+            Err(WriteError::Closed(_)) => {}
+        }
     }
 }
 
@@ -426,7 +473,9 @@ impl Session {
                 return;
             };
             let fd = conn.stream.get().fd();
-            let n = match crate::sys::read_into(fd, zmtp.input_buffer(), READ_CHUNK) {
+            // The rest of a large frame in one read, straight into its buffer.
+            let ask = zmtp.input_wanted().clamp(READ_CHUNK, READ_MAX);
+            let n = match crate::sys::read_into(fd, zmtp.input_buffer(), ask) {
                 Ok(0) => {
                     self.disconnected(ctx);
                     return;
@@ -439,14 +488,49 @@ impl Session {
                     return;
                 }
             };
-            if let Err(f) = zmtp.process(ctx.now) {
+            // Frames go straight to the pipe as they are decoded; the handshake and whatever
+            // follows it in the same read come back as events (handle_events).
+            let mut inbox = Inbox {
+                pipe: self.pipe.as_ref(),
+                metadata: self.metadata.as_ref(),
+                pending_in: &mut self.pending_in,
+                wake_reader: &mut self.wake_reader,
+                hold: self.pipe.is_none() && self.durable_request.is_some(),
+                reply_shape: (self.link.options.socket_type == ZMQ_REQ)
+                    .then_some(&mut self.reply_shape),
+                malformed: false,
+            };
+            let r = zmtp.process_with(ctx.now, &mut |m| {
+                inbox.take(m);
+                Ok(())
+            });
+            if inbox.malformed {
+                // A malformed reply is a protocol error: libzmq's REQ session drops the
+                // connection for good (no reconnect), and nothing of the reply reaches the
+                // socket (its frames so far are rolled back).
+                self.wake();
+                self.socket_gone = true;
+                self.disconnected(ctx);
+                return;
+            }
+            if let Err(f) = r {
+                self.wake();
                 self.failed(ctx, f);
                 return;
             }
             self.handle_events(ctx);
-            if n < READ_CHUNK {
+            if n < ask {
                 return;
             }
+        }
+    }
+
+    /// Wakes the socket once for what the last batch delivered.
+    fn wake(&mut self) {
+        if std::mem::take(&mut self.wake_reader)
+            && let Some(p) = &self.pipe
+        {
+            p.wake_reader();
         }
     }
 
@@ -454,11 +538,7 @@ impl Session {
         self.handle_events_batch(ctx);
         // The messages of one read reach the socket together, as libzmq flushes its pipe once
         // per read: woken at the first, the socket could look before the rest are in.
-        if std::mem::take(&mut self.wake_reader)
-            && let Some(p) = &self.pipe
-        {
-            p.wake_reader();
-        }
+        self.wake();
     }
 
     fn handle_events_batch(&mut self, ctx: &mut IoCtx<'_>) {
@@ -473,21 +553,24 @@ impl Session {
             };
             match ev {
                 Event::HandshakeDone(peer) => self.on_handshake(ctx, peer),
-                Event::Message(mut m) => {
-                    if self.link.options.socket_type == ZMQ_REQ
-                        && !self.reply_shape.accept(m.more(), m.len())
-                    {
-                        // A malformed reply is a protocol error: libzmq's REQ session drops
-                        // the connection for good (no reconnect), and nothing of the reply
-                        // reaches the socket.
+                Event::Message(m) => {
+                    let mut inbox = Inbox {
+                        pipe: self.pipe.as_ref(),
+                        metadata: self.metadata.as_ref(),
+                        pending_in: &mut self.pending_in,
+                        wake_reader: &mut self.wake_reader,
+                        hold: self.pipe.is_none() && self.durable_request.is_some(),
+                        reply_shape: (self.link.options.socket_type == ZMQ_REQ)
+                            .then_some(&mut self.reply_shape),
+                        malformed: false,
+                    };
+                    inbox.take(m);
+                    if inbox.malformed {
+                        // As in read_in.
                         self.socket_gone = true;
                         self.disconnected(ctx);
                         return;
                     }
-                    if let Some(md) = &self.metadata {
-                        m.set_metadata(Arc::clone(md));
-                    }
-                    self.deliver(m);
                 }
                 Event::ZapRequest(frames) => {
                     if !self.send_zap_request(ctx, frames) {
@@ -660,21 +743,6 @@ impl Session {
             ours.set_owner(Arc::clone(ctx.notify));
             ctx.by_pipe.insert(ours.id(), self.key);
             self.pipe = Some(ours);
-        }
-    }
-
-    fn deliver(&mut self, m: Msg) {
-        if !self.pending_in.is_empty() || (self.pipe.is_none() && self.durable_request.is_some()) {
-            self.pending_in.push_back(m);
-            return;
-        }
-        let Some(p) = &self.pipe else {
-            return;
-        };
-        match p.write_quiet(m) {
-            Ok(wake) => self.wake_reader |= wake,
-            Err(WriteError::Full(m)) => self.pending_in.push_back(m),
-            Err(WriteError::Closed(_)) => {}
         }
     }
 
