@@ -18,6 +18,8 @@ use crate::zmtp::{self, Connection, Event, Failure};
 
 /// Bytes asked of the kernel per read.
 const READ_CHUNK: usize = 64 * 1024;
+/// What is asked for after a large frame, or beyond its rest (the next header and a little).
+const READ_TAIL: usize = 8 * 1024;
 /// At most this much is asked for at once to complete a large frame (as the decoder reserves
 /// memory for a frame in steps, a peer's claimed size alone does not make us allocate).
 const READ_MAX: usize = 4 << 20;
@@ -117,6 +119,9 @@ pub(crate) struct Session {
     pending_in: VecDeque<Msg>,
     /// Messages were delivered to a sleeping socket: wake it at the end of the batch.
     wake_reader: bool,
+    /// The size of the large frame the last read completed (0 = none): the next read asks
+    /// for a little only, into a buffer of that size.
+    last_large: usize,
     socket_gone: bool,
     /// Where a REQ is in the reply coming in (see [`ReplyShape`]).
     reply_shape: ReplyShape,
@@ -211,6 +216,7 @@ impl Session {
             metadata: None,
             pending_in: VecDeque::new(),
             wake_reader: false,
+            last_large: 0,
             socket_gone: false,
             reply_shape: ReplyShape::Bottom,
             linger_deadline: None,
@@ -473,9 +479,25 @@ impl Session {
                 return;
             };
             let fd = conn.stream.get().fd();
-            // The rest of a large frame in one read, straight into its buffer.
-            let ask = zmtp.input_wanted().clamp(READ_CHUNK, READ_MAX);
-            let n = match crate::sys::read_into(fd, zmtp.input_buffer(), ask) {
+            // The rest of a large frame in one read, straight into the buffer the decoder
+            // reserved for it (asking for more room would move what arrived so far). After a
+            // large frame, the next read asks for a little only, into a buffer as large as
+            // that frame: a next frame of the same size then needs neither a copy nor another
+            // allocation (libzmq's decoder reads a large body straight into its message,
+            // after copying at most one batch).
+            let wanted = zmtp.input_wanted().min(READ_MAX);
+            let (room, ask) = if wanted > READ_TAIL {
+                (wanted, wanted + READ_TAIL)
+            } else {
+                match std::mem::take(&mut self.last_large) {
+                    0 => (READ_CHUNK, READ_CHUNK),
+                    size => (size, READ_TAIL),
+                }
+            };
+            if wanted >= READ_CHUNK / 2 {
+                self.last_large = (zmtp.input_buffer().len() + wanted).min(READ_MAX);
+            }
+            let n = match crate::sys::read_into(fd, zmtp.input_buffer(), room, ask) {
                 Ok(0) => {
                     self.disconnected(ctx);
                     return;
@@ -519,7 +541,7 @@ impl Session {
                 return;
             }
             self.handle_events(ctx);
-            if n < ask {
+            if n < room.min(ask) {
                 return;
             }
         }
