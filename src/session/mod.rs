@@ -11,6 +11,7 @@
 mod connection;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 pub(crate) use connection::Session;
@@ -35,6 +36,36 @@ pub(crate) struct Link {
     /// The context (for the ZAP handler's inproc endpoint).
     pub(crate) shared: Arc<crate::ctx::Shared>,
 }
+
+/// Hashes the I/O thread's own integer keys (entry keys, pipe ids): they are ours, not a
+/// peer's, so a multiplicative hash is enough and much cheaper than SipHash on the path of
+/// every pipe and fd event.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // Fibonacci hashing: the high bits, which hashbrown uses, depend on every input bit.
+        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+/// A map keyed by the I/O thread's own integer ids (see [`IdHasher`]).
+pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
 /// What sockets (and the context) tell an I/O thread.
 pub(crate) enum IoCommand {
@@ -88,7 +119,7 @@ pub(crate) struct IoCtx<'a> {
     pub(crate) reactor: &'a mut Reactor<IoCommand>,
     pub(crate) remote: &'a Arc<Remote<IoCommand>>,
     pub(crate) notify: &'a Arc<dyn PipeNotify>,
-    pub(crate) by_pipe: &'a mut HashMap<PipeId, usize>,
+    pub(crate) by_pipe: &'a mut IdMap<PipeId, usize>,
     pub(crate) now: u64,
 }
 
@@ -141,8 +172,8 @@ struct IoLoop {
     reactor: Reactor<IoCommand>,
     remote: Arc<Remote<IoCommand>>,
     notify: Arc<dyn PipeNotify>,
-    entries: HashMap<usize, Entry>,
-    by_pipe: HashMap<PipeId, usize>,
+    entries: IdMap<usize, Entry>,
+    by_pipe: IdMap<PipeId, usize>,
     /// Durable peers by socket and routing id: the session that holds their pipe.
     durable: HashMap<(SocketId, bytes::Bytes), usize>,
     next_key: usize,
@@ -157,8 +188,8 @@ impl IoLoop {
             reactor,
             notify: Arc::new(IoNotify(Arc::clone(&remote))),
             remote,
-            entries: HashMap::new(),
-            by_pipe: HashMap::new(),
+            entries: IdMap::default(),
+            by_pipe: IdMap::default(),
             durable: HashMap::new(),
             next_key: 1,
             stopping: false,

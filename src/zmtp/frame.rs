@@ -146,8 +146,7 @@ pub(crate) fn encode_header(out: &mut BytesMut, flags: u8, size: usize) {
         out.put_u8(flags | LONG);
         out.put_u64(size as u64);
     } else {
-        out.put_u8(flags);
-        out.put_u8(size as u8);
+        out.put_slice(&[flags, size as u8]);
     }
 }
 

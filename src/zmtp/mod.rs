@@ -886,9 +886,13 @@ impl Connection {
             return;
         }
         let flags = if msg.more() { frame::MORE } else { 0 };
-        if self.codec.is_none() && data.len() >= ZERO_COPY_MIN {
-            frame::encode_header(&mut self.output, flags, data.len());
-            self.queue_body(msg.bytes());
+        if self.codec.is_none() {
+            if data.len() >= ZERO_COPY_MIN {
+                frame::encode_header(&mut self.output, flags, data.len());
+                self.queue_body(msg.bytes());
+            } else {
+                frame::encode(&mut self.output, flags, data);
+            }
             return;
         }
         self.emit(flags, &[data]);
