@@ -994,6 +994,7 @@ impl Session {
 
     fn disconnected(&mut self, ctx: &mut IoCtx<'_>) {
         self.reply_shape = ReplyShape::Bottom;
+        self.last_large = 0;
         if let Some(c) = self.conn.take() {
             if c.zmtp.is_some() {
                 self.emit(ZMQ_EVENT_DISCONNECTED, i64::from(c.fd));
