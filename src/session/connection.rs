@@ -70,6 +70,7 @@ struct Inbox<'a> {
     pending_in: &'a mut VecDeque<Msg>,
     /// Set when a write found the socket asleep: wake it once, after the batch.
     wake_reader: &'a mut bool,
+    /// Keep frames in the backlog: a durable peer's pipe is not decided yet.
     hold: bool,
     /// A REQ checks the shape of each reply (see [`ReplyShape`]).
     reply_shape: Option<&'a mut ReplyShape>,
