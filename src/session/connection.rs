@@ -852,15 +852,17 @@ impl Session {
         match event {
             PipeEvent::Readable => self.flush_out(ctx),
             PipeEvent::Writable => {
+                // The backlog goes in as one batch: the socket is woken once, at the end.
                 while let Some(m) = self.pending_in.pop_front() {
                     let Some(p) = &self.pipe else {
                         self.pending_in.clear();
                         break;
                     };
-                    match p.write(m) {
-                        Ok(()) => {}
+                    match p.write_quiet(m) {
+                        Ok(wake) => self.wake_reader |= wake,
                         Err(WriteError::Full(m)) => {
                             self.pending_in.push_front(m);
+                            self.wake();
                             return;
                         }
                         Err(WriteError::Closed(_)) => {
@@ -869,6 +871,7 @@ impl Session {
                         }
                     }
                 }
+                self.wake();
                 if let Some(c) = &mut self.conn {
                     let w = c.stream.interest().1;
                     let _ = c.stream.set_interest(true, w);
