@@ -1,15 +1,14 @@
 //! `Registered<S>`: a source (listener or stream) that owns its place in the poller.
 //!
-//! The one place that discharges `polling::Poller::add`'s safety contract (a registered fd must
-//! be deleted from the poller before it is closed): the `Registered` owns the source, so the fd
-//! cannot be closed while registered, and `Drop` deletes it before the source field is dropped.
-#![allow(unsafe_code, reason = "Poller::add's contract is upheld here")]
+//! The source is owned by the `Registered`, so its fd cannot be closed while registered, and
+//! `Drop` deletes it from the epoll set before the source field is dropped (closed): no event
+//! of a closed fd can reach a key that was reused.
+#![forbid(unsafe_code)]
 
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsFd;
 use std::sync::Arc;
 
-use polling::{Event, PollMode, Poller};
-
+use super::Poller;
 use crate::error::Result;
 
 /// A source in the poller's interest list, level-triggered.
@@ -29,11 +28,9 @@ impl<S: AsFd> Registered<S> {
         readable: bool,
         writable: bool,
     ) -> Result<Registered<S>> {
-        let ev = Event::new(key, readable, writable);
-        let fd = source.as_fd().as_raw_fd();
-        // SAFETY: `source` is owned by the returned value and Drop deletes the fd from the
-        // poller before `source` is dropped (closed). On error nothing stays registered.
-        unsafe { poller.add_with_mode(fd, ev, PollMode::Level) }?;
+        poller
+            .epoll
+            .add(source.as_fd(), key as u64, readable, writable)?;
         Ok(Registered {
             poller: Arc::clone(poller),
             key,
@@ -47,11 +44,9 @@ impl<S: AsFd> Registered<S> {
         if self.interest == (readable, writable) {
             return Ok(());
         }
-        self.poller.modify_with_mode(
-            self.source.as_fd(),
-            Event::new(self.key, readable, writable),
-            PollMode::Level,
-        )?;
+        self.poller
+            .epoll
+            .modify(self.source.as_fd(), self.key as u64, readable, writable)?;
         self.interest = (readable, writable);
         Ok(())
     }
@@ -74,6 +69,6 @@ impl<S: AsFd> Registered<S> {
 
 impl<S: AsFd> Drop for Registered<S> {
     fn drop(&mut self) {
-        let _ = self.poller.delete(self.source.as_fd());
+        let _ = self.poller.epoll.delete(self.source.as_fd());
     }
 }

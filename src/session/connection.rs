@@ -18,6 +18,11 @@ use crate::zmtp::{self, Connection, Event, Failure};
 
 /// Bytes asked of the kernel per read.
 const READ_CHUNK: usize = 64 * 1024;
+/// What is asked for after a large frame, or beyond its rest (the next header and a little).
+const READ_TAIL: usize = 8 * 1024;
+/// At most this much is asked for at once to complete a large frame (as the decoder reserves
+/// memory for a frame in steps, a peer's claimed size alone does not make us allocate).
+const READ_MAX: usize = 4 << 20;
 /// Buffers per vectored write.
 const MAX_IOV: usize = 64;
 /// Stop pulling from the pipe while this much is waiting to be written.
@@ -57,6 +62,51 @@ impl ReplyShape {
     }
 }
 
+/// Where received frames go: the session's pipe to its socket, or its backlog while the
+/// pipe is full (or not there yet, for a durable peer awaiting the I/O loop's decision).
+struct Inbox<'a> {
+    pipe: Option<&'a PipeEnd>,
+    metadata: Option<&'a Arc<Metadata>>,
+    pending_in: &'a mut VecDeque<Msg>,
+    /// Set when a write found the socket asleep: wake it once, after the batch.
+    wake_reader: &'a mut bool,
+    /// Keep frames in the backlog: a durable peer's pipe is not decided yet.
+    hold: bool,
+    /// A REQ checks the shape of each reply (see [`ReplyShape`]).
+    reply_shape: Option<&'a mut ReplyShape>,
+    /// A REQ got a malformed reply: the rest is dropped and the session must disconnect.
+    malformed: bool,
+}
+
+impl Inbox<'_> {
+    fn take(&mut self, mut m: Msg) {
+        if self.malformed {
+            return;
+        }
+        if let Some(shape) = self.reply_shape.as_deref_mut()
+            && !shape.accept(m.more(), m.len())
+        {
+            self.malformed = true;
+            return;
+        }
+        if let Some(md) = self.metadata {
+            m.set_metadata(Arc::clone(md));
+        }
+        if !self.pending_in.is_empty() || self.hold {
+            self.pending_in.push_back(m);
+            return;
+        }
+        let Some(p) = self.pipe else {
+            return;
+        };
+        match p.write_quiet(m) {
+            Ok(wake) => *self.wake_reader |= wake,
+            Err(WriteError::Full(m)) => self.pending_in.push_back(m),
+            Err(WriteError::Closed(_)) => {}
+        }
+    }
+}
+
 /// A connection's session (see the module doc).
 pub(crate) struct Session {
     key: usize,
@@ -70,6 +120,9 @@ pub(crate) struct Session {
     pending_in: VecDeque<Msg>,
     /// Messages were delivered to a sleeping socket: wake it at the end of the batch.
     wake_reader: bool,
+    /// The size of the large frame the last read completed (0 = none): the next read asks
+    /// for a little only, into a buffer of that size.
+    last_large: usize,
     socket_gone: bool,
     /// Where a REQ is in the reply coming in (see [`ReplyShape`]).
     reply_shape: ReplyShape,
@@ -164,6 +217,7 @@ impl Session {
             metadata: None,
             pending_in: VecDeque::new(),
             wake_reader: false,
+            last_large: 0,
             socket_gone: false,
             reply_shape: ReplyShape::Bottom,
             linger_deadline: None,
@@ -426,7 +480,25 @@ impl Session {
                 return;
             };
             let fd = conn.stream.get().fd();
-            let n = match crate::sys::read_into(fd, zmtp.input_buffer(), READ_CHUNK) {
+            // The rest of a large frame in one read, straight into the buffer the decoder
+            // reserved for it (asking for more room would move what arrived so far). After a
+            // large frame, the next read asks for a little only, into a buffer as large as
+            // that frame: a next frame of the same size then needs neither a copy nor another
+            // allocation (libzmq's decoder reads a large body straight into its message,
+            // after copying at most one batch).
+            let wanted = zmtp.input_wanted().min(READ_MAX);
+            let (room, ask) = if wanted > READ_TAIL {
+                (wanted, wanted + READ_TAIL)
+            } else {
+                match std::mem::take(&mut self.last_large) {
+                    0 => (READ_CHUNK, READ_CHUNK),
+                    size => (size, READ_TAIL),
+                }
+            };
+            if wanted >= READ_CHUNK / 2 {
+                self.last_large = (zmtp.input_buffer().len() + wanted).min(READ_MAX);
+            }
+            let n = match crate::sys::read_into(fd, zmtp.input_buffer(), room, ask) {
                 Ok(0) => {
                     self.disconnected(ctx);
                     return;
@@ -439,14 +511,49 @@ impl Session {
                     return;
                 }
             };
-            if let Err(f) = zmtp.process(ctx.now) {
+            // Frames go straight to the pipe as they are decoded; the handshake and whatever
+            // follows it in the same read come back as events (handle_events).
+            let mut inbox = Inbox {
+                pipe: self.pipe.as_ref(),
+                metadata: self.metadata.as_ref(),
+                pending_in: &mut self.pending_in,
+                wake_reader: &mut self.wake_reader,
+                hold: self.pipe.is_none() && self.durable_request.is_some(),
+                reply_shape: (self.link.options.socket_type == ZMQ_REQ)
+                    .then_some(&mut self.reply_shape),
+                malformed: false,
+            };
+            let r = zmtp.process_with(ctx.now, &mut |m| {
+                inbox.take(m);
+                Ok(())
+            });
+            if inbox.malformed {
+                // A malformed reply is a protocol error: libzmq's REQ session drops the
+                // connection for good (no reconnect), and nothing of the reply reaches the
+                // socket (its frames so far are rolled back).
+                self.wake();
+                self.socket_gone = true;
+                self.disconnected(ctx);
+                return;
+            }
+            if let Err(f) = r {
+                self.wake();
                 self.failed(ctx, f);
                 return;
             }
             self.handle_events(ctx);
-            if n < READ_CHUNK {
+            if n < room.min(ask) {
                 return;
             }
+        }
+    }
+
+    /// Wakes the socket once for what the last batch delivered.
+    fn wake(&mut self) {
+        if std::mem::take(&mut self.wake_reader)
+            && let Some(p) = &self.pipe
+        {
+            p.wake_reader();
         }
     }
 
@@ -454,11 +561,7 @@ impl Session {
         self.handle_events_batch(ctx);
         // The messages of one read reach the socket together, as libzmq flushes its pipe once
         // per read: woken at the first, the socket could look before the rest are in.
-        if std::mem::take(&mut self.wake_reader)
-            && let Some(p) = &self.pipe
-        {
-            p.wake_reader();
-        }
+        self.wake();
     }
 
     fn handle_events_batch(&mut self, ctx: &mut IoCtx<'_>) {
@@ -473,21 +576,24 @@ impl Session {
             };
             match ev {
                 Event::HandshakeDone(peer) => self.on_handshake(ctx, peer),
-                Event::Message(mut m) => {
-                    if self.link.options.socket_type == ZMQ_REQ
-                        && !self.reply_shape.accept(m.more(), m.len())
-                    {
-                        // A malformed reply is a protocol error: libzmq's REQ session drops
-                        // the connection for good (no reconnect), and nothing of the reply
-                        // reaches the socket.
+                Event::Message(m) => {
+                    let mut inbox = Inbox {
+                        pipe: self.pipe.as_ref(),
+                        metadata: self.metadata.as_ref(),
+                        pending_in: &mut self.pending_in,
+                        wake_reader: &mut self.wake_reader,
+                        hold: self.pipe.is_none() && self.durable_request.is_some(),
+                        reply_shape: (self.link.options.socket_type == ZMQ_REQ)
+                            .then_some(&mut self.reply_shape),
+                        malformed: false,
+                    };
+                    inbox.take(m);
+                    if inbox.malformed {
+                        // As in read_in.
                         self.socket_gone = true;
                         self.disconnected(ctx);
                         return;
                     }
-                    if let Some(md) = &self.metadata {
-                        m.set_metadata(Arc::clone(md));
-                    }
-                    self.deliver(m);
                 }
                 Event::ZapRequest(frames) => {
                     if !self.send_zap_request(ctx, frames) {
@@ -663,21 +769,6 @@ impl Session {
         }
     }
 
-    fn deliver(&mut self, m: Msg) {
-        if !self.pending_in.is_empty() || (self.pipe.is_none() && self.durable_request.is_some()) {
-            self.pending_in.push_back(m);
-            return;
-        }
-        let Some(p) = &self.pipe else {
-            return;
-        };
-        match p.write_quiet(m) {
-            Ok(wake) => self.wake_reader |= wake,
-            Err(WriteError::Full(m)) => self.pending_in.push_back(m),
-            Err(WriteError::Closed(_)) => {}
-        }
-    }
-
     fn pump_out(&mut self, ctx: &mut IoCtx<'_>) {
         let is_sub = matches!(self.link.options.socket_type, ZMQ_SUB | ZMQ_XSUB);
         let Some(zmtp) = self.conn.as_mut().and_then(|c| c.zmtp.as_mut()) else {
@@ -761,15 +852,17 @@ impl Session {
         match event {
             PipeEvent::Readable => self.flush_out(ctx),
             PipeEvent::Writable => {
+                // The backlog goes in as one batch: the socket is woken once, at the end.
                 while let Some(m) = self.pending_in.pop_front() {
                     let Some(p) = &self.pipe else {
                         self.pending_in.clear();
                         break;
                     };
-                    match p.write(m) {
-                        Ok(()) => {}
+                    match p.write_quiet(m) {
+                        Ok(wake) => self.wake_reader |= wake,
                         Err(WriteError::Full(m)) => {
                             self.pending_in.push_front(m);
+                            self.wake();
                             return;
                         }
                         Err(WriteError::Closed(_)) => {
@@ -778,6 +871,7 @@ impl Session {
                         }
                     }
                 }
+                self.wake();
                 if let Some(c) = &mut self.conn {
                     let w = c.stream.interest().1;
                     let _ = c.stream.set_interest(true, w);
@@ -904,6 +998,7 @@ impl Session {
 
     fn disconnected(&mut self, ctx: &mut IoCtx<'_>) {
         self.reply_shape = ReplyShape::Bottom;
+        self.last_large = 0;
         if let Some(c) = self.conn.take() {
             if c.zmtp.is_some() {
                 self.emit(ZMQ_EVENT_DISCONNECTED, i64::from(c.fd));

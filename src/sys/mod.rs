@@ -1,14 +1,20 @@
 //! Thin, safe wrappers over the few OS calls the engine needs: errno, eventfd signalers,
-//! `poll(2)`, monotonic clock in milliseconds, signal masks of library threads.
+//! `poll(2)`, `epoll(7)` for the I/O threads, reads into a `BytesMut`, monotonic clock in
+//! milliseconds, signal masks of library threads.
 //!
 //! Layer L1. The only module besides `capi/` (and the files ARCHITECTURE.md names) that may
 //! contain `unsafe`; every block carries its SAFETY argument.
-#![allow(unsafe_code, reason = "the OS boundary: errno, eventfd, poll")]
+#![allow(
+    unsafe_code,
+    reason = "the OS boundary: errno, eventfd, poll, epoll, read"
+)]
 
+mod epoll;
 mod ifaddr;
 mod signaler;
 mod thread;
 
+pub(crate) use epoll::{Epoll, EpollEvent};
 pub(crate) use ifaddr::interface_address;
 pub(crate) use signaler::Signaler;
 pub(crate) use thread::block_all_signals;
@@ -87,11 +93,18 @@ pub(crate) fn poll_fds(fds: &mut [PollFd], timeout_ms: i32) -> crate::error::Res
     Ok(rc as usize)
 }
 
-/// Reads up to `max` bytes from `fd` straight into the spare capacity of `buf` (reserving it
-/// first), so received data is not copied again. Returns the count, 0 at end of stream.
-pub(crate) fn read_into(fd: i32, buf: &mut bytes::BytesMut, max: usize) -> std::io::Result<usize> {
+/// Reads from `fd` straight into the spare capacity of `buf`, so received data is not copied
+/// again: first makes room for at least `reserve` bytes, then asks for at most `max` (never
+/// more than the spare capacity, so the read itself never moves what `buf` holds). Returns
+/// the count, 0 at end of stream.
+pub(crate) fn read_into(
+    fd: i32,
+    buf: &mut bytes::BytesMut,
+    reserve: usize,
+    max: usize,
+) -> std::io::Result<usize> {
     use bytes::BufMut;
-    buf.reserve(max);
+    buf.reserve(reserve);
     let spare = buf.chunk_mut();
     let len = spare.len().min(max);
     // SAFETY: spare.as_mut_ptr() is valid for `len` bytes of writes (it is BytesMut's reserved,

@@ -69,6 +69,14 @@ impl Signaler {
     }
 }
 
+impl std::os::fd::AsFd for Signaler {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        // SAFETY: the fd is open for as long as the Signaler lives, which the borrow ties
+        // the returned BorrowedFd to.
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(self.fd) }
+    }
+}
+
 impl Drop for Signaler {
     fn drop(&mut self) {
         // SAFETY: we own fd and close it exactly once.

@@ -101,14 +101,52 @@ pub(crate) fn decode_mut(
     Ok(Some((flags & (MORE | COMMAND), body)))
 }
 
+/// The flags, header length and body length of the data frame at the front of `buf`, if it
+/// is complete, valid (no reserved flag) and within `max`; None for anything else (a command,
+/// an incomplete or invalid frame), which [`decode_mut`] then handles or reports.
+pub(crate) fn peek_data(buf: &[u8], max: Option<u64>) -> Option<(u8, usize, usize)> {
+    let &flags = buf.first()?;
+    if flags & !(MORE | LONG) != 0 {
+        return None;
+    }
+    let (header, size) = if flags & LONG != 0 {
+        let raw = buf.get(1..9)?;
+        let mut b = [0u8; 8];
+        b.copy_from_slice(raw);
+        (9usize, u64::from_be_bytes(b))
+    } else {
+        (2usize, u64::from(*buf.get(1)?))
+    };
+    if max.is_some_and(|m| size > m) {
+        return None;
+    }
+    let size = usize::try_from(size).ok()?;
+    // The body is in `buf`, so header + size cannot overflow.
+    (buf.len().checked_sub(header)? >= size).then_some((flags & MORE, header, size))
+}
+
+/// The total length (header and body) of the frame whose header is at the front of `buf`,
+/// if the header is complete and the length fits in `usize`.
+pub(crate) fn pending_len(buf: &[u8]) -> Option<usize> {
+    let &flags = buf.first()?;
+    let (header, size) = if flags & LONG != 0 {
+        let raw = buf.get(1..9)?;
+        let mut b = [0u8; 8];
+        b.copy_from_slice(raw);
+        (9usize, u64::from_be_bytes(b))
+    } else {
+        (2usize, u64::from(*buf.get(1)?))
+    };
+    usize::try_from(size).ok()?.checked_add(header)
+}
+
 /// Appends the header of a frame with `flags` and `size` body bytes.
 pub(crate) fn encode_header(out: &mut BytesMut, flags: u8, size: usize) {
     if size > 255 {
         out.put_u8(flags | LONG);
         out.put_u64(size as u64);
     } else {
-        out.put_u8(flags);
-        out.put_u8(size as u8);
+        out.put_slice(&[flags, size as u8]);
     }
 }
 
@@ -130,11 +168,18 @@ mod tests {
         encode(&mut buf, 0, &big);
         assert_eq!(buf[0], MORE);
         assert_eq!(buf[5], LONG);
+        assert_eq!(peek_data(&buf, None), Some((MORE, 2, 3)));
         let f1 = decode(&mut buf, None).unwrap().unwrap();
         assert_eq!((f1.flags, &f1.body[..]), (MORE, &b"abc"[..]));
+        assert_eq!(pending_len(&buf), Some(309));
+        assert_eq!(peek_data(&buf, None), Some((0, 9, 300)));
+        assert_eq!(peek_data(&buf, Some(299)), None);
+        assert_eq!(peek_data(&buf[..308], None), None);
+        assert_eq!(pending_len(&buf[..8]), None);
         let f2 = decode(&mut buf, None).unwrap().unwrap();
         assert_eq!(f2.body.len(), 300);
         assert!(buf.is_empty());
+        assert_eq!(pending_len(&buf), None);
     }
 
     #[test]

@@ -48,6 +48,10 @@ pub(crate) use crate::mechanism::Settings as Security;
 /// Message bodies at least this large are written from the message itself, not copied.
 const ZERO_COPY_MIN: usize = 8 * 1024;
 
+/// Received data frames up to this size are copied into their `Msg`; larger ones share the
+/// receive buffer (see [`Connection::process_with`]).
+pub(crate) const COPY_MAX: usize = crate::msg::INLINE_CAP;
+
 /// Length of the ZMTP 3 greeting.
 pub(crate) const GREETING_LEN: usize = 64;
 
@@ -309,6 +313,16 @@ impl Connection {
         &mut self.input
     }
 
+    /// How many more octets the frame at the front of the input needs to be complete (0 when
+    /// no frame header is buffered or the frame is complete): a hint for the size of the next
+    /// read, so that a large frame arrives with few reads straight into its buffer.
+    pub(crate) fn input_wanted(&self) -> usize {
+        if self.state != State::Active || self.raw {
+            return 0;
+        }
+        frame::pending_len(&self.input).map_or(0, |total| total.saturating_sub(self.input.len()))
+    }
+
     /// Appends received bytes and processes them.
     #[cfg(test)]
     pub(crate) fn input(&mut self, data: &[u8], now: u64) -> Result<(), Failure> {
@@ -399,8 +413,25 @@ impl Connection {
         Err(why)
     }
 
-    /// Processes buffered input received at `now`.
+    /// Processes buffered input received at `now`; every event, messages included, is queued
+    /// for [`Connection::poll_event`].
     pub(crate) fn process(&mut self, now: u64) -> Result<(), Failure> {
+        self.process_with(now, &mut Err)
+    }
+
+    /// Processes buffered input received at `now`, offering each message frame to `sink` as
+    /// it is decoded while no other event is queued (a frame `sink` declines, by handing it
+    /// back as `Err`, and every event after it are queued for [`Connection::poll_event`] instead), so
+    /// that drained in that order, events keep the order of the stream. Drain
+    /// [`Connection::poll_event`] afterwards as after [`Connection::process`].
+    ///
+    /// Data frames of up to [`COPY_MAX`] octets are copied into their `Msg` (inline, no
+    /// allocation); larger ones are slices of the receive buffer, without copying.
+    pub(crate) fn process_with(
+        &mut self,
+        now: u64,
+        sink: &mut impl FnMut(Msg) -> Result<(), Msg>,
+    ) -> Result<(), Failure> {
         if self.state == State::Failed {
             return Err(Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED));
         }
@@ -426,6 +457,9 @@ impl Connection {
             if self.state == State::Failed {
                 return Err(Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED));
             }
+            if self.state == State::Active && self.codec.is_none() {
+                self.decode_data(max, sink);
+            }
             if self.awaiting_zap() {
                 // The peer has nothing to send until we answer; hold its input (bounded).
                 if self.input.len() > ZAP_WAIT_INPUT {
@@ -450,11 +484,11 @@ impl Connection {
                 }
             };
             match self.state {
-                State::Active if self.codec.is_some() => self.curve_frame(body, now)?,
+                State::Active if self.codec.is_some() => self.curve_frame(body, now, sink)?,
                 State::Active if flags & frame::COMMAND != 0 => {
-                    self.command(&body.freeze(), now)?;
+                    self.command(&body.freeze(), now, sink)?;
                 }
-                State::Active => self.push_message(body, flags & frame::MORE != 0),
+                State::Active => self.push_message(body, flags & frame::MORE != 0, sink),
                 _ if flags & frame::COMMAND != 0 => self.handshake_command(&body.freeze(), now)?,
                 _ => {
                     return self.fail(
@@ -470,20 +504,94 @@ impl Connection {
         self.state == State::Handshake && self.mechanism.as_ref().is_some_and(|m| m.awaiting_zap())
     }
 
+    /// Hands `msg` to `sink`, or queues it when an event is already waiting (or `sink`
+    /// declines it).
+    fn deliver(&mut self, msg: Msg, sink: &mut impl FnMut(Msg) -> Result<(), Msg>) {
+        if !self.events.is_empty() {
+            self.events.push_back(Event::Message(msg));
+            return;
+        }
+        if let Err(m) = sink(msg) {
+            self.events.push_back(Event::Message(m));
+        }
+    }
+
     /// Delivers one message frame; small bodies are copied so the receive buffer is not held.
-    fn push_message(&mut self, body: BytesMut, more: bool) {
-        let mut msg = if body.len() <= crate::msg::INLINE_CAP {
+    fn push_message(
+        &mut self,
+        body: BytesMut,
+        more: bool,
+        sink: &mut impl FnMut(Msg) -> Result<(), Msg>,
+    ) {
+        let mut msg = if body.len() <= COPY_MAX {
             Msg::copy_from(&body)
         } else {
             Msg::from_bytes(body.freeze())
         };
         msg.set_more(more);
-        self.events.push_back(Event::Message(msg));
+        self.deliver(msg, sink);
+    }
+
+    /// The fast path of an established connection without CURVE: takes all the complete data
+    /// frames at the front of the input at once (one header scan, then one `split_to` for
+    /// all of them when any must be shared, else one `advance`) and gives them to `sink`.
+    /// Stops before anything else (a command, an incomplete frame, an invalid or oversized
+    /// header), which the general path then decodes or reports.
+    fn decode_data(&mut self, max: Option<u64>, sink: &mut impl FnMut(Msg) -> Result<(), Msg>) {
+        if !self.events.is_empty() {
+            return;
+        }
+        let mut end = 0usize;
+        let mut shared = false;
+        while let Some((_, header, size)) =
+            self.input.get(end..).and_then(|b| frame::peek_data(b, max))
+        {
+            end += header + size;
+            shared |= size > COPY_MAX;
+        }
+        if end == 0 {
+            return;
+        }
+        // Shared bodies are slices of one frozen chunk; small ones are copied into their Msg.
+        let chunk = shared.then(|| self.input.split_to(end).freeze());
+        let mut declined: Vec<Msg> = Vec::new();
+        {
+            let view: &[u8] = match &chunk {
+                Some(c) => c,
+                None => self.input.get(..end).unwrap_or_default(),
+            };
+            let mut at = 0usize;
+            while let Some((flags, header, size)) =
+                view.get(at..).and_then(|b| frame::peek_data(b, None))
+            {
+                let start = at + header;
+                at = start + size;
+                let mut msg = match &chunk {
+                    Some(c) if size > COPY_MAX => Msg::from_bytes(c.slice(start..at)),
+                    _ => Msg::copy_from(view.get(start..at).unwrap_or_default()),
+                };
+                msg.set_more(flags & frame::MORE != 0);
+                if !declined.is_empty() {
+                    declined.push(msg);
+                } else if let Err(m) = sink(msg) {
+                    declined.push(m);
+                }
+            }
+        }
+        if chunk.is_none() {
+            self.input.advance(end);
+        }
+        self.events.extend(declined.into_iter().map(Event::Message));
     }
 
     /// One frame of an established CURVE connection: an encrypted MESSAGE carrying a message
     /// frame or a command.
-    fn curve_frame(&mut self, body: BytesMut, now: u64) -> Result<(), Failure> {
+    fn curve_frame(
+        &mut self,
+        body: BytesMut,
+        now: u64,
+        sink: &mut impl FnMut(Msg) -> Result<(), Msg>,
+    ) -> Result<(), Failure> {
         let Some(codec) = self.codec.as_mut() else {
             return Ok(());
         };
@@ -495,9 +603,9 @@ impl Connection {
             }
         };
         if flags & curve::FLAG_COMMAND != 0 {
-            self.command(&data.freeze(), now)
+            self.command(&data.freeze(), now, sink)
         } else {
-            self.push_message(data, flags & curve::FLAG_MORE != 0);
+            self.push_message(data, flags & curve::FLAG_MORE != 0, sink);
             Ok(())
         }
     }
@@ -672,7 +780,12 @@ impl Connection {
     }
 
     /// A command after the handshake (RFC 37 heartbeats and subscriptions).
-    fn command(&mut self, body: &Bytes, now: u64) -> Result<(), Failure> {
+    fn command(
+        &mut self,
+        body: &Bytes,
+        now: u64,
+        sink: &mut impl FnMut(Msg) -> Result<(), Msg>,
+    ) -> Result<(), Failure> {
         let Ok(cmd) = command::parse(body) else {
             return self.fail(
                 Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED),
@@ -694,11 +807,11 @@ impl Connection {
             }
             command::Command::Pong(_) => Ok(()),
             command::Command::Subscribe(topic) => {
-                self.push_subscription(1, &topic);
+                self.push_subscription(1, &topic, sink);
                 Ok(())
             }
             command::Command::Cancel(topic) => {
-                self.push_subscription(0, &topic);
+                self.push_subscription(0, &topic, sink);
                 Ok(())
             }
             command::Command::Unknown => Ok(()),
@@ -736,11 +849,16 @@ impl Connection {
         codec.seal_into(&mut self.output, nonce, inner, parts);
     }
 
-    fn push_subscription(&mut self, kind: u8, topic: &[u8]) {
+    fn push_subscription(
+        &mut self,
+        kind: u8,
+        topic: &[u8],
+        sink: &mut impl FnMut(Msg) -> Result<(), Msg>,
+    ) {
         let mut v = Vec::with_capacity(topic.len() + 1);
         v.push(kind);
         v.extend_from_slice(topic);
-        self.events.push_back(Event::Message(Msg::copy_from(&v)));
+        self.deliver(Msg::copy_from(&v), sink);
     }
 
     /// Queues one message frame for sending (only once active). Subscription messages from
@@ -768,9 +886,13 @@ impl Connection {
             return;
         }
         let flags = if msg.more() { frame::MORE } else { 0 };
-        if self.codec.is_none() && data.len() >= ZERO_COPY_MIN {
-            frame::encode_header(&mut self.output, flags, data.len());
-            self.queue_body(msg.bytes());
+        if self.codec.is_none() {
+            if data.len() >= ZERO_COPY_MIN {
+                frame::encode_header(&mut self.output, flags, data.len());
+                self.queue_body(msg.bytes());
+            } else {
+                frame::encode(&mut self.output, flags, data);
+            }
             return;
         }
         self.emit(flags, &[data]);

@@ -215,3 +215,106 @@ fn large_bodies_are_queued_by_reference_and_consumed_in_order() {
     .collect();
     assert_eq!(sizes, vec![5, 100_000, 5]);
 }
+
+#[test]
+fn process_with_sinks_frames_in_stream_order_and_queues_what_is_declined() {
+    let mut a = Connection::new(cfg(ZMQ_PUB), 0);
+    let mut b = Connection::new(cfg(ZMQ_XSUB), 0);
+    // The handshake's last bytes and the first frames arrive together: the frames after
+    // HandshakeDone must wait behind it in the event queue.
+    for _ in 0..2 {
+        pump(&mut a, &mut b, 0).unwrap();
+        pump(&mut b, &mut a, 0).unwrap();
+    }
+    assert!(a.is_active());
+    let sizes = [0usize, 5, 38, 39, 64, 1024, 70_000, 3];
+    for (i, &n) in sizes.iter().enumerate() {
+        let mut m = Msg::copy_from(&vec![i as u8; n]);
+        m.set_more(i.is_multiple_of(2));
+        a.send(&m, false);
+    }
+    let bytes = a.output().split();
+    b.input_buffer().extend_from_slice(&bytes);
+    let mut sunk = Vec::new();
+    b.process_with(0, &mut |m| {
+        sunk.push(m);
+        Ok(())
+    })
+    .unwrap();
+    let mut got: Vec<Msg> = sunk;
+    let mut handshake_seen = false;
+    while let Some(ev) = b.poll_event() {
+        match ev {
+            Event::HandshakeDone(_) => handshake_seen = true,
+            Event::Message(m) => {
+                assert!(handshake_seen, "no message before the handshake event");
+                got.push(m);
+            }
+            Event::ZapRequest(_) => panic!("unexpected ZAP request"),
+        }
+    }
+    assert!(handshake_seen);
+    // Established: the sink takes three frames and declines the fourth.
+    for (i, &n) in sizes.iter().enumerate() {
+        let mut m = Msg::copy_from(&vec![i as u8; n]);
+        m.set_more(i.is_multiple_of(2));
+        a.send(&m, false);
+    }
+    let bytes = a.output().split();
+    // Half a frame at the end stays buffered until the rest comes.
+    let cut = bytes.len() - 2;
+    b.input_buffer().extend_from_slice(&bytes[..cut]);
+    let mut taken = 0;
+    b.process_with(0, &mut |m| {
+        if taken < 3 {
+            taken += 1;
+            got.push(m);
+            Ok(())
+        } else {
+            Err(m)
+        }
+    })
+    .unwrap();
+    assert_eq!(b.input_wanted(), 2);
+    b.input_buffer().extend_from_slice(&bytes[cut..]);
+    b.process_with(0, &mut |m| {
+        got.push(m);
+        Ok(())
+    })
+    .unwrap();
+    // Once a frame is declined, every later one queues behind it (none is sunk), so
+    // draining the queue after the sink gives the stream order.
+    assert_eq!(got.len(), sizes.len() + 3);
+    while let Some(Event::Message(m)) = b.poll_event() {
+        got.push(m);
+    }
+    assert_eq!(got.len(), 2 * sizes.len());
+    for (k, m) in got.iter().enumerate() {
+        let i = k % sizes.len();
+        assert_eq!(m.len(), sizes[i], "frame {k}");
+        assert!(m.data().iter().all(|&x| x == i as u8));
+        assert_eq!(m.more(), i.is_multiple_of(2));
+    }
+}
+
+#[test]
+fn commands_between_data_frames_keep_their_place() {
+    let mut a = Connection::new(cfg(ZMQ_XPUB), 0);
+    let mut b = Connection::new(cfg(ZMQ_SUB), 0);
+    handshake(&mut a, &mut b);
+    // SUB -> XPUB: data, a subscription (a command to a 3.1 peer), data.
+    b.send(&Msg::copy_from(&[7u8; 100]), false);
+    b.send(&Msg::copy_from(b"\x01topic"), true);
+    b.send(&Msg::copy_from(&[8u8; 10]), false);
+    let bytes = b.output().split();
+    a.input_buffer().extend_from_slice(&bytes);
+    let mut got = Vec::new();
+    a.process_with(0, &mut |m| {
+        got.push(m);
+        Ok(())
+    })
+    .unwrap();
+    assert!(a.poll_event().is_none());
+    let datas: Vec<&[u8]> = got.iter().map(|m| m.data()).collect();
+    assert_eq!(datas, [&[7u8; 100][..], b"\x01topic", &[8u8; 10]]);
+}
