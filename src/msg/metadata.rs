@@ -5,11 +5,13 @@
 #![forbid(unsafe_code)]
 
 use std::ffi::{CStr, CString};
+use std::sync::Arc;
 
 /// Name/value properties plus the draft group; values are NUL-terminated for the C API.
+/// Cloning shares the properties (one allocation, no string copies).
 #[derive(Clone, Default, Debug)]
 pub(crate) struct Metadata {
-    props: Vec<(String, CString)>,
+    props: Arc<Vec<(String, CString)>>,
     group: Option<CString>,
 }
 
@@ -30,7 +32,10 @@ impl Metadata {
                 (n.into(), value)
             })
             .collect();
-        Metadata { props, group: None }
+        Metadata {
+            props: Arc::new(props),
+            group: None,
+        }
     }
 
     /// The value of property `name`. `Identity` (the property ZMTP peers announce their
@@ -54,13 +59,12 @@ impl Metadata {
     pub(crate) fn insert(&mut self, name: &str, value: &[u8]) {
         let cut = value.iter().position(|&b| b == 0).unwrap_or(value.len());
         let value = CString::new(&value[..cut]).unwrap_or_default();
-        match self
-            .props
+        match Arc::make_mut(&mut self.props)
             .iter_mut()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
         {
             Some(slot) => slot.1 = value,
-            None => self.props.push((name.to_owned(), value)),
+            None => Arc::make_mut(&mut self.props).push((name.to_owned(), value)),
         }
     }
 

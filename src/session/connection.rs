@@ -473,6 +473,7 @@ impl Session {
                 }
                 return;
             }
+            self.fresh_metadata();
             let Some(conn) = &mut self.conn else {
                 return;
             };
@@ -545,6 +546,18 @@ impl Session {
             if n < room.min(ask) {
                 return;
             }
+        }
+    }
+
+    /// Gives this read's frames a metadata `Arc` of their own when the last read's frames still
+    /// hold the current one: this thread's reference count increments then never share a
+    /// cache line with the socket thread's decrements for the frames it is consuming. A copy
+    /// shares the properties themselves, so it costs one small allocation per read.
+    fn fresh_metadata(&mut self) {
+        if let Some(md) = &mut self.metadata
+            && Arc::strong_count(md) > 1
+        {
+            *md = Arc::new(Metadata::clone(md));
         }
     }
 

@@ -13,15 +13,19 @@ pub(crate) mod z85;
 /// The earliest of some optional deadlines.
 ///
 /// Written so that optimised code never compares the (undefined) payload of a `None`: the
-/// obvious `flatten().min()` compiles to conditional moves on it, which is harmless but makes
-/// valgrind report "conditional move depends on uninitialised value" on the I/O thread.
+/// obvious `flatten().min()`, and even `map(unwrap_or).min()` once inlined into a caller,
+/// compile to conditional moves on it, which is harmless but makes valgrind report
+/// "conditional move depends on uninitialised value" on the I/O thread. `black_box` makes each
+/// value a defined number before it is compared.
 /// A deadline of `u64::MAX` counts as none (milliseconds on a monotonic clock never get there).
 pub(crate) fn earliest<const N: usize>(deadlines: [Option<u64>; N]) -> Option<u64> {
-    let t = deadlines
-        .into_iter()
-        .map(|d| d.unwrap_or(u64::MAX))
-        .min()
-        .unwrap_or(u64::MAX);
+    let mut t = u64::MAX;
+    for d in deadlines {
+        let v = std::hint::black_box(d.unwrap_or(u64::MAX));
+        if v < t {
+            t = v;
+        }
+    }
     (t != u64::MAX).then_some(t)
 }
 
