@@ -388,6 +388,33 @@ impl PipeEnd {
         result
     }
 
+    /// Writes frames from the front of `frames` under one lock, as [`PipeEnd::write_quiet`]
+    /// would one by one, and answers whether the reader must be woken. It stops at the first
+    /// frame the pipe refuses for its high-water mark, which stays at the front of `frames`
+    /// with those after it; if the peer closed, the frames are dropped.
+    pub(crate) fn write_batch(&self, frames: &mut VecDeque<Msg>) -> bool {
+        let (wake, swap) = {
+            let mut d = self.out().lock();
+            let mut wake = false;
+            while let Some(msg) = frames.pop_front() {
+                match Self::write_locked(&mut d, msg) {
+                    Ok(w) => wake |= w,
+                    Err(WriteError::Full(msg)) => {
+                        frames.push_front(msg);
+                        break;
+                    }
+                    Err(WriteError::Closed(_)) => {
+                        frames.clear();
+                        break;
+                    }
+                }
+            }
+            (wake, Self::take_swap_events(&mut d))
+        };
+        self.report_to_self(swap);
+        wake
+    }
+
     /// Swap state changes waiting to be told (almost always none: no allocation then).
     fn take_swap_events(d: &mut Direction) -> Vec<SwapState> {
         if d.swap_events.is_empty() {
@@ -711,6 +738,39 @@ mod tests {
         a.wake_reader();
         assert_eq!(rec.0.lock().as_slice(), &[(b.id(), PipeEvent::Readable)]);
         assert_eq!(read_data(&b).unwrap(), b"1");
+    }
+
+    #[test]
+    fn batch_writes_stop_at_the_hwm_and_keep_the_rest_in_order() {
+        let cfg = DirectionConfig {
+            hwm: 2,
+            ..DirectionConfig::default()
+        };
+        let (a, b) = pair(cfg.clone(), cfg);
+        let mut frames: VecDeque<Msg> = [(b"1", true), (b"2", false), (b"3", false)]
+            .into_iter()
+            .chain([(b"4", false), (b"5", false)])
+            .map(|(d, more)| frame(d, more))
+            .collect();
+        assert!(
+            a.write_batch(&mut frames),
+            "the reader starts asleep: wake it"
+        );
+        let left: Vec<Vec<u8>> = frames.iter().map(|m| m.data().to_vec()).collect();
+        assert_eq!(left, vec![b"4".to_vec(), b"5".to_vec()], "two messages fit");
+        for want in [b"1", b"2", b"3"] {
+            assert_eq!(read_data(&b).unwrap(), want);
+        }
+        assert!(matches!(b.read(), Read::Empty));
+        assert!(
+            a.write_batch(&mut frames),
+            "asleep again after finding it empty"
+        );
+        assert!(frames.is_empty());
+        b.close();
+        let mut more = VecDeque::from([frame(b"6", false)]);
+        assert!(!a.write_batch(&mut more));
+        assert!(more.is_empty(), "a closed peer: dropped");
     }
 
     #[test]

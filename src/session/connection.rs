@@ -68,6 +68,8 @@ struct Inbox<'a> {
     pipe: Option<&'a PipeEnd>,
     metadata: Option<&'a Arc<Metadata>>,
     pending_in: &'a mut VecDeque<Msg>,
+    /// Frames for the pipe, written under one lock by [`Inbox::flush`] (empty between reads).
+    batch: &'a mut VecDeque<Msg>,
     /// Set when a write found the socket asleep: wake it once, after the batch.
     wake_reader: &'a mut bool,
     /// Keep frames in the backlog: a durable peer's pipe is not decided yet.
@@ -96,14 +98,20 @@ impl Inbox<'_> {
             self.pending_in.push_back(m);
             return;
         }
-        let Some(p) = self.pipe else {
-            return;
-        };
-        match p.write_quiet(m) {
-            Ok(wake) => *self.wake_reader |= wake,
-            Err(WriteError::Full(m)) => self.pending_in.push_back(m),
-            Err(WriteError::Closed(_)) => {}
+        if self.pipe.is_some() {
+            self.batch.push_back(m);
         }
+    }
+
+    /// Writes the batch into the pipe; what the pipe refuses at its HWM goes to the backlog.
+    fn flush(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        if let Some(p) = self.pipe {
+            *self.wake_reader |= p.write_batch(self.batch);
+        }
+        self.pending_in.append(self.batch);
     }
 }
 
@@ -118,6 +126,8 @@ pub(crate) struct Session {
     pipe: Option<PipeEnd>,
     metadata: Option<Arc<Metadata>>,
     pending_in: VecDeque<Msg>,
+    /// The frames of the read being decoded, on their way to the pipe (kept for its capacity).
+    in_batch: VecDeque<Msg>,
     /// Messages were delivered to a sleeping socket: wake it at the end of the batch.
     wake_reader: bool,
     /// The size of the large frame the last read completed (0 = none): the next read asks
@@ -216,6 +226,7 @@ impl Session {
             pipe: None,
             metadata: None,
             pending_in: VecDeque::new(),
+            in_batch: VecDeque::new(),
             wake_reader: false,
             last_large: 0,
             socket_gone: false,
@@ -518,6 +529,7 @@ impl Session {
                 pipe: self.pipe.as_ref(),
                 metadata: self.metadata.as_ref(),
                 pending_in: &mut self.pending_in,
+                batch: &mut self.in_batch,
                 wake_reader: &mut self.wake_reader,
                 hold: self.pipe.is_none() && self.durable_request.is_some(),
                 reply_shape: (self.link.options.socket_type == ZMQ_REQ)
@@ -528,6 +540,7 @@ impl Session {
                 inbox.take(m);
                 Ok(())
             });
+            inbox.flush();
             if inbox.malformed {
                 // A malformed reply is a protocol error: libzmq's REQ session drops the
                 // connection for good (no reconnect), and nothing of the reply reaches the
@@ -594,6 +607,7 @@ impl Session {
                         pipe: self.pipe.as_ref(),
                         metadata: self.metadata.as_ref(),
                         pending_in: &mut self.pending_in,
+                        batch: &mut self.in_batch,
                         wake_reader: &mut self.wake_reader,
                         hold: self.pipe.is_none() && self.durable_request.is_some(),
                         reply_shape: (self.link.options.socket_type == ZMQ_REQ)
@@ -601,6 +615,7 @@ impl Session {
                         malformed: false,
                     };
                     inbox.take(m);
+                    inbox.flush();
                     if inbox.malformed {
                         // As in read_in.
                         self.socket_gone = true;
@@ -865,26 +880,16 @@ impl Session {
         match event {
             PipeEvent::Readable => self.flush_out(ctx),
             PipeEvent::Writable => {
-                // The backlog goes in as one batch: the socket is woken once, at the end.
-                while let Some(m) = self.pending_in.pop_front() {
-                    let Some(p) = &self.pipe else {
-                        self.pending_in.clear();
-                        break;
-                    };
-                    match p.write_quiet(m) {
-                        Ok(wake) => self.wake_reader |= wake,
-                        Err(WriteError::Full(m)) => {
-                            self.pending_in.push_front(m);
-                            self.wake();
-                            return;
-                        }
-                        Err(WriteError::Closed(_)) => {
-                            self.pending_in.clear();
-                            break;
-                        }
-                    }
+                // The backlog goes in as one batch, under one lock: the socket is woken once.
+                match &self.pipe {
+                    Some(p) => self.wake_reader |= p.write_batch(&mut self.pending_in),
+                    None => self.pending_in.clear(),
                 }
                 self.wake();
+                if !self.pending_in.is_empty() {
+                    // Full again: the rest waits for the next Writable.
+                    return;
+                }
                 if let Some(c) = &mut self.conn {
                     let w = c.stream.interest().1;
                     let _ = c.stream.set_interest(true, w);
