@@ -139,6 +139,20 @@ def rate_str(v):
     return f"{v:.0f} /s"
 
 
+# Everything from this line on in an existing report is hand-written (measurements made outside
+# `make bench`, such as the swap-to-disk figures) and is carried over into the new report.
+KEEP_MARKER = "<!-- kept by make bench: hand-written sections below -->"
+
+
+def kept_tail(path):
+    try:
+        old = open(path, encoding="utf-8").read()
+    except OSError:
+        return ""
+    at = old.find(KEEP_MARKER)
+    return "" if at < 0 else "\n" + old[at:]
+
+
 def main():
     raw, out = sys.argv[1], sys.argv[2]
     head, procs, status, order = load(raw)
@@ -311,6 +325,7 @@ at most. {met} of {total} met.
         doc += "\n## Failed runs\n\n| case | size | library | round | rc | what it said |\n|---|---|---|---|---|---|\n"
         for case, size, side, r, rc, why in failures:
             doc += f"| {case} | {size_str(size)} | {side} | {r} | {rc} | {why[:150]} |\n"
+    doc += kept_tail(out)
     with open(out, "w", encoding="utf-8") as f:
         f.write(doc)
     print(table)
