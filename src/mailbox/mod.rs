@@ -226,9 +226,13 @@ impl<T> Mailbox<T> {
     }
 
     /// Waits up to `timeout_ms` (-1 = forever) for the signaler. Returns Ok(false) on timeout,
-    /// Err(Interrupted) when a signal interrupts the wait.
-    pub(crate) fn wait(&self, timeout_ms: i32) -> Result<bool> {
-        if timeout_ms != 0 && self.should_spin() {
+    /// Err(Interrupted) when a signal interrupts the wait. With `expect_soon` (the owner has
+    /// just sent something and waits for what comes back) it first watches for a command for
+    /// a few microseconds (see `spin_for_command`). A receiver that only receives does not: a
+    /// stream's reader that sleeps lets the writer queue a whole batch for it, one that spins
+    /// takes the messages one at a time, each with a command.
+    pub(crate) fn wait(&self, timeout_ms: i32, expect_soon: bool) -> Result<bool> {
+        if expect_soon && timeout_ms != 0 && self.should_spin() {
             let hit = self.spin_for_command();
             self.spin_outcome(hit);
             if hit {
@@ -263,10 +267,10 @@ mod tests {
     fn first_send_signals_and_draining_resets() {
         let mb = Mailbox::<u32>::new().unwrap();
         mb.expose();
-        assert!(!mb.wait(0).unwrap());
+        assert!(!mb.wait(0, false).unwrap());
         mb.send(1);
         mb.send(2);
-        assert!(mb.wait(0).unwrap());
+        assert!(mb.wait(0, false).unwrap());
         assert_eq!(mb.try_recv(), Some(1));
         assert_eq!(mb.try_recv(), Some(2));
         assert_eq!(mb.try_recv(), None);
@@ -312,13 +316,16 @@ mod tests {
         );
         assert_eq!(mb.try_recv(), Some(2));
         assert_eq!(mb.try_recv(), Some(3));
-        assert!(!mb.wait(0).unwrap(), "waiting with nothing sent times out");
+        assert!(
+            !mb.wait(0, false).unwrap(),
+            "waiting with nothing sent times out"
+        );
         mb.send(4);
         assert!(
             mb.signaler.wait(0).unwrap(),
             "a send after wait began signals"
         );
-        assert!(mb.wait(0).unwrap());
+        assert!(mb.wait(0, false).unwrap());
         assert_eq!(mb.try_recv(), Some(4));
     }
 
@@ -364,7 +371,7 @@ mod tests {
         let mb = Mailbox::<u32>::new().unwrap();
         assert!(mb.should_spin());
         assert!(
-            !mb.wait(1).unwrap(),
+            !mb.wait(1, true).unwrap(),
             "nothing sent: the spin misses, the wait times out"
         );
         let skipped = (0..3).filter(|_| !mb.should_spin()).count();
@@ -406,7 +413,7 @@ mod tests {
             match mb.try_recv() {
                 Some(v) => got.push(v),
                 None => {
-                    mb.wait(1000).unwrap();
+                    mb.wait(1000, false).unwrap();
                 }
             }
         }

@@ -40,6 +40,8 @@ pub(crate) struct Socket {
     pub(super) binds: Vec<String>,
     terminated: bool,
     rcvmore: bool,
+    /// A frame was sent since the socket last waited (see `Mailbox::wait`'s `expect_soon`).
+    sent_since_wait: bool,
     pub(super) last_endpoint: String,
     monitor: Arc<Monitor>,
     /// The I/O threads this socket's tcp/ipc endpoints live on (chosen by `ZMQ_AFFINITY`).
@@ -77,6 +79,7 @@ impl Socket {
             binds: Vec::new(),
             terminated: false,
             rcvmore: false,
+            sent_since_wait: false,
             last_endpoint: String::new(),
             monitor: Arc::new(Monitor::default()),
             io: Vec::new(),
@@ -177,7 +180,9 @@ impl Socket {
                     i32::try_from(d - now).unwrap_or(i32::MAX)
                 }
             };
-            self.mailbox.wait(wait)?;
+            // Something sent since the last wait: a reply may be moments away.
+            let expect_soon = std::mem::take(&mut self.sent_since_wait);
+            self.mailbox.wait(wait, expect_soon)?;
             self.check_alive()?;
             match attempt(self) {
                 Err(Error::Again) => {}
@@ -191,7 +196,9 @@ impl Socket {
     pub(crate) fn send(&mut self, msg: &mut Msg, more: bool, dontwait: bool) -> Result<()> {
         msg.set_more(more);
         let timeout = self.options.sndtimeo;
-        self.blocking(dontwait, timeout, |s| s.pattern.send(msg))
+        self.blocking(dontwait, timeout, |s| s.pattern.send(msg))?;
+        self.sent_since_wait = true;
+        Ok(())
     }
 
     /// Receives one frame.
