@@ -32,8 +32,9 @@ use crate::error::{Error, Result};
 
 /// Largest frame stored inline, without allocation.
 pub(crate) const INLINE_CAP: usize = 38;
-/// Up to this size `with_size` allocates a zeroed buffer; above, an uncleared C allocation.
-const ZEROED_MAX: usize = 1024;
+/// Up to this size `with_size` gives a zeroed buffer (a slab slot, or, when the thread's slab
+/// is gone, a Vec); above, uncleared memory (a pooled chunk, or a C allocation past 4 MiB).
+const ZEROED_MAX: usize = slab::SLAB_MAX;
 
 /// Frame flags, as libzmq numbers them where the C API exposes them.
 pub(crate) mod flags {
@@ -95,8 +96,8 @@ impl Msg {
         }
     }
 
-    /// A frame of `len` bytes for the caller to fill in (small ones zeroed, large ones from
-    /// the C allocator with unspecified content, as libzmq's `zmq_msg_init_size`).
+    /// A frame of `len` bytes for the caller to fill in (up to 1 KiB zeroed, larger ones with
+    /// unspecified content, as libzmq's `zmq_msg_init_size`).
     pub(crate) fn with_size(len: usize) -> Result<Msg> {
         if len <= INLINE_CAP {
             return Ok(Msg {

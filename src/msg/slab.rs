@@ -304,7 +304,6 @@ impl SlabBuf {
     /// frame's bytes or the allocator's), for the caller to fill.
     pub(crate) fn large(len: usize) -> Option<SlabBuf> {
         let capacity = len.max(POOL_MIN).checked_next_power_of_two()?;
-        class_of(capacity)?;
         // Not zeroed: clearing 1 MiB costs more than the send (see the module doc).
         let chunk = reuse_or_new(capacity, 1)?;
         Some(SlabBuf {

@@ -80,6 +80,23 @@ struct Inbox<'a> {
     malformed: bool,
 }
 
+/// The session's [`Inbox`], built from its fields one by one so that it can coexist with a
+/// borrow of the session's connection (a method taking `&mut self` could not).
+macro_rules! inbox {
+    ($s:ident) => {
+        Inbox {
+            pipe: $s.pipe.as_ref(),
+            metadata: $s.metadata.as_ref(),
+            pending_in: &mut $s.pending_in,
+            batch: &mut $s.in_batch,
+            wake_reader: &mut $s.wake_reader,
+            hold: $s.pipe.is_none() && $s.durable_request.is_some(),
+            reply_shape: ($s.link.options.socket_type == ZMQ_REQ).then_some(&mut $s.reply_shape),
+            malformed: false,
+        }
+    };
+}
+
 impl Inbox<'_> {
     fn take(&mut self, mut m: Msg) {
         if self.malformed {
@@ -525,17 +542,7 @@ impl Session {
             };
             // Frames go straight to the pipe as they are decoded; the handshake and whatever
             // follows it in the same read come back as events (handle_events).
-            let mut inbox = Inbox {
-                pipe: self.pipe.as_ref(),
-                metadata: self.metadata.as_ref(),
-                pending_in: &mut self.pending_in,
-                batch: &mut self.in_batch,
-                wake_reader: &mut self.wake_reader,
-                hold: self.pipe.is_none() && self.durable_request.is_some(),
-                reply_shape: (self.link.options.socket_type == ZMQ_REQ)
-                    .then_some(&mut self.reply_shape),
-                malformed: false,
-            };
+            let mut inbox = inbox!(self);
             let r = zmtp.process_with(ctx.now, &mut |m| {
                 inbox.take(m);
                 Ok(())
@@ -603,17 +610,7 @@ impl Session {
             match ev {
                 Event::HandshakeDone(peer) => self.on_handshake(ctx, peer),
                 Event::Message(m) => {
-                    let mut inbox = Inbox {
-                        pipe: self.pipe.as_ref(),
-                        metadata: self.metadata.as_ref(),
-                        pending_in: &mut self.pending_in,
-                        batch: &mut self.in_batch,
-                        wake_reader: &mut self.wake_reader,
-                        hold: self.pipe.is_none() && self.durable_request.is_some(),
-                        reply_shape: (self.link.options.socket_type == ZMQ_REQ)
-                            .then_some(&mut self.reply_shape),
-                        malformed: false,
-                    };
+                    let mut inbox = inbox!(self);
                     inbox.take(m);
                     inbox.flush();
                     if inbox.malformed {
