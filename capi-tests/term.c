@@ -5,7 +5,10 @@
  *     zmq_socket fails with ETERM, every socket call but zmq_close fails with ETERM, and
  *     zmq_close still works;
  *   - the legacy zmq_init/zmq_term/zmq_ctx_destroy;
- *   - zmq_ctx_set/zmq_ctx_get: defaults, round trips, invalid options and values, NULL.
+ *   - zmq_ctx_set/zmq_ctx_get: defaults, round trips, invalid options and values, NULL;
+ *   - the I/O thread options take effect: ZMQ_THREAD_NAME_PREFIX names the thread
+ *     "<prefix>/ZMQbg/IO/0", ZMQ_THREAD_SCHED_POLICY sets its policy and
+ *     ZMQ_THREAD_AFFINITY_CPU_ADD/_REMOVE its CPUs (read back from /proc/self/task).
  *
  * After a shutdown, libzmq notices it on a socket only when that socket next processes its
  * commands: a blocking call, a non-blocking zmq_recv that finds nothing, zmq_bind/zmq_connect
@@ -15,11 +18,15 @@
  * Over tcp and ipc what a socket sent before zmq_close reaches its peer through the default
  * infinite ZMQ_LINGER: the close-after-send cases wait for it (receive timeout 5 s). */
 // transports: inproc tcp ipc
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* SCHED_IDLE */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static void msleep (long ms)
@@ -394,6 +401,108 @@ static void test_max_sockets (void)
     CHECK_RC (zmq_ctx_term (ctx), 0);
 }
 
+/* ---- the I/O thread options --------------------------------------------------------------- */
+
+/* The id of this process's thread named `name`, or -1. */
+static long task_named (const char *name)
+{
+    DIR *d = opendir ("/proc/self/task");
+    if (!d)
+        return -1;
+    long found = -1;
+    struct dirent *e;
+    while (found < 0 && (e = readdir (d)) != NULL) {
+        char path[300], comm[64] = "";
+        snprintf (path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen (path, "r");
+        if (!f)
+            continue;
+        if (fgets (comm, sizeof comm, f)) {
+            comm[strcspn (comm, "\n")] = 0;
+            if (strcmp (comm, name) == 0)
+                found = atol (e->d_name);
+        }
+        fclose (f);
+    }
+    closedir (d);
+    return found;
+}
+
+/* A task's scheduling policy: field 41 of its stat line (fields after the command counted
+ * from the closing parenthesis). -1 if unreadable. */
+static int task_policy (long tid)
+{
+    char path[64], line[1024];
+    snprintf (path, sizeof path, "/proc/self/task/%ld/stat", tid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return -1;
+    char *ok = fgets (line, sizeof line, f);
+    fclose (f);
+    char *p = ok ? strrchr (line, ')') : NULL;
+    if (!p)
+        return -1;
+    /* After ") " comes field 3; the policy is field 41. */
+    int field = 2;
+    for (; *p && field < 41; p++)
+        if (*p == ' ')
+            field++;
+    return atoi (p);
+}
+
+/* A task's allowed CPUs as the kernel prints them ("0", "0-1", ...), into out. */
+static void task_cpus (long tid, char *out, size_t len)
+{
+    char path[64], line[256];
+    snprintf (path, sizeof path, "/proc/self/task/%ld/status", tid);
+    out[0] = 0;
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return;
+    while (fgets (line, sizeof line, f)) {
+        if (strncmp (line, "Cpus_allowed_list:", 18) == 0) {
+            char *v = line + 18;
+            v += strspn (v, " \t");
+            v[strcspn (v, "\n")] = 0;
+            snprintf (out, len, "%s", v);
+        }
+    }
+    fclose (f);
+}
+
+static void test_io_thread_options (void)
+{
+    void *ctx = zmq_ctx_new ();
+    CHECK_RC (zmq_ctx_set (ctx, ZMQ_THREAD_NAME_PREFIX, 42), 0);
+    CHECK_RC (zmq_ctx_set (ctx, ZMQ_THREAD_SCHED_POLICY, SCHED_IDLE), 0);
+    CHECK_RC (zmq_ctx_get (ctx, ZMQ_THREAD_SCHED_POLICY), SCHED_IDLE);
+    CHECK_RC (zmq_ctx_set (ctx, ZMQ_THREAD_AFFINITY_CPU_ADD, 0), 0);
+    CHECK_RC (zmq_ctx_set (ctx, ZMQ_THREAD_AFFINITY_CPU_ADD, 1), 0);
+    CHECK_RC (zmq_ctx_set (ctx, ZMQ_THREAD_AFFINITY_CPU_REMOVE, 1), 0);
+    /* A tcp endpoint needs the I/O thread, whenever a library starts it. */
+    void *s = zmq_socket (ctx, ZMQ_PULL);
+    CHECK_RC (zmq_bind (s, "tcp://127.0.0.1:*"), 0);
+    /* The thread names itself (and applies its settings) once running: give it time. */
+    long tid = -1;
+    for (int i = 0; i < 500 && tid < 0; i++) {
+        tid = task_named ("42/ZMQbg/IO/0");
+        if (tid < 0)
+            msleep (10);
+    }
+    CHECK (tid > 0);
+    if (tid > 0) {
+        for (int i = 0; i < 200 && task_policy (tid) != SCHED_IDLE; i++)
+            msleep (10);
+        CHECK_RC (task_policy (tid), SCHED_IDLE);
+        char cpus[64];
+        task_cpus (tid, cpus, sizeof cpus);
+        CHECK (strcmp (cpus, "0") == 0);
+    }
+    CHECK (task_named ("ZMQbg/IO/0") < 0);
+    CHECK_RC (zmq_close (s), 0);
+    CHECK_RC (zmq_ctx_term (ctx), 0);
+}
+
 int main (void)
 {
     test_term_simple ();
@@ -403,5 +512,6 @@ int main (void)
     test_legacy ();
     test_options ();
     test_max_sockets ();
+    test_io_thread_options ();
     return TEST_SUMMARY ("term");
 }

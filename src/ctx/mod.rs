@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::mailbox::Mailbox;
 use crate::reactor::Remote;
 use crate::session::{IoCommand, IoThread};
+use crate::sys::ThreadSettings;
 
 /// Identifies a socket inside its context.
 pub(crate) type SocketId = u64;
@@ -34,11 +35,12 @@ pub(crate) struct CtxOptions {
     pub(crate) ipv6: bool,
     pub(crate) blocky: bool,
     pub(crate) max_msgsz: i32,
-    pub(crate) thread_priority: i32,
-    pub(crate) thread_sched_policy: i32,
-    /// `ZMQ_THREAD_NAME_PREFIX` as an int (libzmq keeps it as text; `zmq_ctx_get` returns its
-    /// `atoi`, 0 while unset).
-    pub(crate) thread_name_prefix: i32,
+    /// `ZMQ_THREAD_SCHED_POLICY`, `ZMQ_THREAD_PRIORITY` and the affinity CPUs, for I/O
+    /// threads started from now on.
+    pub(crate) threads: ThreadSettings,
+    /// `ZMQ_THREAD_NAME_PREFIX` (libzmq keeps it as text: `zmq_ctx_get` returns its `atoi`,
+    /// 0 while unset, and a prefix of 0 still names threads `0/ZMQbg/...`).
+    pub(crate) thread_name_prefix: Option<i32>,
     pub(crate) zero_copy_recv: bool,
 }
 
@@ -50,9 +52,8 @@ impl Default for CtxOptions {
             ipv6: false,
             blocky: true,
             max_msgsz: i32::MAX,
-            thread_priority: ZMQ_THREAD_PRIORITY_DFLT,
-            thread_sched_policy: ZMQ_THREAD_SCHED_POLICY_DFLT,
-            thread_name_prefix: 0,
+            threads: ThreadSettings::default(),
+            thread_name_prefix: None,
             zero_copy_recv: true,
         }
     }
@@ -115,14 +116,22 @@ impl Shared {
         if self.is_terminating() {
             return Err(Error::Term);
         }
-        let wanted = usize::try_from(self.options.lock().io_threads).unwrap_or(0);
+        let (wanted, settings, prefix) = {
+            let o = self.options.lock();
+            let wanted = usize::try_from(o.io_threads).unwrap_or(0);
+            (wanted, o.threads.clone(), o.thread_name_prefix)
+        };
         if wanted == 0 {
             return Err(Error::NoThread);
         }
         let mut io = self.io.lock();
         while io.threads.len() < wanted {
             let n = io.threads.len();
-            io.threads.push(IoThread::start(format!("ZMQbg/IO/{n}"))?);
+            let name = match prefix {
+                Some(p) => format!("{p}/ZMQbg/IO/{n}"),
+                None => format!("ZMQbg/IO/{n}"),
+            };
+            io.threads.push(IoThread::start(name, settings.clone())?);
         }
         let n = io.threads.len();
         let allowed = |i: usize| affinity == 0 || (i < 64 && affinity & (1u64 << i) != 0);
@@ -210,10 +219,15 @@ impl Context {
             ZMQ_IPV6 if value >= 0 => o.ipv6 = value != 0,
             ZMQ_BLOCKY if value >= 0 => o.blocky = value != 0,
             ZMQ_MAX_MSGSZ if value >= 0 => o.max_msgsz = value,
-            ZMQ_THREAD_PRIORITY if value >= 0 => o.thread_priority = value,
-            ZMQ_THREAD_SCHED_POLICY if value >= 0 => o.thread_sched_policy = value,
-            ZMQ_THREAD_NAME_PREFIX => o.thread_name_prefix = value,
-            ZMQ_THREAD_AFFINITY_CPU_ADD | ZMQ_THREAD_AFFINITY_CPU_REMOVE if value >= 0 => {}
+            ZMQ_THREAD_PRIORITY if value >= 0 => o.threads.priority = Some(value),
+            ZMQ_THREAD_SCHED_POLICY if value >= 0 => o.threads.policy = Some(value),
+            ZMQ_THREAD_NAME_PREFIX => o.thread_name_prefix = Some(value),
+            ZMQ_THREAD_AFFINITY_CPU_ADD if value >= 0 => {
+                o.threads.cpus.insert(value as usize);
+            }
+            ZMQ_THREAD_AFFINITY_CPU_REMOVE if value >= 0 => {
+                o.threads.cpus.remove(&(value as usize));
+            }
             draft::ZMQ_ZERO_COPY_RECV if value >= 0 => o.zero_copy_recv = value != 0,
             _ => return Err(Error::Invalid),
         }
@@ -232,8 +246,8 @@ impl Context {
             ZMQ_BLOCKY => i32::from(o.blocky),
             ZMQ_MAX_MSGSZ => o.max_msgsz,
             ZMQ_MSG_T_SIZE => 64,
-            ZMQ_THREAD_SCHED_POLICY => o.thread_sched_policy,
-            ZMQ_THREAD_NAME_PREFIX => o.thread_name_prefix,
+            ZMQ_THREAD_SCHED_POLICY => o.threads.policy.unwrap_or(ZMQ_THREAD_SCHED_POLICY_DFLT),
+            ZMQ_THREAD_NAME_PREFIX => o.thread_name_prefix.unwrap_or(0),
             draft::ZMQ_ZERO_COPY_RECV => i32::from(o.zero_copy_recv),
             _ => return Err(Error::Invalid),
         })

@@ -130,8 +130,9 @@ pub(crate) struct IoThread {
 }
 
 impl IoThread {
-    /// Starts an I/O thread.
-    pub(crate) fn start(name: String) -> Result<IoThread> {
+    /// Starts an I/O thread named `name` (the OS keeps 15 bytes of it), scheduled as
+    /// `settings` say.
+    pub(crate) fn start(name: String, settings: crate::sys::ThreadSettings) -> Result<IoThread> {
         let (reactor, remote) = Reactor::new()?;
         let r = Arc::clone(&remote);
         #[allow(
@@ -140,6 +141,7 @@ impl IoThread {
         )]
         let join = std::thread::Builder::new().name(name).spawn(move || {
             crate::sys::block_all_signals();
+            crate::sys::apply_settings(&settings);
             // Policy (as libzmq's zmq_assert): a panic here is a bug that leaves connections
             // without a thread to serve them, so say so and abort rather than hang silently.
             let run = std::panic::AssertUnwindSafe(|| IoLoop::new(reactor, r).run());

@@ -1,6 +1,6 @@
 //! Thin, safe wrappers over the few OS calls the engine needs: errno, eventfd signalers,
 //! `poll(2)`, `epoll(7)` for the I/O threads, reads into a `BytesMut`, monotonic clock in
-//! milliseconds, signal masks of library threads.
+//! milliseconds, signal masks and scheduling of library threads.
 //!
 //! Layer L1. The only module besides `capi/` (and the files ARCHITECTURE.md names) that may
 //! contain `unsafe`; every block carries its SAFETY argument.
@@ -17,7 +17,7 @@ mod thread;
 pub(crate) use epoll::{Epoll, EpollEvent};
 pub(crate) use ifaddr::interface_address;
 pub(crate) use signaler::Signaler;
-pub(crate) use thread::block_all_signals;
+pub(crate) use thread::{ThreadSettings, apply_settings, block_all_signals};
 
 /// Sets the calling thread's errno.
 pub(crate) fn set_errno(code: i32) {
