@@ -26,6 +26,7 @@ use bytes::Bytes;
 use foreign::malloced_bytes;
 pub(crate) use foreign::{const_bytes, foreign_bytes};
 pub(crate) use metadata::Metadata;
+pub(crate) use slab::Releases;
 use slab::SlabBuf;
 
 use crate::error::{Error, Result};
@@ -154,6 +155,14 @@ impl Msg {
         Msg {
             body: Body::Heap(bytes),
             ..Msg::new()
+        }
+    }
+
+    /// Drops the frame, leaving the release of a slab slot to `releases` (see [`Releases`]).
+    pub(crate) fn release_into(self, releases: &mut Releases) {
+        match self.body {
+            Body::Slab(buf) => releases.add(buf),
+            Body::Inline { .. } | Body::Heap(_) => {}
         }
     }
 

@@ -325,6 +325,41 @@ impl Clone for SlabBuf {
     }
 }
 
+/// Slot releases gathered while one thread drops many frames in a row (an I/O thread after
+/// encoding a batch): consecutive frames of one chunk then cost one atomic operation in all,
+/// not one each. What it holds is released when the chunk changes and when it is dropped.
+#[derive(Default)]
+pub(crate) struct Releases {
+    pending: Option<(Chunk, usize)>,
+}
+
+impl Releases {
+    /// Takes over `buf`'s reference.
+    pub(crate) fn add(&mut self, buf: SlabBuf) {
+        let buf = std::mem::ManuallyDrop::new(buf);
+        match &mut self.pending {
+            Some((chunk, n)) if chunk.0 == buf.chunk.0 => *n += 1,
+            _ => {
+                self.flush();
+                self.pending = Some((buf.chunk, 1));
+            }
+        }
+    }
+
+    /// Releases what is held.
+    pub(crate) fn flush(&mut self) {
+        if let Some((chunk, n)) = self.pending.take() {
+            chunk.release(n);
+        }
+    }
+}
+
+impl Drop for Releases {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
 impl Drop for SlabBuf {
     fn drop(&mut self) {
         self.chunk.release(1);
@@ -371,6 +406,36 @@ mod tests {
         for c in &copies {
             assert_eq!(c.len(), 500);
         }
+    }
+
+    #[test]
+    fn releases_gathered_in_a_batch_free_each_chunk_once() {
+        // 100 frames of 512-byte slots fill chunks of 32: frames 0..32 are the first chunk,
+        // sealed once the thread moved on. They are dropped on another thread through one
+        // Releases, last to first (so the first chunk's references are the ones still held
+        // when the Releases is dropped), every 7th directly instead.
+        let frames: Vec<SlabBuf> = (0..100)
+            .map(|_| SlabBuf::copy_of(&[7u8; 500]).unwrap())
+            .collect();
+        let kept = frames[0].clone();
+        assert!(frames[..32].iter().all(|f| f.chunk.0 == kept.chunk.0));
+        assert!(frames[32].chunk.0 != kept.chunk.0);
+        std::thread::spawn(move || {
+            let mut releases = Releases::default();
+            for (i, f) in frames.into_iter().enumerate().rev() {
+                if i % 7 == 0 {
+                    drop(f);
+                } else {
+                    releases.add(f);
+                }
+            }
+        })
+        .join()
+        .unwrap();
+        // 32 slots handed out plus the copy, 32 released: the copy's reference is all left
+        // (a double release would free the chunk under it, a lost one leave more).
+        assert_eq!(kept.chunk.refs().load(Ordering::Acquire), 1);
+        assert_eq!(kept.as_slice(), &[7u8; 500]);
     }
 
     #[test]

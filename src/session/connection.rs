@@ -10,7 +10,7 @@ use bytes::Bytes;
 use super::{IoCtx, Link};
 use crate::command::Command;
 use crate::consts::*;
-use crate::msg::{Metadata, Msg};
+use crate::msg::{Metadata, Msg, Releases};
 use crate::pipe::{self, DirectionConfig, PipeEnd, PipeEvent, WriteError};
 use crate::reactor::Registered;
 use crate::transport::{Endpoint, Stream};
@@ -805,20 +805,24 @@ impl Session {
         let Some(p) = &self.pipe else {
             return;
         };
-        while zmtp.output_len() < OUTPUT_HIGH {
-            match p.read() {
-                pipe::Read::Msg(m) => {
-                    self.out_incomplete = m.more();
-                    zmtp.send(&m, is_sub);
-                }
-                pipe::Read::Empty => return,
-                pipe::Read::Closed => {
-                    ctx.by_pipe.remove(&p.id());
-                    self.pipe = None;
-                    self.socket_gone = true;
-                    return;
-                }
-            }
+        // Frames are encoded under one lock of the pipe's reader cache, and their slab slots
+        // released together (one atomic operation per chunk, not per frame).
+        if zmtp.output_len() >= OUTPUT_HIGH {
+            return;
+        }
+        let mut releases = Releases::default();
+        let out_incomplete = &mut self.out_incomplete;
+        let end = p.read_each(|m| {
+            *out_incomplete = m.more();
+            zmtp.send(&m, is_sub);
+            m.release_into(&mut releases);
+            zmtp.output_len() < OUTPUT_HIGH
+        });
+        drop(releases);
+        if end == pipe::Drained::Closed {
+            ctx.by_pipe.remove(&p.id());
+            self.pipe = None;
+            self.socket_gone = true;
         }
     }
 
