@@ -8,8 +8,11 @@ use std::ffi::{CStr, CString};
 use std::sync::Arc;
 
 /// Name/value properties plus the draft group; values are NUL-terminated for the C API.
-/// Cloning shares the properties (one allocation, no string copies).
+/// Cloning shares the properties (one allocation, no string copies). Aligned to a cache line
+/// so that the count of one read's `Arc<Metadata>`, which the I/O thread increments per frame,
+/// never shares a line with another allocation the socket's thread is writing.
 #[derive(Clone, Default, Debug)]
+#[repr(align(64))]
 pub(crate) struct Metadata {
     props: Arc<Vec<(String, CString)>>,
     group: Option<CString>,

@@ -48,9 +48,12 @@ pub(crate) use crate::mechanism::Settings as Security;
 /// Message bodies at least this large are written from the message itself, not copied.
 const ZERO_COPY_MIN: usize = 8 * 1024;
 
-/// Received data frames up to this size are copied into their `Msg`; larger ones share the
-/// receive buffer (see [`Connection::process_with`]).
-pub(crate) const COPY_MAX: usize = crate::msg::INLINE_CAP;
+/// Received data frames up to this size are copied into their `Msg` (inline or into a slab
+/// slot of the I/O thread's); larger ones share the receive buffer (see
+/// [`Connection::process_with`]). Sharing costs the buffer's reference count an increment
+/// here and a decrement on the socket's thread per frame, on one cache line both threads
+/// write; copying a small frame costs less than that line moving between cores.
+pub(crate) const COPY_MAX: usize = 256;
 
 /// Length of the ZMTP 3 greeting.
 pub(crate) const GREETING_LEN: usize = 64;
@@ -425,8 +428,8 @@ impl Connection {
     /// that drained in that order, events keep the order of the stream. Drain
     /// [`Connection::poll_event`] afterwards as after [`Connection::process`].
     ///
-    /// Data frames of up to [`COPY_MAX`] octets are copied into their `Msg` (inline, no
-    /// allocation); larger ones are slices of the receive buffer, without copying.
+    /// Data frames of up to [`COPY_MAX`] octets are copied into their `Msg` (inline or a slab
+    /// slot, no allocation); larger ones are slices of the receive buffer, without copying.
     pub(crate) fn process_with(
         &mut self,
         now: u64,
