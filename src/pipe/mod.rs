@@ -191,11 +191,59 @@ struct ReaderCache {
     report_every: u64,
 }
 
+/// What the writer of one direction may check without its lock: a new message fits while the
+/// writer's count of complete messages is below `room_until`. Both are published under the
+/// direction's lock by whoever changes the counts ([`Hint::publish`]); each has a cache line
+/// of its own, since the writer stores `written` at every message and the reader
+/// `room_until` at every report.
+#[derive(Default)]
+struct Hint {
+    written: Padded<AtomicU64>,
+    room_until: Padded<AtomicU64>,
+}
+
+impl Hint {
+    /// Mirrors `d`: the room is the reader's count plus the HWM, none (0: ask under the lock)
+    /// while a swap store, conflation or a closed reader decides instead, and unbounded
+    /// without a HWM.
+    fn publish(&self, d: &Direction) {
+        let room = if d.reader_closed || d.conflate || d.overflow.is_some() || d.overflowed > 0 {
+            0
+        } else if d.hwm == 0 {
+            u64::MAX
+        } else {
+            d.read.saturating_add(d.hwm)
+        };
+        self.written.store(d.written, Ordering::Relaxed);
+        self.room_until.store(room, Ordering::Release);
+    }
+
+    /// True if a new message certainly fits now (false means: ask under the lock). The
+    /// reader's count only grows, so the answer stays true until this writer writes again.
+    fn has_room(&self) -> bool {
+        self.written.load(Ordering::Relaxed) < self.room_until.load(Ordering::Acquire)
+    }
+}
+
+/// Keeps what one thread writes off the cache lines another thread writes.
+#[derive(Default)]
+#[repr(align(128))]
+struct Padded<T>(T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 struct Shared {
     /// `dirs[s]` is written by side `s` and read by side `1 - s`.
     dirs: [Mutex<Direction>; 2],
     /// `caches[s]` holds frames of `dirs[s]` that its reader has taken but not yet read.
     caches: [Mutex<ReaderCache>; 2],
+    /// `hints[s]` mirrors `dirs[s]` for its writer's [`PipeEnd::check_write`].
+    hints: [Hint; 2],
     owners: Mutex<[Option<Arc<dyn PipeNotify>>; 2]>,
     /// The routing id each side announced (its ZMQ_ROUTING_ID), for the other side to use.
     routing_ids: Mutex<[Option<Bytes>; 2]>,
@@ -256,9 +304,15 @@ pub(crate) fn pair(a_to_b: DirectionConfig, b_to_a: DirectionConfig) -> (PipeEnd
             ..Direction::default()
         })
     };
+    let dirs = [mk(a_to_b), mk(b_to_a)];
+    let hints: [Hint; 2] = Default::default();
+    for (hint, d) in hints.iter().zip(&dirs) {
+        hint.publish(&d.lock());
+    }
     let shared = Arc::new(Shared {
-        dirs: [mk(a_to_b), mk(b_to_a)],
+        dirs,
         caches: Default::default(),
+        hints,
         owners: Mutex::new([None, None]),
         routing_ids: Mutex::new([None, None]),
         ids: [
@@ -292,6 +346,14 @@ impl PipeEnd {
 
     fn inbound(&self) -> &Mutex<Direction> {
         &self.shared.dirs[1 - self.side]
+    }
+
+    fn out_hint(&self) -> &Hint {
+        &self.shared.hints[self.side]
+    }
+
+    fn in_hint(&self) -> &Hint {
+        &self.shared.hints[1 - self.side]
     }
 
     fn cache(&self) -> &Mutex<ReaderCache> {
@@ -341,16 +403,23 @@ impl PipeEnd {
     /// Changes the high-water mark of what this end writes (an inproc connection made before
     /// its bind is sized once the binder's HWMs are known).
     pub(crate) fn set_out_hwm(&self, hwm: u64) {
-        self.out().lock().hwm = hwm;
+        let mut d = self.out().lock();
+        d.hwm = hwm;
+        self.out_hint().publish(&d);
     }
 
     /// Changes the high-water mark of what this end reads.
     pub(crate) fn set_in_hwm(&self, hwm: u64) {
-        self.inbound().lock().hwm = hwm;
+        let mut d = self.inbound().lock();
+        d.hwm = hwm;
+        self.in_hint().publish(&d);
     }
 
     /// True if a frame can be written now; when not, the owner gets `Writable` later.
     pub(crate) fn check_write(&self) -> bool {
+        if self.out_hint().has_room() {
+            return true;
+        }
         let (ok, swap) = {
             let mut d = self.out().lock();
             let ok = Self::check_write_locked(&mut d);
@@ -393,6 +462,7 @@ impl PipeEnd {
         let (result, swap) = {
             let mut d = self.out().lock();
             let result = Self::write_locked(&mut d, msg);
+            self.out_hint().publish(&d);
             (result, Self::take_swap_events(&mut d))
         };
         self.report_to_self(swap);
@@ -420,6 +490,7 @@ impl PipeEnd {
                     }
                 }
             }
+            self.out_hint().publish(&d);
             (wake, Self::take_swap_events(&mut d))
         };
         self.report_to_self(swap);
@@ -541,7 +612,7 @@ impl PipeEnd {
         }
         let (ready, wake, swap) = {
             let mut d = self.inbound().lock();
-            let wake = Self::account_read(&mut d, &mut c);
+            let wake = Self::account_read(&mut d, &mut c, self.in_hint());
             if d.readable == 0 {
                 d.reader_asleep = true;
             }
@@ -553,8 +624,9 @@ impl PipeEnd {
     }
 
     /// Brings the shared count of read messages up to date with what the reader consumed from
-    /// its cache, refills from the swap store, and answers whether a blocked writer may go on.
-    fn account_read(d: &mut Direction, c: &mut ReaderCache) -> bool {
+    /// its cache, refills from the swap store, publishes the writer's new room in `hint`, and
+    /// answers whether a blocked writer may go on.
+    fn account_read(d: &mut Direction, c: &mut ReaderCache, hint: &Hint) -> bool {
         d.read += std::mem::take(&mut c.consumed);
         c.report_every = if d.hwm == 0 {
             u64::MAX
@@ -564,6 +636,7 @@ impl PipeEnd {
         if d.readable == 0 || d.overflowed > 0 {
             d.refill();
         }
+        hint.publish(d);
         if d.writer_blocked && (d.written - d.read <= low_water_mark(d.hwm) || d.can_spill()) {
             d.writer_blocked = false;
             return true;
@@ -601,7 +674,7 @@ impl PipeEnd {
         }
         let (msg, wake, swap) = {
             let mut d = self.inbound().lock();
-            let wake = Self::account_read(&mut d, &mut c);
+            let wake = Self::account_read(&mut d, &mut c, self.in_hint());
             if d.readable == 0 {
                 let closed = d.writer_closed && d.queue.is_empty() && d.overflowed == 0;
                 if !closed {
@@ -625,7 +698,7 @@ impl PipeEnd {
             if msg.as_ref().is_some_and(|m| !m.more()) {
                 c.consumed += 1;
                 if c.consumed >= c.report_every {
-                    wake |= Self::account_read(&mut d, &mut c);
+                    wake |= Self::account_read(&mut d, &mut c, self.in_hint());
                 }
             }
             (msg, wake, std::mem::take(&mut d.swap_events))
@@ -681,7 +754,7 @@ impl PipeEnd {
     fn report_consumed(&self, c: &mut ReaderCache) {
         let (wake, swap) = {
             let mut d = self.inbound().lock();
-            let wake = Self::account_read(&mut d, c);
+            let wake = Self::account_read(&mut d, c, self.in_hint());
             (wake, std::mem::take(&mut d.swap_events))
         };
         self.after_account(wake, swap);
@@ -712,6 +785,7 @@ impl PipeEnd {
             d.readable = 0;
             d.overflow = None;
             d.overflowed = 0;
+            self.in_hint().publish(&d);
             std::mem::take(&mut d.queue)
         };
         drop(cached);
@@ -885,6 +959,45 @@ mod tests {
             Drained::Closed
         );
         assert_eq!(tail, [b"last".to_vec()]);
+    }
+
+    #[test]
+    fn check_write_without_the_lock_never_promises_room_that_is_not_there() {
+        for hwm in [1u64, 3, 10] {
+            let cfg = DirectionConfig {
+                hwm,
+                ..DirectionConfig::default()
+            };
+            let (a, b) = pair(cfg.clone(), cfg);
+            let mut seed = 12345u64;
+            let (mut fast_yes, mut full) = (0, 0);
+            for _ in 0..2000 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                if seed >> 62 == 0 {
+                    let _ = b.read();
+                    continue;
+                }
+                let fast = a.out_hint().has_room();
+                let ok = a.check_write();
+                assert!(!fast || ok, "the hint said room where the lock said none");
+                match a.write(frame(b"m", false)) {
+                    Ok(()) => {
+                        assert!(ok, "a write fitted after check_write said no (hwm {hwm})");
+                        fast_yes += usize::from(fast);
+                    }
+                    Err(WriteError::Full(_)) => {
+                        assert!(!ok, "check_write promised room, the write found none");
+                        full += 1;
+                    }
+                    Err(WriteError::Closed(_)) => unreachable!(),
+                }
+            }
+            assert!(fast_yes > 0 && full > 0, "both paths exercised (hwm {hwm})");
+            b.close();
+            assert!(!a.check_write(), "no room towards a closed reader");
+        }
     }
 
     #[test]
