@@ -17,7 +17,9 @@
 //! the last reference to a chunk (of either kind) drops, it goes back to a process-wide pool of
 //! free chunks per size instead of to `free`: a sender and a receiver on two threads then keep
 //! trading the same few buffers, without glibc's arena lock and page faults per frame. The
-//! pool holds at most [`POOL_BYTES`] in all. Their content is unspecified until the caller
+//! pool holds at most [`POOL_BYTES`] in all. Each thread keeps up to [`MAGAZINE_BYTES`] of free
+//! chunks per size for itself and trades them with the pool half a magazine at a time, so the
+//! pool's lock is taken once per several frames, not twice per frame. Their content is unspecified until the caller
 //! fills it, as with libzmq's `zmq_msg_init_size` (an earlier frame's bytes, or what the
 //! allocator gave): clearing them would cost more than sending them, and untouched pages of a
 //! large fresh allocation never become resident.
@@ -54,6 +56,8 @@ const POOL_BYTES: usize = 32 * 1024 * 1024;
 /// 2 KiB frames, a few hundred 64 KiB ones, a few 1 MiB ones.
 const POOL_PER_CLASS_BYTES: usize = 8 * 1024 * 1024;
 const POOL_CLASSES: usize = (POOL_MAX.trailing_zeros() - POOL_MIN.trailing_zeros() + 1) as usize;
+/// Free chunks a thread keeps for itself per size, in bytes (see [`Magazines`]).
+const MAGAZINE_BYTES: usize = 512 * 1024;
 
 const _: () = assert!(SLAB_MAX <= CHUNK_SIZE && CHUNK_SIZE.is_power_of_two());
 const _: () = assert!(SLAB_MAX < POOL_MIN);
@@ -260,35 +264,110 @@ fn class_of(capacity: usize) -> Option<usize> {
 }
 
 /// Keeps a free chunk for reuse; hands it back when it is not a pooled size or the pool is
-/// full, for the caller to free.
+/// full, for the caller to free. The chunk goes to this thread's magazine first.
 fn pool_put(chunk: Chunk, capacity: usize) -> Option<Chunk> {
     let Some(class) = class_of(capacity) else {
         return Some(chunk);
     };
-    let mut pool = POOL.lock();
-    let held = pool.classes[class].len() * capacity;
-    if held + capacity > POOL_PER_CLASS_BYTES.max(2 * capacity)
-        || pool.bytes + capacity > POOL_BYTES
-    {
-        return Some(chunk);
+    let kept = MAGAZINES
+        .try_with(|m| {
+            let mut m = m.try_borrow_mut().ok()?;
+            let held = &mut m.0[class];
+            if held.len() >= magazine_len(capacity) {
+                // Full: half of it goes to the shared pool under one lock.
+                let keep = held.len() / 2;
+                let spill: Vec<Chunk> = held.drain(keep..).collect();
+                free_all(pool_put_shared(spill, class, capacity), capacity);
+            }
+            held.push(chunk);
+            Some(())
+        })
+        .ok()
+        .flatten();
+    match kept {
+        Some(()) => None,
+        // The thread is ending (or re-entered): straight to the shared pool.
+        None => pool_put_shared(vec![chunk], class, capacity).pop(),
     }
-    pool.bytes += capacity;
-    pool.classes[class].push(chunk);
-    None
 }
 
-/// A chunk of `capacity` bytes (a pooled size) holding `refs` references: a free one from the
-/// pool, or a new one.
+/// Puts `chunks` of one class into the shared pool under one lock; hands back those it has
+/// no room for.
+fn pool_put_shared(mut chunks: Vec<Chunk>, class: usize, capacity: usize) -> Vec<Chunk> {
+    let mut pool = POOL.lock();
+    while let Some(chunk) = chunks.pop() {
+        let held = pool.classes[class].len() * capacity;
+        if held + capacity > POOL_PER_CLASS_BYTES.max(2 * capacity)
+            || pool.bytes + capacity > POOL_BYTES
+        {
+            chunks.push(chunk);
+            break;
+        }
+        pool.bytes += capacity;
+        pool.classes[class].push(chunk);
+    }
+    chunks
+}
+
+/// Frees chunks the pool did not keep.
+fn free_all(chunks: Vec<Chunk>, capacity: usize) {
+    let Some(layout) = chunk_layout(capacity) else {
+        return;
+    };
+    for chunk in chunks {
+        // SAFETY: a chunk handed to the pool has no references left, and was allocated with
+        // this layout.
+        unsafe { dealloc(chunk.0.as_ptr().cast(), layout) };
+    }
+}
+
+/// How many free chunks of `capacity` bytes a thread keeps for itself: 512 KiB worth, and at
+/// least four (two at a time then move between the thread and the pool).
+fn magazine_len(capacity: usize) -> usize {
+    (MAGAZINE_BYTES / capacity).max(4)
+}
+
+/// Free chunks per class that this thread keeps out of the shared pool, so that a producer
+/// and a consumer trading buffers take the pool's lock once per half magazine instead of
+/// twice per frame. Given back to the shared pool (or freed) when the thread ends.
+#[derive(Default)]
+struct Magazines([Vec<Chunk>; POOL_CLASSES]);
+
+impl Drop for Magazines {
+    fn drop(&mut self) {
+        for (class, held) in self.0.iter_mut().enumerate() {
+            let capacity = POOL_MIN << class;
+            let left = pool_put_shared(std::mem::take(held), class, capacity);
+            free_all(left, capacity);
+        }
+    }
+}
+
+thread_local! {
+    static MAGAZINES: RefCell<Magazines> = RefCell::new(Magazines::default());
+}
+
+/// A chunk of `capacity` bytes (a pooled size) holding `refs` references: a free one from this
+/// thread's magazine or the shared pool, or a new one.
 fn reuse_or_new(capacity: usize, refs: usize) -> Option<Chunk> {
     let class = class_of(capacity)?;
-    let reused = {
-        let mut pool = POOL.lock();
-        let chunk = pool.classes[class].pop();
-        if chunk.is_some() {
-            pool.bytes -= capacity;
-        }
-        chunk
-    };
+    let reused = MAGAZINES
+        .try_with(|m| {
+            let mut m = m.try_borrow_mut().ok()?;
+            let held = &mut m.0[class];
+            if held.is_empty() {
+                // Empty: take up to half a magazine from the shared pool under one lock.
+                let mut pool = POOL.lock();
+                let free = &mut pool.classes[class];
+                let n = free.len().min(magazine_len(capacity).div_ceil(2));
+                let at = free.len() - n;
+                held.extend(free.drain(at..));
+                pool.bytes -= n * capacity;
+            }
+            held.pop()
+        })
+        .ok()
+        .flatten();
     match reused {
         Some(chunk) => {
             chunk.refs().store(refs, Ordering::Relaxed);
@@ -459,6 +538,53 @@ mod tests {
         assert_eq!(class_of(POOL_MIN), Some(0));
         assert_eq!(class_of(POOL_MAX), Some(POOL_CLASSES - 1));
         assert_eq!(class_of(CHUNK_SIZE + 1), None, "not a pooled size");
+    }
+
+    #[test]
+    fn buffers_traded_between_threads_come_back_through_the_magazines() {
+        // The 128 KiB class is used by no other test of this crate. One thread makes buffers,
+        // another checks and drops them: a reused chunk must never be one still in use.
+        const LEN: usize = 100_000;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(SlabBuf, u64)>(8);
+        let consumer = std::thread::spawn(move || {
+            let mut n = 0u64;
+            for (buf, mark) in rx {
+                let mut head = [0u8; 8];
+                head.copy_from_slice(&buf.as_slice()[..8]);
+                assert_eq!(
+                    u64::from_ne_bytes(head),
+                    mark,
+                    "a live buffer was handed out again"
+                );
+                n += 1;
+            }
+            n
+        });
+        let mut addresses = std::collections::HashSet::new();
+        for mark in 0..2000u64 {
+            let buf = SlabBuf::large(LEN).unwrap();
+            // SAFETY: the buffer is this test's alone and LEN >= 8 bytes long.
+            unsafe { buf.as_mut_ptr().cast::<[u8; 8]>().write(mark.to_ne_bytes()) };
+            addresses.insert(buf.as_mut_ptr() as usize);
+            tx.send((buf, mark)).unwrap();
+        }
+        drop(tx);
+        assert_eq!(consumer.join().unwrap(), 2000);
+        assert!(
+            addresses.len() < 100,
+            "chunks were reused ({} distinct for 2000 buffers)",
+            addresses.len()
+        );
+        let pool = POOL.lock();
+        let class = class_of(LEN.next_power_of_two()).unwrap();
+        assert!(pool.classes[class].len() * LEN.next_power_of_two() <= POOL_PER_CLASS_BYTES);
+        let held: usize = (0..POOL_CLASSES)
+            .map(|c| pool.classes[c].len() * (POOL_MIN << c))
+            .sum();
+        assert_eq!(
+            held, pool.bytes,
+            "the pool's byte count matches what it holds"
+        );
     }
 
     #[test]
