@@ -237,11 +237,14 @@ impl<T> std::ops::Deref for Padded<T> {
     }
 }
 
+/// Aligned so that the `Arc`'s reference counts, which sockets touch when they clone an end,
+/// share no cache line with the locks the two threads take.
+#[repr(align(128))]
 struct Shared {
     /// `dirs[s]` is written by side `s` and read by side `1 - s`.
-    dirs: [Mutex<Direction>; 2],
+    dirs: [Padded<Mutex<Direction>>; 2],
     /// `caches[s]` holds frames of `dirs[s]` that its reader has taken but not yet read.
-    caches: [Mutex<ReaderCache>; 2],
+    caches: [Padded<Mutex<ReaderCache>>; 2],
     /// `hints[s]` mirrors `dirs[s]` for its writer's [`PipeEnd::check_write`].
     hints: [Hint; 2],
     owners: Mutex<[Option<Arc<dyn PipeNotify>>; 2]>,
@@ -296,13 +299,13 @@ pub(crate) fn pair(a_to_b: DirectionConfig, b_to_a: DirectionConfig) -> (PipeEnd
             }
             _ => None,
         };
-        Mutex::new(Direction {
+        Padded(Mutex::new(Direction {
             hwm: c.hwm,
             conflate: c.conflate,
             reader_asleep: true,
             overflow,
             ..Direction::default()
-        })
+        }))
     };
     let dirs = [mk(a_to_b), mk(b_to_a)];
     let hints: [Hint; 2] = Default::default();
