@@ -322,9 +322,11 @@ fn free_all(chunks: Vec<Chunk>, capacity: usize) {
 }
 
 /// How many free chunks of `capacity` bytes a thread keeps for itself: 512 KiB worth, and at
-/// least four (two at a time then move between the thread and the pool).
+/// least four up to 1 MiB chunks (two at a time then move between the thread and the pool),
+/// two above (a thread keeps at most 8 MiB of the largest size).
 fn magazine_len(capacity: usize) -> usize {
-    (MAGAZINE_BYTES / capacity).max(4)
+    let least = if capacity <= 1 << 20 { 4 } else { 2 };
+    (MAGAZINE_BYTES / capacity).max(least)
 }
 
 /// Free chunks per class that this thread keeps out of the shared pool, so that a producer
