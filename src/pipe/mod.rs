@@ -891,15 +891,21 @@ mod tests {
         assert!(more.is_empty(), "a closed peer: dropped");
     }
 
-    #[test]
-    fn hwm_counts_whole_messages_and_lwm_wakes_writer() {
+    /// A pipe with `hwm` both ways, and a recorder of what A's owner is told.
+    fn pair_watching_writer(hwm: u64) -> (PipeEnd, PipeEnd, Arc<Recorder>) {
         let cfg = DirectionConfig {
-            hwm: 4,
+            hwm,
             ..DirectionConfig::default()
         };
         let (a, b) = pair(cfg.clone(), cfg);
         let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
         a.set_owner(rec.clone());
+        (a, b, rec)
+    }
+
+    #[test]
+    fn hwm_counts_whole_messages_and_lwm_wakes_writer() {
+        let (a, b, rec) = pair_watching_writer(4);
         for _ in 0..4 {
             a.write(frame(b"x", true)).unwrap();
             a.write(frame(b"y", false)).unwrap();
@@ -921,13 +927,7 @@ mod tests {
 
     #[test]
     fn read_each_reads_in_order_stops_when_asked_and_reports_the_end() {
-        let cfg = DirectionConfig {
-            hwm: 4,
-            ..DirectionConfig::default()
-        };
-        let (a, b) = pair(cfg.clone(), cfg);
-        let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
-        a.set_owner(rec.clone());
+        let (a, b, rec) = pair_watching_writer(4);
         for i in 0..4u8 {
             a.write(frame(&[i], true)).unwrap();
             a.write(frame(&[i + 100], false)).unwrap();
