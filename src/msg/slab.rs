@@ -17,12 +17,15 @@
 //! the last reference to a chunk (of either kind) drops, it goes back to a process-wide pool of
 //! free chunks per size instead of to `free`: a sender and a receiver on two threads then keep
 //! trading the same few buffers, without glibc's arena lock and page faults per frame. The
-//! pool holds at most [`POOL_BYTES`] in all. Each thread keeps up to [`MAGAZINE_BYTES`] of free
-//! chunks per size for itself and trades them with the pool half a magazine at a time, so the
-//! pool's lock is taken once per several frames, not twice per frame. Their content is unspecified until the caller
-//! fills it, as with libzmq's `zmq_msg_init_size` (an earlier frame's bytes, or what the
-//! allocator gave): clearing them would cost more than sending them, and untouched pages of a
-//! large fresh allocation never become resident.
+//! pool holds at most [`POOL_BYTES`] in all. Each thread also keeps a magazine of free chunks
+//! per size for itself ([`MAGAZINE_BYTES`] worth, but at least four chunks up to 1 MiB and two
+//! above: at most 8 MiB of the largest size) and trades half a magazine at a time with the
+//! pool, so the pool's lock is taken once per several frames, not twice per frame.
+//!
+//! A chunk's content is unspecified until the caller fills it, as with libzmq's
+//! `zmq_msg_init_size` (an earlier frame's bytes, or what the allocator gave): clearing them
+//! would cost more than sending them, and untouched pages of a large fresh allocation never
+//! become resident.
 #![allow(
     unsafe_code,
     reason = "hands out disjoint slots of one raw allocation, freed by a shared count"
