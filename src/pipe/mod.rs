@@ -662,17 +662,24 @@ impl PipeEnd {
         }
     }
 
+    /// The next frame of the reader's cache, counted as consumed when it ends a message (and
+    /// reported every HWM-LWM messages).
+    fn take_cached(&self, c: &mut ReaderCache) -> Option<Msg> {
+        let msg = c.frames.pop_front()?;
+        if !msg.more() {
+            c.consumed += 1;
+            if c.consumed >= c.report_every {
+                self.report_consumed(c);
+            }
+        }
+        Some(msg)
+    }
+
     /// Reads the next frame. Frames come from the reader's cache; when it is empty, every
     /// readable frame moves into it under one lock of the shared queue.
     pub(crate) fn read(&self) -> Read {
         let mut c = self.cache().lock();
-        if let Some(msg) = c.frames.pop_front() {
-            if !msg.more() {
-                c.consumed += 1;
-                if c.consumed >= c.report_every {
-                    self.report_consumed(&mut c);
-                }
-            }
+        if let Some(msg) = self.take_cached(&mut c) {
             return Read::Msg(msg);
         }
         let (msg, wake, swap) = {
@@ -717,13 +724,7 @@ impl PipeEnd {
         loop {
             {
                 let mut c = self.cache().lock();
-                while let Some(msg) = c.frames.pop_front() {
-                    if !msg.more() {
-                        c.consumed += 1;
-                        if c.consumed >= c.report_every {
-                            self.report_consumed(&mut c);
-                        }
-                    }
+                while let Some(msg) = self.take_cached(&mut c) {
                     if !each(msg) {
                         return Drained::Stopped;
                     }

@@ -63,18 +63,8 @@ pub(crate) fn decode_mut(
     if flags & !(MORE | LONG | COMMAND) != 0 {
         return Err(FrameError::ReservedFlags);
     }
-    let (header, size) = if flags & LONG != 0 {
-        let Some(raw) = buf.get(1..9) else {
-            return Ok(None);
-        };
-        let mut b = [0u8; 8];
-        b.copy_from_slice(raw);
-        (9usize, u64::from_be_bytes(b))
-    } else {
-        let Some(&s) = buf.get(1) else {
-            return Ok(None);
-        };
-        (2usize, u64::from(s))
+    let Some((header, size)) = header_of(buf) else {
+        return Ok(None);
     };
     // ZMQ_MAXMSGSIZE limits messages; commands get a fixed ceiling of their own.
     let limit = if flags & COMMAND != 0 {
@@ -101,6 +91,18 @@ pub(crate) fn decode_mut(
     Ok(Some((flags & (MORE | COMMAND), body)))
 }
 
+/// The header length and the body length the frame header at the front of `buf` announces,
+/// once the header is complete (flags are the caller's to check).
+fn header_of(buf: &[u8]) -> Option<(usize, u64)> {
+    let &flags = buf.first()?;
+    if flags & LONG != 0 {
+        let raw: [u8; 8] = buf.get(1..9)?.try_into().ok()?;
+        Some((9, u64::from_be_bytes(raw)))
+    } else {
+        Some((2, u64::from(*buf.get(1)?)))
+    }
+}
+
 /// The flags, header length and body length of the data frame at the front of `buf`, if it
 /// is complete, valid (no reserved flag) and within `max`; None for anything else (a command,
 /// an incomplete or invalid frame), which [`decode_mut`] then handles or reports.
@@ -109,14 +111,7 @@ pub(crate) fn peek_data(buf: &[u8], max: Option<u64>) -> Option<(u8, usize, usiz
     if flags & !(MORE | LONG) != 0 {
         return None;
     }
-    let (header, size) = if flags & LONG != 0 {
-        let raw = buf.get(1..9)?;
-        let mut b = [0u8; 8];
-        b.copy_from_slice(raw);
-        (9usize, u64::from_be_bytes(b))
-    } else {
-        (2usize, u64::from(*buf.get(1)?))
-    };
+    let (header, size) = header_of(buf)?;
     if max.is_some_and(|m| size > m) {
         return None;
     }
@@ -128,15 +123,7 @@ pub(crate) fn peek_data(buf: &[u8], max: Option<u64>) -> Option<(u8, usize, usiz
 /// The total length (header and body) of the frame whose header is at the front of `buf`,
 /// if the header is complete and the length fits in `usize`.
 pub(crate) fn pending_len(buf: &[u8]) -> Option<usize> {
-    let &flags = buf.first()?;
-    let (header, size) = if flags & LONG != 0 {
-        let raw = buf.get(1..9)?;
-        let mut b = [0u8; 8];
-        b.copy_from_slice(raw);
-        (9usize, u64::from_be_bytes(b))
-    } else {
-        (2usize, u64::from(*buf.get(1)?))
-    };
+    let (header, size) = header_of(buf)?;
     usize::try_from(size).ok()?.checked_add(header)
 }
 

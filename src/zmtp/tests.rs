@@ -216,6 +216,19 @@ fn large_bodies_are_queued_by_reference_and_consumed_in_order() {
     assert_eq!(sizes, vec![5, 100_000, 5]);
 }
 
+/// Moves everything `from` has to send into `to` and returns the frames `to` hands to its sink
+/// (events stay queued for `poll_event`).
+fn carry(from: &mut Connection, to: &mut Connection) -> Vec<Msg> {
+    let bytes = from.output().split();
+    to.input_buffer().extend_from_slice(&bytes);
+    let mut sunk = Vec::new();
+    to.process_with(0, &mut |m| {
+        sunk.push(m);
+        Ok(())
+    })
+    .unwrap();
+    sunk
+}
 #[test]
 fn process_with_sinks_frames_in_stream_order_and_queues_what_is_declined() {
     let mut a = Connection::new(cfg(ZMQ_PUB), 0);
@@ -233,15 +246,7 @@ fn process_with_sinks_frames_in_stream_order_and_queues_what_is_declined() {
         m.set_more(i.is_multiple_of(2));
         a.send(&m, false);
     }
-    let bytes = a.output().split();
-    b.input_buffer().extend_from_slice(&bytes);
-    let mut sunk = Vec::new();
-    b.process_with(0, &mut |m| {
-        sunk.push(m);
-        Ok(())
-    })
-    .unwrap();
-    let mut got: Vec<Msg> = sunk;
+    let mut got = carry(&mut a, &mut b);
     let mut handshake_seen = false;
     while let Some(ev) = b.poll_event() {
         match ev {
@@ -306,14 +311,7 @@ fn commands_between_data_frames_keep_their_place() {
     b.send(&Msg::copy_from(&[7u8; 100]), false);
     b.send(&Msg::copy_from(b"\x01topic"), true);
     b.send(&Msg::copy_from(&[8u8; 10]), false);
-    let bytes = b.output().split();
-    a.input_buffer().extend_from_slice(&bytes);
-    let mut got = Vec::new();
-    a.process_with(0, &mut |m| {
-        got.push(m);
-        Ok(())
-    })
-    .unwrap();
+    let got = carry(&mut b, &mut a);
     assert!(a.poll_event().is_none());
     let datas: Vec<&[u8]> = got.iter().map(|m| m.data()).collect();
     assert_eq!(datas, [&[7u8; 100][..], b"\x01topic", &[8u8; 10]]);
