@@ -19,12 +19,12 @@
 
 use std::collections::VecDeque;
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 
 use crate::error::Result;
-use crate::sys::Signaler;
+use crate::sys::{Signaler, SpinBackoff, spin_until};
 
 struct Inner<T> {
     queue: VecDeque<T>,
@@ -49,8 +49,10 @@ impl<T> Inner<T> {
     }
 }
 
-/// How long a receiver about to sleep watches for a command first (see `spin_for_command`).
-const SPIN_BEFORE_SLEEP: std::time::Duration = std::time::Duration::from_micros(5);
+/// How long a receiver about to sleep watches for a command first (see `spin_for_command`):
+/// longer than waking a sleeping thread takes on a virtual machine, so that a ping-pong whose
+/// peer once fell asleep finds its way back to replies that need no wake-up at all.
+const SPIN_BEFORE_SLEEP: std::time::Duration = std::time::Duration::from_micros(50);
 
 /// A multi-producer, single-consumer command queue with a pollable fd.
 pub(crate) struct Mailbox<T> {
@@ -59,10 +61,8 @@ pub(crate) struct Mailbox<T> {
     /// empty: while false, `try_recv` answers without taking the lock.
     maybe_pending: AtomicBool,
     signaler: Signaler,
-    /// Consecutive waits whose spin found nothing (the receiver's own bookkeeping).
-    spin_misses: AtomicU32,
-    /// Waits left that sleep without spinning first.
-    spin_skip: AtomicU32,
+    /// When the receiver watches before sleeping (its own bookkeeping).
+    spin: SpinBackoff,
 }
 
 impl<T> Mailbox<T> {
@@ -78,8 +78,7 @@ impl<T> Mailbox<T> {
             }),
             maybe_pending: AtomicBool::new(false),
             signaler: Signaler::new()?,
-            spin_misses: AtomicU32::new(0),
-            spin_skip: AtomicU32::new(0),
+            spin: SpinBackoff::default(),
         })
     }
 
@@ -178,51 +177,13 @@ impl<T> Mailbox<T> {
         self.inner.lock().queue.pop_front()
     }
 
-    /// False while spinning is backed off after misses (see [`Mailbox::spin_outcome`]).
-    fn should_spin(&self) -> bool {
-        let skip = self.spin_skip.load(Ordering::Relaxed);
-        if skip > 0 {
-            self.spin_skip.store(skip - 1, Ordering::Relaxed);
-            return false;
-        }
-        true
-    }
-
-    /// Adapts spinning to how commands arrive: after a miss (the command came later, or the
-    /// peer could not run because this thread held the core), the next 2, 4, ... 64 waits
-    /// sleep at once; a hit resets that.
-    fn spin_outcome(&self, hit: bool) {
-        if hit {
-            self.spin_misses.store(0, Ordering::Relaxed);
-        } else {
-            let misses = (self.spin_misses.load(Ordering::Relaxed) + 1).min(6);
-            self.spin_misses.store(misses, Ordering::Relaxed);
-            self.spin_skip.store(1 << misses, Ordering::Relaxed);
-        }
-    }
-
     /// Watches for a command for a few microseconds before the receiver goes to sleep: a
     /// reply that comes that soon (an inproc peer, an I/O thread with the answer already in)
     /// then costs neither side a system call nor a wake-up. True if one came.
     fn spin_for_command(&self) -> bool {
-        let start = std::time::Instant::now();
-        let mut spins = 0u32;
-        loop {
-            if self.maybe_pending.load(Ordering::Acquire) {
-                return true;
-            }
-            spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(32) {
-                if start.elapsed() >= SPIN_BEFORE_SLEEP {
-                    return false;
-                }
-                // The peer may be waiting for this very core (more threads than cores): let
-                // it run rather than spin it out. With nothing else to run this returns at once.
-                std::thread::yield_now();
-                continue;
-            }
-            std::hint::spin_loop();
-        }
+        spin_until(SPIN_BEFORE_SLEEP, 32, || {
+            self.maybe_pending.load(Ordering::Acquire)
+        })
     }
 
     /// Waits up to `timeout_ms` (-1 = forever) for the signaler. Returns Ok(false) on timeout,
@@ -232,9 +193,9 @@ impl<T> Mailbox<T> {
     /// stream's reader that sleeps lets the writer queue a whole batch for it, one that spins
     /// takes the messages one at a time, each with a command.
     pub(crate) fn wait(&self, timeout_ms: i32, expect_soon: bool) -> Result<bool> {
-        if expect_soon && timeout_ms != 0 && self.should_spin() {
+        if expect_soon && timeout_ms != 0 && self.spin.should_spin() {
             let hit = self.spin_for_command();
-            self.spin_outcome(hit);
+            self.spin.outcome(hit);
             if hit {
                 return Ok(true);
             }
@@ -367,31 +328,17 @@ mod tests {
     }
 
     #[test]
-    fn spinning_backs_off_after_misses_and_resumes_after_a_hit() {
+    fn a_missed_spin_backs_off_and_a_pending_command_ends_it() {
         let mb = Mailbox::<u32>::new().unwrap();
-        assert!(mb.should_spin());
         assert!(
             !mb.wait(1, true).unwrap(),
             "nothing sent: the spin misses, the wait times out"
         );
-        let skipped = (0..3).filter(|_| !mb.should_spin()).count();
-        assert_eq!(skipped, 2, "one miss: the next 2 waits sleep at once");
-        mb.spin_outcome(false);
-        mb.spin_outcome(false);
         assert_eq!(
-            mb.spin_skip.load(Ordering::Relaxed),
-            8,
-            "three misses in a row: 8"
-        );
-        mb.spin_outcome(true);
-        mb.spin_skip.store(0, Ordering::Relaxed);
-        mb.spin_outcome(false);
-        assert_eq!(
-            mb.spin_skip.load(Ordering::Relaxed),
+            mb.spin.skips_left(),
             2,
-            "a hit resets the count"
+            "the miss backs the next 2 waits off"
         );
-        mb.spin_skip.store(0, Ordering::Relaxed);
         mb.send(5);
         assert!(
             mb.spin_for_command(),

@@ -12,11 +12,13 @@
 mod epoll;
 mod ifaddr;
 mod signaler;
+mod spin;
 mod thread;
 
 pub(crate) use epoll::{Epoll, EpollEvent};
 pub(crate) use ifaddr::interface_address;
 pub(crate) use signaler::Signaler;
+pub(crate) use spin::{SpinBackoff, spin_until};
 pub(crate) use thread::{ThreadSettings, apply_settings, block_all_signals};
 
 /// Sets the calling thread's errno.

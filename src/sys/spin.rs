@@ -1,0 +1,137 @@
+//! Watching for work a little before sleeping: [`spin_until`] and the [`SpinBackoff`] that
+//! decides when it is worth it.
+//!
+//! Layer L1. On this kind of machine (and most virtual ones) waking a thread whose CPU went
+//! idle costs tens of microseconds, far more than the work of a message; a thread that expects
+//! work soon (an I/O thread that just moved messages, a socket that just sent a request)
+//! watches for it first, yielding the core between looks so that the thread it waits for can
+//! run. A thread whose watches keep missing stops watching for a while (exponential back-off),
+//! so steady traffic slower than the watch costs little CPU.
+#![forbid(unsafe_code)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The most waits a run of misses makes sleep without watching first (2^MAX_MISSES).
+const MAX_MISSES: u32 = 6;
+
+/// Calls `ready` until it answers true (returns true) or `limit` has passed (false). Every
+/// `yield_every` calls, it looks at the clock and yields the core; between those it only hints
+/// the CPU that it spins.
+pub(crate) fn spin_until(
+    limit: Duration,
+    yield_every: u32,
+    mut ready: impl FnMut() -> bool,
+) -> bool {
+    let start = Instant::now();
+    let mut looks = 0u32;
+    loop {
+        if ready() {
+            return true;
+        }
+        looks = looks.wrapping_add(1);
+        if looks.is_multiple_of(yield_every.max(1)) {
+            if start.elapsed() >= limit {
+                return false;
+            }
+            // The awaited thread may want this very core (more threads than cores): let it
+            // run. With nothing else to run this returns at once.
+            std::thread::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// When to watch before sleeping: after a miss (what was awaited came later) the next 2, then
+/// 4, ... 64 waits sleep at once; a hit resets that. Shared between threads only as counters
+/// (relaxed atomics), so a mailbox can keep one behind `&self`.
+#[derive(Debug, Default)]
+pub(crate) struct SpinBackoff {
+    misses: AtomicU32,
+    skip: AtomicU32,
+}
+
+impl SpinBackoff {
+    /// True if this wait should watch first; false while backed off (and counts the skip).
+    pub(crate) fn should_spin(&self) -> bool {
+        let skip = self.skip.load(Ordering::Relaxed);
+        if skip > 0 {
+            self.skip.store(skip - 1, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Records whether the watch found what it waited for.
+    pub(crate) fn outcome(&self, hit: bool) {
+        if hit {
+            self.misses.store(0, Ordering::Relaxed);
+        } else {
+            let misses = (self.misses.load(Ordering::Relaxed) + 1).min(MAX_MISSES);
+            self.misses.store(misses, Ordering::Relaxed);
+            self.skip.store(1 << misses, Ordering::Relaxed);
+        }
+    }
+
+    /// Waits left that sleep without watching.
+    #[cfg(test)]
+    pub(crate) fn skips_left(&self) -> u32 {
+        self.skip.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    #[test]
+    fn backoff_doubles_per_miss_up_to_64_and_a_hit_resets_it() {
+        let b = SpinBackoff::default();
+        assert!(b.should_spin());
+        b.outcome(false);
+        let skipped = (0..3).filter(|_| !b.should_spin()).count();
+        assert_eq!(skipped, 2, "one miss: the next 2 waits sleep at once");
+        b.outcome(false);
+        b.outcome(false);
+        assert_eq!(b.skips_left(), 8, "three misses in a row: 8");
+        for _ in 0..10 {
+            b.outcome(false);
+        }
+        assert_eq!(b.skips_left(), 64, "capped at 64");
+        b.outcome(true);
+        while !b.should_spin() {}
+        b.outcome(false);
+        assert_eq!(b.skips_left(), 2, "a hit resets the count");
+    }
+
+    #[test]
+    fn spin_ends_on_ready_or_after_the_limit() {
+        let mut calls = 0;
+        assert!(spin_until(Duration::from_secs(5), 1, || {
+            calls += 1;
+            calls == 3
+        }));
+        assert_eq!(calls, 3, "stops at the first true");
+
+        let start = Instant::now();
+        assert!(!spin_until(Duration::from_millis(2), 32, || false));
+        assert!(
+            start.elapsed() >= Duration::from_millis(2),
+            "watches the whole limit"
+        );
+
+        let flag = Arc::new(AtomicBool::new(false));
+        let setter = {
+            let flag = Arc::clone(&flag);
+            std::thread::spawn(move || flag.store(true, Ordering::Release))
+        };
+        assert!(
+            spin_until(Duration::from_secs(10), 32, || flag.load(Ordering::Acquire)),
+            "sees another thread's store"
+        );
+        setter.join().unwrap();
+    }
+}
