@@ -27,6 +27,9 @@ const READ_MAX: usize = 4 << 20;
 const MAX_IOV: usize = 64;
 /// Stop pulling from the pipe while this much is waiting to be written.
 const OUTPUT_HIGH: usize = 256 * 1024;
+/// A frame at least this long (header and body) is read to its end and no further: see
+/// `Session::read_in`.
+const LARGE_FRAME: usize = READ_CHUNK / 2;
 /// Reads per readiness event before yielding to other connections.
 const READS_PER_EVENT: usize = 16;
 
@@ -36,6 +39,32 @@ struct Conn {
     zmtp: Option<Connection>,
     fd: i32,
     handshaken: bool,
+}
+
+/// How to size the next read: `(room, ask)` = reserve `room` octets in the input buffer and
+/// read at most `ask`. `total` is the length of the frame at the front of the input (0 before
+/// its header is in), `wanted` what it still lacks, `last_large` the size of the last large
+/// frame (0 = none; updated here).
+///
+/// The rest of a large frame is read in one call, straight into the buffer the decoder
+/// reserved for it (asking for more room would move what arrived so far), and no further: the
+/// next frame's first octets would otherwise land behind it in the buffer the delivered frame
+/// keeps, and have to be copied out of it. After a large frame, the next read asks for a
+/// little only, into a buffer as large as that frame: a next frame of the same size then needs
+/// neither a copy nor another allocation (libzmq's decoder reads a large body straight into
+/// its message, after copying at most one batch).
+fn read_plan(total: usize, wanted: usize, last_large: &mut usize) -> (usize, usize) {
+    if wanted > 0 && total >= LARGE_FRAME {
+        *last_large = total.min(READ_MAX);
+        (wanted, wanted)
+    } else if wanted > READ_TAIL {
+        (wanted, wanted + READ_TAIL)
+    } else {
+        match std::mem::take(last_large) {
+            0 => (READ_CHUNK, READ_CHUNK),
+            size => (size, READ_TAIL),
+        }
+    }
 }
 
 /// The shape of a reply as a REQ's session checks it frame by frame, as libzmq's
@@ -509,24 +538,8 @@ impl Session {
                 return;
             };
             let fd = conn.stream.get().fd();
-            // The rest of a large frame in one read, straight into the buffer the decoder
-            // reserved for it (asking for more room would move what arrived so far). After a
-            // large frame, the next read asks for a little only, into a buffer as large as
-            // that frame: a next frame of the same size then needs neither a copy nor another
-            // allocation (libzmq's decoder reads a large body straight into its message,
-            // after copying at most one batch).
             let wanted = zmtp.input_wanted().min(READ_MAX);
-            let (room, ask) = if wanted > READ_TAIL {
-                (wanted, wanted + READ_TAIL)
-            } else {
-                match std::mem::take(&mut self.last_large) {
-                    0 => (READ_CHUNK, READ_CHUNK),
-                    size => (size, READ_TAIL),
-                }
-            };
-            if wanted >= READ_CHUNK / 2 {
-                self.last_large = (zmtp.input_buffer().len() + wanted).min(READ_MAX);
-            }
+            let (room, ask) = read_plan(zmtp.input_frame_len(), wanted, &mut self.last_large);
             let n = match crate::sys::read_into(fd, zmtp.input_buffer(), room, ask) {
                 Ok(0) => {
                     self.disconnected(ctx);
@@ -1127,7 +1140,7 @@ impl Session {
 
 #[cfg(test)]
 mod tests {
-    use super::ReplyShape;
+    use super::{LARGE_FRAME, READ_CHUNK, READ_MAX, READ_TAIL, ReplyShape, read_plan};
 
     fn check(frames: &[(bool, usize)]) -> bool {
         let mut shape = ReplyShape::Bottom;
@@ -1145,5 +1158,42 @@ mod tests {
         assert!(!check(&[(true, 3), (false, 3)])); // a non-empty first frame
         assert!(!check(&[(true, 4), (false, 3)])); // a request id without the delimiter
         assert!(!check(&[(true, 4), (true, 4), (true, 0), (false, 1)]));
+    }
+
+    #[test]
+    fn a_large_frame_is_read_to_its_end_and_no_further() {
+        let mut last = 0;
+        // 64 KiB frames: the first read took all but the last 9 octets of the first one.
+        let total = 65536 + 9;
+        assert_eq!(read_plan(total, 9, &mut last), (9, 9), "exactly the rest");
+        assert_eq!(last, total);
+        assert_eq!(
+            read_plan(0, 0, &mut last),
+            (total, READ_TAIL),
+            "then a little, into room for a frame as large"
+        );
+        assert_eq!(last, 0);
+        let rest = total - READ_TAIL;
+        assert_eq!(read_plan(total, rest, &mut last), (rest, rest));
+        // A frame beyond READ_MAX comes in steps of READ_MAX (the caller caps `wanted`).
+        assert_eq!(
+            read_plan(64 << 20, READ_MAX, &mut last),
+            (READ_MAX, READ_MAX)
+        );
+        assert_eq!(last, READ_MAX);
+    }
+
+    #[test]
+    fn small_and_medium_frames_read_ahead() {
+        let mut last = 0;
+        assert_eq!(read_plan(0, 0, &mut last), (READ_CHUNK, READ_CHUNK));
+        assert_eq!(read_plan(300, 100, &mut last), (READ_CHUNK, READ_CHUNK));
+        let medium = LARGE_FRAME - 1;
+        assert_eq!(
+            read_plan(medium, medium - 10, &mut last),
+            (medium - 10, medium - 10 + READ_TAIL),
+            "a medium frame's rest and the next header in one read"
+        );
+        assert_eq!(last, 0);
     }
 }

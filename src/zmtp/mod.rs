@@ -320,10 +320,17 @@ impl Connection {
     /// no frame header is buffered or the frame is complete): a hint for the size of the next
     /// read, so that a large frame arrives with few reads straight into its buffer.
     pub(crate) fn input_wanted(&self) -> usize {
+        let total = self.input_frame_len();
+        total.saturating_sub(self.input.len())
+    }
+
+    /// The length (header and body) of the frame at the front of the input, once its header
+    /// is in; 0 before that (and outside the established framed state).
+    pub(crate) fn input_frame_len(&self) -> usize {
         if self.state != State::Active || self.raw {
             return 0;
         }
-        frame::pending_len(&self.input).map_or(0, |total| total.saturating_sub(self.input.len()))
+        frame::pending_len(&self.input).unwrap_or(0)
     }
 
     /// Appends received bytes and processes them.
