@@ -204,6 +204,8 @@ impl<C> Reactor<C> {
     /// [`SPIN_BEFORE_SLEEP`] without sleeping; true if either came.
     fn watch(&mut self) -> Result<bool> {
         let (remote, events) = (&self.remote, &mut self.events);
+        // The last turn's events must not be reported again if a command ends the watch.
+        events.clear();
         let mut failed = None;
         let hit = spin_until(SPIN_BEFORE_SLEEP, 1, || {
             if !remote.queue.lock().cmds.is_empty() {
@@ -277,6 +279,7 @@ mod tests {
 
     #[test]
     fn a_busy_turn_watches_before_sleeping_and_a_miss_backs_off() {
+        use std::os::fd::AsFd;
         let (mut r, remote) = Reactor::<u32>::new().unwrap();
         let mut turn = Turn::default();
         remote.send(1);
@@ -285,9 +288,23 @@ mod tests {
         assert!(r.busy, "a turn with a command was busy");
 
         turn.cmds.clear();
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        r.remote
+            .poller
+            .epoll
+            .add(a.as_fd(), 5, false, true)
+            .unwrap();
+        r.wait(crate::sys::now_ms(), &mut turn).unwrap();
+        assert_eq!(turn.ready.len(), 1, "the watch finds a ready fd");
+        r.remote.poller.epoll.delete(a.as_fd()).unwrap();
+
         remote.send(2);
         r.wait(crate::sys::now_ms(), &mut turn).unwrap();
         assert_eq!(turn.cmds, [2], "the watch finds a queued command");
+        assert!(
+            turn.ready.is_empty(),
+            "the last turn's events are not reported again"
+        );
         assert_eq!(r.spin.skips_left(), 0, "a hit does not back off");
         assert!(
             !remote.poller.waker.wait(0).unwrap(),
