@@ -169,6 +169,12 @@ header_check() {
     return 1
 }
 
+# perf_smoke_no_watch CASE: perf_smoke with LIBZMQ_RS_SPIN_US=0 (threads never watch for work
+# before sleeping: the blocking paths alone must carry the traffic).
+perf_smoke_no_watch() {
+    (export LIBZMQ_RS_SPIN_US=0 && perf_smoke "$@")
+}
+
 # perf_smoke CASE: run installed perf tools once with tiny counts on our library; every process
 # must exit 0 within the timeout and print a RESULT line saying it ran on our libzmq.so.5. No
 # timing is checked: the numbers come from `make bench`.
@@ -254,6 +260,8 @@ else
     check "perf tools: proxy_thr" perf_smoke proxy
     check "perf tools: pub_thr/sub_thr" perf_smoke pubsub
     check "perf tools: router/dealer_thr" perf_smoke router
+    check "perf tools: lat, watch off" perf_smoke_no_watch lat
+    check "perf tools: inproc_lat, watch off" perf_smoke_no_watch inproc_lat
     header_check_sh=$root/../shared/tools/header-check.sh
     if [ -f "$header_check_sh" ]; then
         check "header-check vs Debian zmq.h" header_check

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use parking_lot::Mutex;
 
 use crate::error::Result;
-use crate::sys::{Signaler, SpinBackoff, spin_until};
+use crate::sys::{Signaler, SpinBackoff, spin_until, watch_limit};
 
 struct Inner<T> {
     queue: VecDeque<T>,
@@ -48,11 +48,6 @@ impl<T> Inner<T> {
         }
     }
 }
-
-/// How long a receiver about to sleep watches for a command first (see `spin_for_command`):
-/// longer than waking a sleeping thread takes on a virtual machine, so that a ping-pong whose
-/// peer once fell asleep finds its way back to replies that need no wake-up at all.
-const SPIN_BEFORE_SLEEP: std::time::Duration = std::time::Duration::from_micros(50);
 
 /// A multi-producer, single-consumer command queue with a pollable fd.
 pub(crate) struct Mailbox<T> {
@@ -181,7 +176,7 @@ impl<T> Mailbox<T> {
     /// reply that comes that soon (an inproc peer, an I/O thread with the answer already in)
     /// then costs neither side a system call nor a wake-up. True if one came.
     fn spin_for_command(&self) -> bool {
-        spin_until(SPIN_BEFORE_SLEEP, 32, || {
+        spin_until(watch_limit(), 32, || {
             self.maybe_pending.load(Ordering::Acquire)
         })
     }

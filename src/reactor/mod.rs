@@ -8,7 +8,7 @@
 //! mailbox signals a sleeping reader only), so a busy I/O thread costs its senders no system
 //! call, and one loop turn costs one `epoll_wait` (plus one eventfd read when woken by a
 //! command). After a turn that found work, the thread watches for more for up to
-//! [`SPIN_BEFORE_SLEEP`] (non-blocking `epoll_wait`s, yielding between them) before it sleeps,
+//! `sys::watch_limit` (50 µs: non-blocking `epoll_wait`s, yielding between them) before it sleeps,
 //! backing off when watches miss (`sys::SpinBackoff`): a request's reply or a peer's next
 //! message then needs no wake-up, which on a virtual machine costs tens of microseconds. No
 //! unsafe code: the system calls are in `sys`.
@@ -24,10 +24,7 @@ use parking_lot::Mutex;
 pub(crate) use registration::Registered;
 
 use crate::error::Result;
-use crate::sys::{Epoll, EpollEvent, Signaler, SpinBackoff, spin_until};
-
-/// How long an I/O thread that just did some work watches for more before it sleeps.
-const SPIN_BEFORE_SLEEP: std::time::Duration = std::time::Duration::from_micros(50);
+use crate::sys::{Epoll, EpollEvent, Signaler, SpinBackoff, spin_until, watch_limit};
 
 /// The epoll key of the command queue's eventfd (registration keys are small).
 const WAKE_KEY: u64 = u64::MAX;
@@ -201,13 +198,13 @@ impl<C> Reactor<C> {
     }
 
     /// Watches for ready fds (into `self.events`) or a queued command for up to
-    /// [`SPIN_BEFORE_SLEEP`] without sleeping; true if either came.
+    /// `sys::watch_limit` without sleeping; true if either came.
     fn watch(&mut self) -> Result<bool> {
         let (remote, events) = (&self.remote, &mut self.events);
         // The last turn's events must not be reported again if a command ends the watch.
         events.clear();
         let mut failed = None;
-        let hit = spin_until(SPIN_BEFORE_SLEEP, 1, || {
+        let hit = spin_until(watch_limit(), 1, || {
             if !remote.queue.lock().cmds.is_empty() {
                 return true;
             }

@@ -18,7 +18,7 @@ mod thread;
 pub(crate) use epoll::{Epoll, EpollEvent};
 pub(crate) use ifaddr::interface_address;
 pub(crate) use signaler::Signaler;
-pub(crate) use spin::{SpinBackoff, spin_until};
+pub(crate) use spin::{SpinBackoff, spin_until, watch_limit};
 pub(crate) use thread::{ThreadSettings, apply_settings, block_all_signals};
 
 /// Sets the calling thread's errno.

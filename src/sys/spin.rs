@@ -7,10 +7,40 @@
 //! watches for it first, yielding the core between looks so that the thread it waits for can
 //! run. A thread whose watches keep missing stops watching for a while (exponential back-off),
 //! so steady traffic slower than the watch costs little CPU.
+//!
+//! The watch lasts [`watch_limit`]: 50 µs, or what the environment variable
+//! `LIBZMQ_RS_SPIN_US` says when the process first needs it (microseconds, 0 = never watch,
+//! at most 10 000), for deployments that prefer idle cores to short latencies.
 #![forbid(unsafe_code)]
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+
+/// How long a thread watches by default, in microseconds: longer than waking a sleeping
+/// thread takes on a virtual machine (20-40 µs on the machines we measure on).
+const DEFAULT_SPIN_US: u64 = 50;
+/// The longest watch `LIBZMQ_RS_SPIN_US` may ask for.
+const MAX_SPIN_US: u64 = 10_000;
+/// The environment variable that sets the watch (see the module doc).
+const SPIN_ENV: &str = "LIBZMQ_RS_SPIN_US";
+
+/// How long threads watch before sleeping (zero: they never do).
+pub(crate) fn watch_limit() -> Duration {
+    static LIMIT: OnceLock<Duration> = OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        let setting = std::env::var(SPIN_ENV).ok();
+        Duration::from_micros(spin_us_from(setting.as_deref()))
+    })
+}
+
+/// The watch in microseconds for a `LIBZMQ_RS_SPIN_US` value: the default when unset or not a
+/// number, capped at [`MAX_SPIN_US`].
+fn spin_us_from(setting: Option<&str>) -> u64 {
+    setting
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(DEFAULT_SPIN_US, |us| us.min(MAX_SPIN_US))
+}
 
 /// The most waits a run of misses makes sleep without watching first (2^MAX_MISSES).
 const MAX_MISSES: u32 = 6;
@@ -53,8 +83,12 @@ pub(crate) struct SpinBackoff {
 }
 
 impl SpinBackoff {
-    /// True if this wait should watch first; false while backed off (and counts the skip).
+    /// True if this wait should watch first; false while backed off (and counts the skip), or
+    /// when watching is off ([`watch_limit`] is zero).
     pub(crate) fn should_spin(&self) -> bool {
+        if watch_limit().is_zero() {
+            return false;
+        }
         let skip = self.skip.load(Ordering::Relaxed);
         if skip > 0 {
             self.skip.store(skip - 1, Ordering::Relaxed);
@@ -105,6 +139,20 @@ mod tests {
         while !b.should_spin() {}
         b.outcome(false);
         assert_eq!(b.skips_left(), 2, "a hit resets the count");
+    }
+
+    #[test]
+    fn the_environment_sets_the_watch_within_bounds() {
+        assert_eq!(spin_us_from(None), DEFAULT_SPIN_US);
+        assert_eq!(spin_us_from(Some("0")), 0, "0 turns watching off");
+        assert_eq!(spin_us_from(Some(" 20 ")), 20);
+        assert_eq!(spin_us_from(Some("99999999")), MAX_SPIN_US);
+        assert_eq!(
+            spin_us_from(Some("-5")),
+            DEFAULT_SPIN_US,
+            "not a number: the default"
+        );
+        assert_eq!(spin_us_from(Some("fast")), DEFAULT_SPIN_US);
     }
 
     #[test]
