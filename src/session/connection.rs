@@ -28,7 +28,7 @@ const MAX_IOV: usize = 64;
 /// Stop pulling from the pipe while this much is waiting to be written.
 const OUTPUT_HIGH: usize = 256 * 1024;
 /// A frame at least this long (header and body) is read to its end and no further: see
-/// `Session::read_in`.
+/// [`read_plan`].
 const LARGE_FRAME: usize = READ_CHUNK / 2;
 /// Reads per readiness event before yielding to other connections.
 const READS_PER_EVENT: usize = 16;
@@ -538,8 +538,8 @@ impl Session {
                 return;
             };
             let fd = conn.stream.get().fd();
-            let wanted = zmtp.input_wanted().min(READ_MAX);
-            let (room, ask) = read_plan(zmtp.input_frame_len(), wanted, &mut self.last_large);
+            let (total, wanted) = zmtp.input_frame();
+            let (room, ask) = read_plan(total, wanted.min(READ_MAX), &mut self.last_large);
             let n = match crate::sys::read_into(fd, zmtp.input_buffer(), room, ask) {
                 Ok(0) => {
                     self.disconnected(ctx);

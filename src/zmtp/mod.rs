@@ -316,21 +316,16 @@ impl Connection {
         &mut self.input
     }
 
-    /// How many more octets the frame at the front of the input needs to be complete (0 when
-    /// no frame header is buffered or the frame is complete): a hint for the size of the next
-    /// read, so that a large frame arrives with few reads straight into its buffer.
-    pub(crate) fn input_wanted(&self) -> usize {
-        let total = self.input_frame_len();
-        total.saturating_sub(self.input.len())
-    }
-
-    /// The length (header and body) of the frame at the front of the input, once its header
-    /// is in; 0 before that (and outside the established framed state).
-    pub(crate) fn input_frame_len(&self) -> usize {
+    /// The frame at the front of the input, once its header is in: its length (header and
+    /// body) and how many of its octets have not arrived yet; `(0, 0)` before that (and
+    /// outside the established framed state). A hint for the size of the next read, so that a
+    /// large frame arrives with few reads straight into its buffer.
+    pub(crate) fn input_frame(&self) -> (usize, usize) {
         if self.state != State::Active || self.raw {
-            return 0;
+            return (0, 0);
         }
-        frame::pending_len(&self.input).unwrap_or(0)
+        let total = frame::pending_len(&self.input).unwrap_or(0);
+        (total, total.saturating_sub(self.input.len()))
     }
 
     /// Appends received bytes and processes them.
