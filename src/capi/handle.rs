@@ -10,11 +10,10 @@
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use parking_lot::{Mutex, MutexGuard};
-
 use crate::ctx::Context;
 use crate::error::{Error, Result};
 use crate::socket::Socket;
+use crate::sys::{LightGuard, LightLock};
 
 const CTX_TAG: u64 = 0x7a6d_715f_6374_7821;
 const SOCKET_TAG: u64 = 0x7a6d_715f_736f_636b;
@@ -31,13 +30,15 @@ pub(crate) struct CtxHandle {
 #[repr(C)]
 pub(crate) struct SocketHandle {
     tag: AtomicU64,
-    socket: Mutex<Option<Socket>>,
+    /// Locked for each API call: a plain store unlocks it (the call rate is the message
+    /// rate), and only misuse (two threads on one socket) ever waits for it.
+    socket: LightLock<Option<Socket>>,
     poisoned: AtomicBool,
 }
 
 /// Exclusive access to a socket; poisons the handle if dropped during a panic.
 pub(crate) struct SocketGuard<'a> {
-    guard: MutexGuard<'a, Option<Socket>>,
+    guard: LightGuard<'a, Option<Socket>>,
     poisoned: &'a AtomicBool,
 }
 
@@ -110,7 +111,7 @@ impl SocketHandle {
     pub(crate) fn into_raw(socket: Socket) -> *mut c_void {
         Box::into_raw(Box::new(SocketHandle {
             tag: AtomicU64::new(SOCKET_TAG),
-            socket: Mutex::new(Some(socket)),
+            socket: LightLock::new(Some(socket)),
             poisoned: AtomicBool::new(false),
         }))
         .cast()

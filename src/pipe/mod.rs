@@ -23,6 +23,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use parking_lot::Mutex;
 
+use crate::sys::LightLock;
+
 use crate::msg::Msg;
 
 pub(crate) mod swap;
@@ -242,9 +244,9 @@ impl<T> std::ops::Deref for Padded<T> {
 #[repr(align(128))]
 struct Shared {
     /// `dirs[s]` is written by side `s` and read by side `1 - s`.
-    dirs: [Padded<Mutex<Direction>>; 2],
+    dirs: [Padded<LightLock<Direction>>; 2],
     /// `caches[s]` holds frames of `dirs[s]` that its reader has taken but not yet read.
-    caches: [Padded<Mutex<ReaderCache>>; 2],
+    caches: [Padded<LightLock<ReaderCache>>; 2],
     /// `hints[s]` mirrors `dirs[s]` for its writer's [`PipeEnd::check_write`].
     hints: [Hint; 2],
     owners: Mutex<[Option<Arc<dyn PipeNotify>>; 2]>,
@@ -299,7 +301,7 @@ pub(crate) fn pair(a_to_b: DirectionConfig, b_to_a: DirectionConfig) -> (PipeEnd
             }
             _ => None,
         };
-        Padded(Mutex::new(Direction {
+        Padded(LightLock::new(Direction {
             hwm: c.hwm,
             conflate: c.conflate,
             reader_asleep: true,
@@ -343,11 +345,11 @@ impl PipeEnd {
         self.shared.ids[1 - self.side]
     }
 
-    fn out(&self) -> &Mutex<Direction> {
+    fn out(&self) -> &LightLock<Direction> {
         &self.shared.dirs[self.side]
     }
 
-    fn inbound(&self) -> &Mutex<Direction> {
+    fn inbound(&self) -> &LightLock<Direction> {
         &self.shared.dirs[1 - self.side]
     }
 
@@ -359,7 +361,7 @@ impl PipeEnd {
         &self.shared.hints[1 - self.side]
     }
 
-    fn cache(&self) -> &Mutex<ReaderCache> {
+    fn cache(&self) -> &LightLock<ReaderCache> {
         &self.shared.caches[1 - self.side]
     }
 

@@ -1,6 +1,7 @@
 //! Thin, safe wrappers over the few OS calls the engine needs: errno, eventfd signalers,
 //! `poll(2)`, `epoll(7)` for the I/O threads, reads into a `BytesMut`, monotonic clock in
-//! milliseconds, signal masks and scheduling of library threads.
+//! milliseconds, signal masks and scheduling of library threads, and the light lock that pipes
+//! and socket handles take per message.
 //!
 //! Layer L1. The only module besides `capi/` (and the files ARCHITECTURE.md names) that may
 //! contain `unsafe`; every block carries its SAFETY argument.
@@ -11,12 +12,14 @@
 
 mod epoll;
 mod ifaddr;
+mod light_lock;
 mod signaler;
 mod spin;
 mod thread;
 
 pub(crate) use epoll::{Epoll, EpollEvent};
 pub(crate) use ifaddr::interface_address;
+pub(crate) use light_lock::{LightGuard, LightLock};
 pub(crate) use signaler::Signaler;
 pub(crate) use spin::{SpinBackoff, spin_until, watch_limit};
 pub(crate) use thread::{ThreadSettings, apply_settings, block_all_signals};
