@@ -1,7 +1,7 @@
 //! Peer properties attached to received messages (`zmq_msg_gets`) and the draft group name.
 //!
 //! Layer L0. Engines build one `Metadata` per connection (READY properties, ZAP User-Id,
-//! Peer-Address) and every frame from that peer shares it through an `Arc`.
+//! Peer-Address) and every frame from that peer shares it through a [`super::Props`].
 #![forbid(unsafe_code)]
 
 use std::ffi::{CStr, CString};
@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 /// Name/value properties plus the draft group; values are NUL-terminated for the C API.
 /// Cloning shares the properties (one allocation, no string copies). Aligned to a cache line
-/// so that the count of one read's `Arc<Metadata>`, which the I/O thread increments per frame,
-/// never shares a line with another allocation the socket's thread is writing.
+/// so that the count in front of it (see [`super::Props`]), which the socket's thread
+/// decrements per frame, shares no line with the properties or another allocation.
 #[derive(Clone, Default, Debug)]
 #[repr(align(64))]
 pub(crate) struct Metadata {
@@ -77,6 +77,12 @@ impl Metadata {
 
     pub(super) fn set_group(&mut self, group: &CStr) {
         self.group = Some(group.to_owned());
+    }
+
+    /// The shared property list (tests watch its count to see the properties freed).
+    #[cfg(test)]
+    pub(super) fn props_handle(&self) -> &Arc<Vec<(String, CString)>> {
+        &self.props
     }
 }
 

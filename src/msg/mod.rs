@@ -17,15 +17,15 @@
 
 mod foreign;
 mod metadata;
+mod props;
 mod slab;
-
-use std::sync::Arc;
 
 use bytes::Bytes;
 
 use foreign::malloced_bytes;
 pub(crate) use foreign::{const_bytes, foreign_bytes};
 pub(crate) use metadata::Metadata;
+pub(crate) use props::{Props, PropsLease};
 pub(crate) use slab::Releases;
 use slab::SlabBuf;
 
@@ -60,7 +60,7 @@ enum Body {
 #[derive(Clone)]
 pub(crate) struct Msg {
     body: Body,
-    props: Option<Arc<Metadata>>,
+    props: Option<Props>,
     routing_id: u32,
     flags: u8,
 }
@@ -249,18 +249,23 @@ impl Msg {
     }
 
     /// The peer properties attached by the engine, if any.
-    pub(crate) fn metadata(&self) -> Option<&Arc<Metadata>> {
+    pub(crate) fn metadata(&self) -> Option<&Metadata> {
+        self.props.as_ref().map(Props::get)
+    }
+
+    /// The counted reference to the peer properties, for another frame to share.
+    pub(crate) fn props(&self) -> Option<&Props> {
         self.props.as_ref()
     }
 
     /// Attaches peer properties (shared by every frame from that peer).
-    pub(crate) fn set_metadata(&mut self, props: Arc<Metadata>) {
+    pub(crate) fn set_metadata(&mut self, props: Props) {
         self.props = Some(props);
     }
 
     /// The draft group name (RADIO/DISH), empty when unset.
     pub(crate) fn group(&self) -> &std::ffi::CStr {
-        self.props.as_ref().map_or(c"", |p| p.group())
+        self.props.as_ref().map_or(c"", |p| p.get().group())
     }
 
     /// Sets the draft group name: at most `ZMQ_GROUP_MAX_LENGTH` bytes.
@@ -268,8 +273,10 @@ impl Msg {
         if group.to_bytes().len() > crate::consts::ZMQ_GROUP_MAX_LENGTH as usize {
             return Err(Error::Invalid);
         }
-        let props = self.props.get_or_insert_with(Default::default);
-        Arc::make_mut(props).set_group(group);
+        let props = self
+            .props
+            .get_or_insert_with(|| Props::new(Metadata::default()));
+        props.make_mut().set_group(group);
         Ok(())
     }
 }

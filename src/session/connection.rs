@@ -10,7 +10,7 @@ use bytes::Bytes;
 use super::{IoCtx, Link};
 use crate::command::Command;
 use crate::consts::*;
-use crate::msg::{Metadata, Msg, Releases};
+use crate::msg::{Msg, PropsLease, Releases};
 use crate::pipe::{self, DirectionConfig, PipeEnd, PipeEvent, WriteError};
 use crate::reactor::Registered;
 use crate::transport::{Endpoint, Stream};
@@ -95,7 +95,7 @@ impl ReplyShape {
 /// pipe is full (or not there yet, for a durable peer awaiting the I/O loop's decision).
 struct Inbox<'a> {
     pipe: Option<&'a PipeEnd>,
-    metadata: Option<&'a Arc<Metadata>>,
+    metadata: Option<&'a PropsLease>,
     pending_in: &'a mut VecDeque<Msg>,
     /// Frames for the pipe, written under one lock by [`Inbox::flush`] (empty between reads).
     batch: &'a mut VecDeque<Msg>,
@@ -138,7 +138,7 @@ impl Inbox<'_> {
             return;
         }
         if let Some(md) = self.metadata {
-            m.set_metadata(Arc::clone(md));
+            m.set_metadata(md.stamp());
         }
         if !self.pending_in.is_empty() || self.hold {
             self.pending_in.push_back(m);
@@ -170,7 +170,7 @@ pub(crate) struct Session {
     fresh: Option<Stream>,
     conn: Option<Conn>,
     pipe: Option<PipeEnd>,
-    metadata: Option<Arc<Metadata>>,
+    metadata: Option<PropsLease>,
     pending_in: VecDeque<Msg>,
     /// The frames of the read being decoded, on their way to the pipe (kept for its capacity).
     in_batch: VecDeque<Msg>,
@@ -530,7 +530,6 @@ impl Session {
                 }
                 return;
             }
-            self.fresh_metadata();
             let Some(conn) = &mut self.conn else {
                 return;
             };
@@ -579,18 +578,6 @@ impl Session {
             if n < room.min(ask) {
                 return;
             }
-        }
-    }
-
-    /// Gives this read's frames a metadata `Arc` of their own when the last read's frames still
-    /// hold the current one: this thread's reference count increments then never share a
-    /// cache line with the socket thread's decrements for the frames it is consuming. A copy
-    /// shares the properties themselves, so it costs one small allocation per read.
-    fn fresh_metadata(&mut self) {
-        if let Some(md) = &mut self.metadata
-            && Arc::strong_count(md) > 1
-        {
-            *md = Arc::new(Metadata::clone(md));
         }
     }
 
@@ -745,7 +732,7 @@ impl Session {
             .unwrap_or_default();
         let mut md = peer.metadata.clone();
         md.insert("Peer-Address", peer_address.as_bytes());
-        self.metadata = Some(Arc::new(md));
+        self.metadata = Some(PropsLease::new(md));
         if let Some(c) = &mut self.conn {
             c.handshaken = true;
         }

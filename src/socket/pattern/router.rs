@@ -11,7 +11,6 @@
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -181,8 +180,8 @@ impl Router {
         }
         id.set_more(true);
         // The routing id frame carries the connection's properties too (zmq_msg_gets).
-        if let Some(md) = body.metadata() {
-            id.set_metadata(Arc::clone(md));
+        if let Some(md) = body.props() {
+            id.set_metadata(md.clone());
         }
         self.prefetched = Some(body);
         Ok(id)
@@ -368,10 +367,9 @@ mod send_tests {
         let (mine, theirs) = pair(DirectionConfig::default(), DirectionConfig::default());
         r.attach(mine.clone(), Some(Bytes::from_static(b"peer")));
         let mut body = frame(b"hello", false);
-        body.set_metadata(Arc::new(crate::msg::Metadata::from_pairs([(
-            "Socket-Type",
-            "DEALER",
-        )])));
+        body.set_metadata(crate::msg::Props::new(crate::msg::Metadata::from_pairs([
+            ("Socket-Type", "DEALER"),
+        ])));
         theirs.write(body).unwrap();
         let id = r.recv().unwrap();
         assert_eq!(id.data(), b"peer");
