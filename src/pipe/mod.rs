@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use parking_lot::Mutex;
 
-use crate::sys::LightLock;
+use crate::sys::{LightGuard, LightLock};
 
 use crate::msg::Msg;
 
@@ -700,6 +700,7 @@ impl PipeEnd {
 
     /// The next frame of the reader's cache, counted as consumed when it ends a message (and
     /// reported every HWM-LWM messages).
+    #[inline]
     fn take_cached(&self, c: &mut ReaderCache) -> Option<Msg> {
         let msg = c.frames.pop_front()?;
         if !msg.more() {
@@ -713,11 +714,18 @@ impl PipeEnd {
 
     /// Reads the next frame. Frames come from the reader's cache; when it is empty, every
     /// readable frame moves into it under one lock of the shared queue.
+    #[inline]
     pub(crate) fn read(&self) -> Read {
         let mut c = self.cache().lock();
         if let Some(msg) = self.take_cached(&mut c) {
             return Read::Msg(msg);
         }
+        self.read_shared(c)
+    }
+
+    /// [`PipeEnd::read`] with the reader's cache empty: refills it from the shared queue.
+    #[inline(never)]
+    fn read_shared(&self, mut c: LightGuard<'_, ReaderCache>) -> Read {
         let (msg, wake, swap) = {
             let mut d = self.inbound().lock();
             let wake = Self::account_read(&mut d, &mut c, self.in_hint());
@@ -791,6 +799,7 @@ impl PipeEnd {
 
     /// Reports consumed messages while the cache still holds more, so that a writer blocked
     /// at the HWM resumes at the low-water mark rather than when the whole batch is read.
+    #[cold]
     fn report_consumed(&self, c: &mut ReaderCache) {
         let (wake, swap) = {
             let mut d = self.inbound().lock();

@@ -43,6 +43,7 @@ impl FairQueue {
     }
 
     /// Reads the next frame and the pipe it came from; `Again` when nothing is readable.
+    #[inline]
     pub(crate) fn recv(&mut self) -> Result<(Msg, PipeId)> {
         while self.set.active > 0 {
             if self.current >= self.set.active {
