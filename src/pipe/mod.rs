@@ -244,7 +244,7 @@ impl<T> std::ops::Deref for Padded<T> {
 #[repr(align(128))]
 struct Shared {
     /// `dirs[s]` is written by side `s` and read by side `1 - s`.
-    dirs: [Padded<LightLock<Direction>>; 2],
+    dirs: [Padded<Mutex<Direction>>; 2],
     /// `caches[s]` holds frames of `dirs[s]` that its reader has taken but not yet read.
     caches: [Padded<LightLock<ReaderCache>>; 2],
     /// `hints[s]` mirrors `dirs[s]` for its writer's [`PipeEnd::check_write`].
@@ -301,7 +301,7 @@ pub(crate) fn pair(a_to_b: DirectionConfig, b_to_a: DirectionConfig) -> (PipeEnd
             }
             _ => None,
         };
-        Padded(LightLock::new(Direction {
+        Padded(Mutex::new(Direction {
             hwm: c.hwm,
             conflate: c.conflate,
             reader_asleep: true,
@@ -345,11 +345,11 @@ impl PipeEnd {
         self.shared.ids[1 - self.side]
     }
 
-    fn out(&self) -> &LightLock<Direction> {
+    fn out(&self) -> &Mutex<Direction> {
         &self.shared.dirs[self.side]
     }
 
-    fn inbound(&self) -> &LightLock<Direction> {
+    fn inbound(&self) -> &Mutex<Direction> {
         &self.shared.dirs[1 - self.side]
     }
 
