@@ -25,6 +25,10 @@ const READ_TAIL: usize = 8 * 1024;
 const READ_MAX: usize = 4 << 20;
 /// Buffers per vectored write.
 const MAX_IOV: usize = 64;
+/// Extra pumps a one-way stream may make before a write (see `Session::gather_out`).
+const GATHER_TRIES: usize = 4;
+/// Waiting output past which a stream is written without gathering more.
+const GATHER_BYTES: usize = 16 * 1024;
 /// Stop pulling from the pipe while this much is waiting to be written.
 const OUTPUT_HIGH: usize = 256 * 1024;
 /// A frame at least this long (header and body) is read to its end and no further: see
@@ -196,6 +200,8 @@ pub(crate) struct Session {
     /// The last frame taken from the pipe for sending had MORE: the rest of its message is
     /// still in the pipe.
     out_incomplete: bool,
+    /// The peer sent messages since the last write (request-reply traffic: no gathering).
+    peer_sent: bool,
     /// When a connect in progress is abandoned (`ZMQ_CONNECT_TIMEOUT`).
     connect_deadline: Option<u64>,
     /// The pipe to the ZAP handler while a request is outstanding.
@@ -286,6 +292,7 @@ impl Session {
             durable_request: None,
             detached_deadline: None,
             out_incomplete: false,
+            peer_sent: false,
             connect_deadline: None,
             zap: None,
             zap_reply: Vec::new(),
@@ -555,10 +562,13 @@ impl Session {
             // Frames go straight to the pipe as they are decoded; the handshake and whatever
             // follows it in the same read come back as events (handle_events).
             let mut inbox = inbox!(self);
+            let mut delivered = false;
             let r = zmtp.process_with(ctx.now, &mut |m| {
                 inbox.take(m);
+                delivered = true;
                 Ok(())
             });
+            self.peer_sent |= delivered;
             inbox.flush();
             if inbox.malformed {
                 // A malformed reply is a protocol error: libzmq's REQ session drops the
@@ -610,6 +620,7 @@ impl Session {
             match ev {
                 Event::HandshakeDone(peer) => self.on_handshake(ctx, peer),
                 Event::Message(m) => {
+                    self.peer_sent = true;
                     let mut inbox = inbox!(self);
                     inbox.take(m);
                     inbox.flush();
@@ -794,28 +805,32 @@ impl Session {
         }
     }
 
-    fn pump_out(&mut self, ctx: &mut IoCtx<'_>) {
+    /// Encodes what the pipe holds (up to [`OUTPUT_HIGH`] waiting bytes); returns how many
+    /// frames it took.
+    fn pump_out(&mut self, ctx: &mut IoCtx<'_>) -> usize {
         let is_sub = matches!(self.link.options.socket_type, ZMQ_SUB | ZMQ_XSUB);
         let Some(zmtp) = self.conn.as_mut().and_then(|c| c.zmtp.as_mut()) else {
-            return;
+            return 0;
         };
         if !zmtp.is_active() {
-            return;
+            return 0;
         }
         let Some(p) = &self.pipe else {
-            return;
+            return 0;
         };
         // Frames are encoded under one lock of the pipe's reader cache, and their slab slots
         // released together (one atomic operation per chunk, not per frame).
         if zmtp.output_len() >= OUTPUT_HIGH {
-            return;
+            return 0;
         }
         let mut releases = Releases::default();
         let out_incomplete = &mut self.out_incomplete;
+        let mut taken = 0;
         let end = p.read_each(|m| {
             *out_incomplete = m.more();
             zmtp.send(&m, is_sub);
             m.release_into(&mut releases);
+            taken += 1;
             zmtp.output_len() < OUTPUT_HIGH
         });
         drop(releases);
@@ -824,11 +839,43 @@ impl Session {
             self.pipe = None;
             self.socket_gone = true;
         }
+        taken
+    }
+
+    /// Lets a one-way stream build a bigger write: after a pump that took more than one frame
+    /// while the peer sent nothing since the last write, the thread yields (the application
+    /// thread filling the pipe may be waiting for this core) and pumps again, a few times,
+    /// while that adds frames and the output stays small. One write then carries the frames
+    /// of several pumps: each write costs the kernel a segment, a receive pass and a wake-up
+    /// of the peer, which dominate a stream of small messages. Request-reply traffic (the peer
+    /// sent something) and single messages are written at once.
+    fn gather_out(&mut self, ctx: &mut IoCtx<'_>, first_pump: usize) {
+        if first_pump < 2 || std::mem::take(&mut self.peer_sent) {
+            return;
+        }
+        for _ in 0..GATHER_TRIES {
+            let waiting = self.output_len();
+            if waiting == 0 || waiting >= GATHER_BYTES {
+                return;
+            }
+            std::thread::yield_now();
+            if self.pump_out(ctx) == 0 {
+                return;
+            }
+        }
+    }
+
+    fn output_len(&self) -> usize {
+        self.conn
+            .as_ref()
+            .and_then(|c| c.zmtp.as_ref())
+            .map_or(0, zmtp::Connection::output_len)
     }
 
     fn flush_out(&mut self, ctx: &mut IoCtx<'_>) {
         loop {
-            self.pump_out(ctx);
+            let taken = self.pump_out(ctx);
+            self.gather_out(ctx, taken);
             let Some(conn) = &mut self.conn else {
                 break;
             };
