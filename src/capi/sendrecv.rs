@@ -89,10 +89,13 @@ pub unsafe extern "C" fn zmq_recv(
     ffi!({
         // SAFETY: forwarded contract.
         let out = unsafe { slice::bytes_mut(buf, len) }?;
-        let msg = recv_on(socket, flags)?;
+        let mut s = with_socket!(socket);
+        let msg = s.recv(flags & ZMQ_DONTWAIT != 0)?;
         let n = msg.len().min(out.len());
         out[..n].copy_from_slice(&msg.data()[..n]);
-        Ok(clip(msg.len()))
+        let size = msg.len();
+        s.retire(msg);
+        Ok(clip(size))
     })
 }
 
@@ -133,9 +136,8 @@ pub unsafe extern "C" fn zmq_msg_recv(
         // Check the socket before waiting so a bad handle is reported as ENOTSOCK.
         // SAFETY: forwarded contract.
         unsafe { SocketHandle::from_raw(socket) }?;
-        let received = recv_on(socket, flags)?;
-        let size = received.len();
-        *slot = received;
+        let mut s = with_socket!(socket);
+        let size = s.recv_into(slot, flags & ZMQ_DONTWAIT != 0)?;
         Ok(clip(size))
     })
 }

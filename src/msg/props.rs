@@ -159,6 +159,44 @@ impl Drop for PropsLease {
     }
 }
 
+/// References to properties given back while one thread drops many frames in a row:
+/// consecutive frames of one connection then cost one atomic operation in all. What it holds
+/// is given back when the properties change and when it is dropped.
+#[derive(Default)]
+pub(crate) struct PropsReleases {
+    pending: Option<(NonNull<Inner>, usize)>,
+}
+
+// SAFETY: it holds counted references to Send + Sync properties, as `Props` does.
+unsafe impl Send for PropsReleases {}
+
+impl PropsReleases {
+    /// Takes over `props`' reference.
+    pub(crate) fn add(&mut self, props: Props) {
+        let props = std::mem::ManuallyDrop::new(props);
+        match &mut self.pending {
+            Some((ptr, n)) if *ptr == props.0 => *n += 1,
+            _ => {
+                self.flush();
+                self.pending = Some((props.0, 1));
+            }
+        }
+    }
+
+    /// Gives back what is held.
+    pub(crate) fn flush(&mut self) {
+        if let Some((ptr, n)) = self.pending.take() {
+            release(ptr, n);
+        }
+    }
+}
+
+impl Drop for PropsReleases {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +230,33 @@ mod tests {
             1,
             "the last reference frees the properties"
         );
+    }
+
+    #[test]
+    fn batched_releases_count_every_reference_once() {
+        // Frames of two connections, interleaved in runs: each run is one release; the
+        // properties are freed exactly when the last reference is given back.
+        let (a, b) = (PropsLease::new(meta("A")), PropsLease::new(meta("B")));
+        let probe_a = Arc::clone(a.get().props_handle());
+        let probe_b = Arc::clone(b.get().props_handle());
+        let kept = a.stamp();
+        let mut releases = PropsReleases::default();
+        for lease in [&a, &a, &b, &b, &b, &a] {
+            releases.add(lease.stamp());
+        }
+        drop((a, b));
+        // Runs end when the properties change: a's first run and b's run went back then.
+        assert_eq!(Arc::strong_count(&probe_b), 1, "b is freed");
+        assert_eq!(
+            live_refs(&kept),
+            2,
+            "kept, and the last run's one reference"
+        );
+        drop(releases);
+        assert_eq!(live_refs(&kept), 1);
+        assert_eq!(Arc::strong_count(&probe_a), 2);
+        drop(kept);
+        assert_eq!(Arc::strong_count(&probe_a), 1, "a is freed");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::ctx::{InprocPeer, Shared, SocketId};
 use crate::error::{Error, Result};
 use crate::mailbox::Mailbox;
 use crate::monitor::Monitor;
-use crate::msg::Msg;
+use crate::msg::{Drops, Msg};
 use crate::options::Options;
 use crate::pipe::{self, DirectionConfig, PipeEnd, PipeEvent, PipeId, PipeNotify, SwapState};
 use crate::reactor::Remote;
@@ -34,6 +34,8 @@ pub(crate) struct Socket {
     notify: Arc<dyn PipeNotify>,
     pattern: Box<dyn Pattern>,
     pipes: Vec<PipeEnd>,
+    /// Received frames the application is done with (see [`Socket::retire`]).
+    drops: Drops,
     /// Inproc connections made with zmq_connect: endpoint name and our pipe end's id.
     pub(super) connects: Vec<(String, PipeId)>,
     /// Inproc names bound with zmq_bind.
@@ -80,6 +82,7 @@ impl Socket {
             terminated: false,
             rcvmore: false,
             sent_since_wait: false,
+            drops: Drops::default(),
             last_endpoint: String::new(),
             monitor: Arc::new(Monitor::default()),
             io: Vec::new(),
@@ -207,6 +210,22 @@ impl Socket {
         let msg = self.blocking(dontwait, timeout, |s| s.pattern.recv())?;
         self.rcvmore = msg.more();
         Ok(msg)
+    }
+
+    /// Receives one frame into `slot`, whose old content this socket retires (see
+    /// [`Socket::retire`]); returns the new frame's size.
+    pub(crate) fn recv_into(&mut self, slot: &mut Msg, dontwait: bool) -> Result<usize> {
+        let msg = self.recv(dontwait)?;
+        let size = msg.len();
+        let old = std::mem::replace(slot, msg);
+        self.retire(old);
+        Ok(size)
+    }
+
+    /// Drops a frame the application is done with, batching the release of slab slots and
+    /// properties over consecutive frames (a receive loop reusing one `zmq_msg_t`).
+    pub(crate) fn retire(&mut self, msg: Msg) {
+        msg.drop_into(&mut self.drops);
     }
 
     /// `ZMQ_EVENTS`: POLLIN if a frame can be received now, POLLOUT if one can be sent.
