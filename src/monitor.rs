@@ -77,7 +77,7 @@ impl Monitor {
             if let Some(p) = active.pipe {
                 p.close();
             }
-            while let Some(cmd) = active.mailbox.try_recv() {
+            for cmd in active.mailbox.close() {
                 if let Command::Attach { pipe, .. } = cmd {
                     pipe.close();
                 }

@@ -35,6 +35,8 @@ struct Inner<T> {
     exposed: bool,
     /// [`Mailbox::wake`] was called before the fd was exposed and no drain came since.
     woken: bool,
+    /// The receiver is gone ([`Mailbox::close`]): sends are refused.
+    closed: bool,
 }
 
 impl<T> Inner<T> {
@@ -70,6 +72,7 @@ impl<T> Mailbox<T> {
                 signalled: false,
                 exposed: false,
                 woken: false,
+                closed: false,
             }),
             maybe_pending: AtomicBool::new(false),
             signaler: Signaler::new()?,
@@ -110,10 +113,21 @@ impl<T> Mailbox<T> {
         }
     }
 
-    /// Queues a command; wakes the receiver if it was asleep. Never blocks.
+    /// Queues a command; wakes the receiver if it was asleep. Never blocks. A command to a
+    /// closed mailbox is dropped (use [`Mailbox::send_or_return`] for one that must not be).
     pub(crate) fn send(&self, cmd: T) {
+        drop(self.send_or_return(cmd));
+    }
+
+    /// Like [`Mailbox::send`], but hands the command back if the receiver has closed the
+    /// mailbox: a command that carries a resource (a pipe end to attach) must then be undone
+    /// by its sender, since nobody will ever read it.
+    pub(crate) fn send_or_return(&self, cmd: T) -> Option<T> {
         let wake = {
             let mut inner = self.inner.lock();
+            if inner.closed {
+                return Some(cmd);
+            }
             inner.queue.push_back(cmd);
             self.maybe_pending.store(true, Ordering::Release);
             inner.wake_up()
@@ -121,6 +135,16 @@ impl<T> Mailbox<T> {
         if wake {
             self.signaler.send();
         }
+        None
+    }
+
+    /// The receiver leaves for good: every later send is refused, and what was queued is
+    /// returned for the receiver to undo. Refusing and draining under one lock leaves no
+    /// window in which a command is queued after the last look at the queue.
+    pub(crate) fn close(&self) -> VecDeque<T> {
+        let mut inner = self.inner.lock();
+        inner.closed = true;
+        std::mem::take(&mut inner.queue)
     }
 
     /// Makes the fd readable, as if a command were pending, until the receiver next finds the
@@ -217,6 +241,21 @@ impl<T> Mailbox<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_closed_mailbox_returns_what_it_held_and_refuses_the_rest() {
+        let mb: Mailbox<u32> = Mailbox::new().unwrap();
+        mb.send(1);
+        assert_eq!(mb.send_or_return(2), None);
+        assert_eq!(mb.close(), VecDeque::from([1, 2]));
+        assert_eq!(mb.send_or_return(3), Some(3), "refused after close");
+        mb.send(4);
+        assert_eq!(
+            mb.try_recv(),
+            None,
+            "a plain send to a closed mailbox is dropped"
+        );
+    }
     use std::sync::Arc;
 
     #[test]

@@ -657,10 +657,15 @@ impl Session {
             return false;
         };
         let (ours, theirs) = pipe::pair(DirectionConfig::default(), DirectionConfig::default());
-        handler.mailbox.send(Command::Attach {
+        let refused = handler.mailbox.send_or_return(Command::Attach {
             pipe: theirs,
             assigned_id: None,
         });
+        if let Some(Command::Attach { pipe, .. }) = refused {
+            // The handler closed after the lookup: treat it as not bound.
+            pipe.close();
+            return false;
+        }
         let n = frames.len();
         for (i, f) in frames.into_iter().enumerate() {
             let mut m = Msg::from_bytes(f);
@@ -792,10 +797,15 @@ impl Session {
             } else {
                 None
             };
-            self.link.mailbox.send(Command::Attach {
+            let refused = self.link.mailbox.send_or_return(Command::Attach {
                 pipe: theirs,
                 assigned_id,
             });
+            if let Some(Command::Attach { pipe, .. }) = refused {
+                // The socket closed meanwhile: its end is closed here, and set_owner below
+                // tells this session at once.
+                pipe.close();
+            }
             if o.raw && o.stream_notify {
                 let _ = ours.write(Msg::new());
             }

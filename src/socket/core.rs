@@ -496,7 +496,10 @@ impl Socket {
             linger: self.options.linger,
         });
         self.shared.inproc.lock().remove_socket(self.id);
-        while let Some(cmd) = self.mailbox.try_recv() {
+        // Pipes still on their way in are closed too; an I/O thread that finishes a handshake
+        // after this point gets its Attach back and closes the pipe itself (otherwise its
+        // session would wait forever for a socket that never took the pipe).
+        for cmd in self.mailbox.close() {
             if let Command::Attach { pipe, .. } = cmd {
                 pipe.close();
             }

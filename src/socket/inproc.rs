@@ -51,10 +51,13 @@ pub(super) fn connect(socket: &mut Socket, name: &str) -> Result<()> {
         let (mine, theirs) = pipe::pair(direction(&me, &binder), direction(&binder, &me));
         mine.set_own_routing_id(me.routing_id.clone());
         theirs.set_own_routing_id(binder.routing_id.clone());
-        binder.mailbox.send(Command::Attach {
+        if let Some(Command::Attach { pipe, .. }) = binder.mailbox.send_or_return(Command::Attach {
             pipe: theirs,
             assigned_id: None,
-        });
+        }) {
+            // The binder closed after the lookup: our end sees a closed peer.
+            pipe.close();
+        }
         mine
     } else {
         let out = DirectionConfig {

@@ -220,3 +220,35 @@ fn a_req_drops_the_connection_of_a_malformed_reply() {
     router.close();
     ctx.terminate();
 }
+
+#[test]
+fn a_pipe_sent_to_a_closed_socket_comes_back_and_its_peer_sees_it_closed() {
+    // An I/O thread can finish a handshake just after the socket closed: its Attach must not
+    // sit unread in the mailbox (the session would wait forever for the pipe's other end).
+    use crate::command::Command;
+    use crate::pipe::{self, DirectionConfig, Read};
+    let ctx = Context::new();
+    let s = Socket::new(ctx.shared().clone(), ZMQ_PULL).unwrap();
+    let mailbox = std::sync::Arc::clone(&s.mailbox);
+    let (early_ours, early_theirs) =
+        pipe::pair(DirectionConfig::default(), DirectionConfig::default());
+    mailbox.send(Command::Attach {
+        pipe: early_theirs,
+        assigned_id: None,
+    });
+    s.close();
+    assert!(
+        matches!(early_ours.read(), Read::Closed),
+        "a pipe queued before the close is closed by it"
+    );
+    let (ours, theirs) = pipe::pair(DirectionConfig::default(), DirectionConfig::default());
+    let refused = mailbox.send_or_return(Command::Attach {
+        pipe: theirs,
+        assigned_id: None,
+    });
+    let Some(Command::Attach { pipe, .. }) = refused else {
+        panic!("the closed socket's mailbox took the pipe");
+    };
+    pipe.close();
+    assert!(matches!(ours.read(), Read::Closed));
+}
