@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use super::Metadata;
 
 /// The references a new lease holds for stamping (far more than ever live at once).
-const STOCK: usize = 1 << 40;
+const STOCK: usize = 1 << (usize::BITS - 4);
 
 struct Inner {
     refs: AtomicUsize,

@@ -861,6 +861,11 @@ mod tests {
         m
     }
 
+    /// Frames from (data, more) pairs, in order.
+    fn frames(spec: &[(&[u8], bool)]) -> VecDeque<Msg> {
+        spec.iter().map(|&(d, more)| frame(d, more)).collect()
+    }
+
     fn read_data(end: &PipeEnd) -> Option<Vec<u8>> {
         match end.read() {
             Read::Msg(m) => Some(m.data().to_vec()),
@@ -911,11 +916,8 @@ mod tests {
             ..DirectionConfig::default()
         };
         let (a, b) = pair(cfg.clone(), cfg);
-        let mut frames: VecDeque<Msg> = [(b"1", true), (b"2", false), (b"3", false)]
-            .into_iter()
-            .chain([(b"4", false), (b"5", false)])
-            .map(|(d, more)| frame(d, more))
-            .collect();
+        let mut frames = frames(&[(b"1", true), (b"2", false), (b"3", false), (b"4", false)]);
+        frames.push_back(frame(b"5", false));
         assert!(
             a.write_batch(&mut frames),
             "the reader starts asleep: wake it"
@@ -941,17 +943,13 @@ mod tests {
     fn a_batch_into_an_empty_queue_is_handed_over_whole() {
         // Two messages and the head of a third fill an HWM of 3 exactly: the batch becomes
         // the queue (the caller gets an empty buffer back), the unfinished message stays
-        // invisible, its rest follows frame by frame, and a rollback drops only it.
+        // invisible, and a rollback drops only it.
         let cfg = DirectionConfig {
             hwm: 3,
             ..DirectionConfig::default()
         };
         let (a, b) = pair(cfg.clone(), cfg);
-        let mut frames: VecDeque<Msg> = [(b"1", false), (b"2", true), (b"3", false)]
-            .into_iter()
-            .chain([(b"4", true)])
-            .map(|(d, more)| frame(d, more))
-            .collect();
+        let mut frames = frames(&[(b"1", false), (b"2", true), (b"3", false), (b"4", true)]);
         assert!(a.write_batch(&mut frames), "the reader starts asleep");
         assert!(frames.is_empty());
         for want in [b"1", b"2", b"3"] {
