@@ -861,6 +861,15 @@ mod tests {
         m
     }
 
+    /// A pipe with high-water mark `hwm` both ways.
+    fn pair_with_hwm(hwm: u64) -> (PipeEnd, PipeEnd) {
+        let cfg = DirectionConfig {
+            hwm,
+            ..DirectionConfig::default()
+        };
+        pair(cfg.clone(), cfg)
+    }
+
     /// Frames from (data, more) pairs, in order.
     fn frames(spec: &[(&[u8], bool)]) -> VecDeque<Msg> {
         spec.iter().map(|&(d, more)| frame(d, more)).collect()
@@ -911,11 +920,7 @@ mod tests {
 
     #[test]
     fn batch_writes_stop_at_the_hwm_and_keep_the_rest_in_order() {
-        let cfg = DirectionConfig {
-            hwm: 2,
-            ..DirectionConfig::default()
-        };
-        let (a, b) = pair(cfg.clone(), cfg);
+        let (a, b) = pair_with_hwm(2);
         let mut frames = frames(&[(b"1", true), (b"2", false), (b"3", false), (b"4", false)]);
         frames.push_back(frame(b"5", false));
         assert!(
@@ -944,11 +949,7 @@ mod tests {
         // Two messages and the head of a third fill an HWM of 3 exactly: the batch becomes
         // the queue (the caller gets an empty buffer back), the unfinished message stays
         // invisible, and a rollback drops only it.
-        let cfg = DirectionConfig {
-            hwm: 3,
-            ..DirectionConfig::default()
-        };
-        let (a, b) = pair(cfg.clone(), cfg);
+        let (a, b) = pair_with_hwm(3);
         let mut frames = frames(&[(b"1", false), (b"2", true), (b"3", false), (b"4", true)]);
         assert!(a.write_batch(&mut frames), "the reader starts asleep");
         assert!(frames.is_empty());
@@ -970,11 +971,7 @@ mod tests {
         // Three messages written and one read (HWM 3): the reader moved the other two into
         // its cache, so the queue is empty but they still count, and only one message of a
         // batch of two fits.
-        let cfg = DirectionConfig {
-            hwm: 3,
-            ..DirectionConfig::default()
-        };
-        let (a, b) = pair(cfg.clone(), cfg);
+        let (a, b) = pair_with_hwm(3);
         for d in [b"1", b"2", b"3"] {
             a.write(frame(d, false)).unwrap();
         }
