@@ -2,9 +2,10 @@
 //! socket ↔ session for tcp/ipc), each owning one [`PipeEnd`].
 //!
 //! Layer L1 (depends on `msg`, `error`). Each direction is a queue of frames with libzmq's
-//! rules: the high-water mark counts whole messages (0 = unbounded); a multipart message becomes
-//! readable only once its last frame is written, so a reader sees all of it or none; the writer
-//! may roll back an unfinished message. Wake-ups are batched: a reader is notified only when it
+//! rules: the high-water mark counts whole messages (0 = unbounded), and a direction may also
+//! bound the octets it queues (a session's read-ahead, [`DirectionConfig::byte_limit`]); a
+//! multipart message becomes readable only once its last frame is written, so a reader sees all
+//! of it or none; the writer may roll back an unfinished message. Wake-ups are batched: a reader is notified only when it
 //! found the queue empty and went to sleep, a blocked writer only when the queue has drained to
 //! the low-water mark. Notifications go to the owner through [`PipeNotify`], never upward calls.
 //!
@@ -117,6 +118,11 @@ struct Direction {
     written: u64,
     read: u64,
     hwm: u64,
+    /// Octets (frame lengths) past which no new message is taken, 0 = no bound: a session's
+    /// read-ahead. Counted only while bounded.
+    byte_limit: u64,
+    bytes_written: u64,
+    bytes_read: u64,
     conflate: bool,
     reader_asleep: bool,
     writer_blocked: bool,
@@ -126,7 +132,20 @@ struct Direction {
 
 impl Direction {
     fn full(&self) -> bool {
-        self.hwm > 0 && self.written - self.read >= self.hwm
+        (self.hwm > 0 && self.written - self.read >= self.hwm)
+            || (self.byte_limit > 0 && self.bytes_queued() >= self.byte_limit)
+    }
+
+    /// Octets written and not yet consumed by the reader (0 without a byte limit).
+    fn bytes_queued(&self) -> u64 {
+        self.bytes_written - self.bytes_read
+    }
+
+    /// True once a blocked writer may go on: the queue is down to the low-water mark (and to
+    /// half the byte limit, if there is one).
+    fn drained(&self) -> bool {
+        (self.hwm == 0 || self.written - self.read <= low_water_mark(self.hwm))
+            && (self.byte_limit == 0 || self.bytes_queued() <= self.byte_limit / 2)
     }
 
     fn in_message(&self) -> bool {
@@ -189,8 +208,12 @@ struct ReaderCache {
     frames: VecDeque<Msg>,
     /// Complete messages handed out since the shared `read` count was last brought up to date.
     consumed: u64,
+    /// Octets handed out since then (frame lengths).
+    consumed_bytes: u64,
     /// How many consumed messages are worth a report to a writer that may be blocked.
     report_every: u64,
+    /// How many consumed octets are worth such a report (with a byte limit).
+    report_bytes: u64,
 }
 
 /// What the writer of one direction may check without its lock: a new message fits while the
@@ -209,7 +232,12 @@ impl Hint {
     /// while a swap store, conflation or a closed reader decides instead, and unbounded
     /// without a HWM.
     fn publish(&self, d: &Direction) {
-        let room = if d.reader_closed || d.conflate || d.overflow.is_some() || d.overflowed > 0 {
+        let room = if d.reader_closed
+            || d.conflate
+            || d.overflow.is_some()
+            || d.overflowed > 0
+            || (d.byte_limit > 0 && d.bytes_queued() >= d.byte_limit)
+        {
             0
         } else if d.hwm == 0 {
             u64::MAX
@@ -290,6 +318,9 @@ pub(crate) struct DirectionConfig {
     pub(crate) conflate: bool,
     /// Swap to disk beyond the HWM (`ZMQ_SWAP`); ignored with conflate or no HWM.
     pub(crate) swap: Option<SwapConfig>,
+    /// Take no new message while this many octets are queued unread (0 = no bound; ignored
+    /// with conflate or a swap store). A message starting below the bound is taken whole.
+    pub(crate) byte_limit: u64,
 }
 
 /// Creates a pipe: `a_to_b` configures what end A writes, `b_to_a` what end B writes.
@@ -301,11 +332,17 @@ pub(crate) fn pair(a_to_b: DirectionConfig, b_to_a: DirectionConfig) -> (PipeEnd
             }
             _ => None,
         };
+        let byte_limit = if c.conflate || overflow.is_some() {
+            0
+        } else {
+            c.byte_limit
+        };
         Padded(Mutex::new(Direction {
             hwm: c.hwm,
             conflate: c.conflate,
             reader_asleep: true,
             overflow,
+            byte_limit,
             ..Direction::default()
         }))
     };
@@ -523,12 +560,25 @@ impl PipeEnd {
         {
             return None;
         }
-        let complete = frames.iter().filter(|m| !m.more()).count();
-        let readable = frames.iter().rposition(|m| !m.more()).map_or(0, |i| i + 1);
+        // One pass: complete messages, the frames they span, and the octets.
+        let (mut complete, mut readable, mut bytes) = (0usize, 0usize, 0u64);
+        for (i, m) in frames.iter().enumerate() {
+            bytes += m.len() as u64;
+            if !m.more() {
+                complete += 1;
+                readable = i + 1;
+            }
+        }
         // libzmq checks the HWM at the first frame of every message, the unfinished one too.
         let starts = complete + usize::from(readable < frames.len());
         if d.hwm > 0 && d.written - d.read + starts as u64 > d.hwm {
             return None;
+        }
+        if d.byte_limit > 0 {
+            if d.bytes_queued() + bytes > d.byte_limit {
+                return None;
+            }
+            d.bytes_written += bytes;
         }
         std::mem::swap(&mut d.queue, frames);
         d.readable = readable;
@@ -580,6 +630,9 @@ impl PipeEnd {
         }
         if d.to_overflow {
             return Self::write_overflow(d, &msg, first, last);
+        }
+        if d.byte_limit > 0 {
+            d.bytes_written += msg.len() as u64;
         }
         d.queue.push_back(msg);
         if !last {
@@ -639,6 +692,10 @@ impl PipeEnd {
     pub(crate) fn rollback(&self) {
         let mut d = self.out().lock();
         let keep = d.readable;
+        if d.byte_limit > 0 {
+            let dropped: u64 = d.queue.range(keep..).map(|m| m.len() as u64).sum();
+            d.bytes_written -= dropped;
+        }
         d.queue.truncate(keep);
         d.discard = false;
     }
@@ -667,16 +724,23 @@ impl PipeEnd {
     /// answers whether a blocked writer may go on.
     fn account_read(d: &mut Direction, c: &mut ReaderCache, hint: &Hint) -> bool {
         d.read += std::mem::take(&mut c.consumed);
+        let consumed_bytes = std::mem::take(&mut c.consumed_bytes);
         c.report_every = if d.hwm == 0 {
             u64::MAX
         } else {
             (d.hwm - low_water_mark(d.hwm)).max(1)
         };
+        c.report_bytes = if d.byte_limit == 0 {
+            u64::MAX
+        } else {
+            d.bytes_read += consumed_bytes;
+            (d.byte_limit / 2).max(1)
+        };
         if d.readable == 0 || d.overflowed > 0 {
             d.refill();
         }
         hint.publish(d);
-        if d.writer_blocked && (d.written - d.read <= low_water_mark(d.hwm) || d.can_spill()) {
+        if d.writer_blocked && (d.drained() || d.can_spill()) {
             d.writer_blocked = false;
             return true;
         }
@@ -703,9 +767,10 @@ impl PipeEnd {
     #[inline]
     fn take_cached(&self, c: &mut ReaderCache) -> Option<Msg> {
         let msg = c.frames.pop_front()?;
+        c.consumed_bytes += msg.len() as u64;
         if !msg.more() {
             c.consumed += 1;
-            if c.consumed >= c.report_every {
+            if c.consumed >= c.report_every || c.consumed_bytes >= c.report_bytes {
                 self.report_consumed(c);
             }
         }
@@ -749,9 +814,12 @@ impl PipeEnd {
                 c.frames.pop_front()
             };
             let mut wake = wake;
+            if let Some(m) = &msg {
+                c.consumed_bytes += m.len() as u64;
+            }
             if msg.as_ref().is_some_and(|m| !m.more()) {
                 c.consumed += 1;
-                if c.consumed >= c.report_every {
+                if c.consumed >= c.report_every || c.consumed_bytes >= c.report_bytes {
                     wake |= Self::account_read(&mut d, &mut c, self.in_hint());
                 }
             }
@@ -1020,6 +1088,108 @@ mod tests {
         assert!(a.check_write());
     }
 
+    /// A pipe whose A→B direction takes no new message past `limit` queued octets (no HWM),
+    /// and a recorder of what A's owner is told.
+    fn pair_with_byte_limit(limit: u64) -> (PipeEnd, PipeEnd, Arc<Recorder>) {
+        let cfg = DirectionConfig {
+            byte_limit: limit,
+            ..DirectionConfig::default()
+        };
+        let (a, b) = pair(cfg, DirectionConfig::default());
+        let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
+        a.set_owner(rec.clone());
+        (a, b, rec)
+    }
+
+    #[test]
+    fn a_byte_limit_refuses_new_messages_but_finishes_a_started_one() {
+        let (a, b, rec) = pair_with_byte_limit(10);
+        a.write(frame(&[1; 6], false)).unwrap();
+        // 6 < 10 queued: a message may start, and goes in whole past the limit.
+        a.write(frame(&[2; 6], true)).unwrap();
+        a.write(frame(&[3; 6], false)).unwrap();
+        assert!(matches!(
+            a.write(frame(b"z", false)),
+            Err(WriteError::Full(_))
+        ));
+        assert!(!a.check_write());
+        // 18 queued; the limit's half (5) is the mark to resume at.
+        assert_eq!(read_data(&b).unwrap(), [1; 6]);
+        assert_eq!(read_data(&b).unwrap(), [2; 6]);
+        assert!(rec.0.lock().is_empty(), "12 then 6 queued: above 5");
+        assert_eq!(read_data(&b).unwrap(), [3; 6]);
+        assert!(matches!(b.read(), Read::Empty));
+        assert_eq!(rec.0.lock().as_slice(), &[(a.id(), PipeEvent::Writable)]);
+        assert!(a.check_write());
+        a.write(frame(b"z", false)).unwrap();
+        assert_eq!(read_data(&b).unwrap(), b"z");
+    }
+
+    #[test]
+    fn a_byte_limit_resumes_the_writer_before_the_reader_cache_is_empty() {
+        // The reader takes all four messages into its cache at once; the writer must not wait
+        // for the last of them: it is told once half the limit has been consumed.
+        let (a, b, rec) = pair_with_byte_limit(16);
+        for i in 0..4u8 {
+            a.write(frame(&[i; 4], false)).unwrap();
+        }
+        assert!(!a.check_write(), "16 octets queued");
+        assert_eq!(read_data(&b).unwrap(), [0; 4]);
+        assert!(rec.0.lock().is_empty());
+        assert_eq!(read_data(&b).unwrap(), [1; 4]);
+        assert_eq!(
+            rec.0.lock().as_slice(),
+            &[(a.id(), PipeEvent::Writable)],
+            "8 consumed of 16: down to half"
+        );
+        assert!(a.check_write());
+    }
+
+    #[test]
+    fn a_byte_limit_counts_batches_and_rollbacks() {
+        let (a, b, _rec) = pair_with_byte_limit(8);
+        // 3 + 3 + 3 octets: the batch passes the limit, so it goes frame by frame and the
+        // third message (starting at 6 < 8) is still taken; the fourth waits.
+        let mut batch = frames(&[
+            (b"aaa", false),
+            (b"bbb", false),
+            (b"ccc", false),
+            (b"d", false),
+        ]);
+        a.write_batch(&mut batch);
+        assert_eq!(batch.len(), 1);
+        assert_eq!(batch[0].data(), b"d");
+        for want in [b"aaa", b"bbb", b"ccc"] {
+            assert_eq!(read_data(&b).unwrap(), want);
+        }
+        assert!(matches!(b.read(), Read::Empty));
+        // A rolled-back head does not count: 7 octets written and dropped leave room.
+        a.write(frame(b"1234567", true)).unwrap();
+        a.rollback();
+        let mut small = frames(&[(b"12345", false), (b"678", false)]);
+        a.write_batch(&mut small);
+        assert!(
+            small.is_empty(),
+            "8 octets fit an empty pipe with a limit of 8"
+        );
+        assert_eq!(read_data(&b).unwrap(), b"12345");
+        assert_eq!(read_data(&b).unwrap(), b"678");
+    }
+
+    #[test]
+    fn conflate_ignores_the_byte_limit() {
+        let cfg = DirectionConfig {
+            conflate: true,
+            byte_limit: 1,
+            ..DirectionConfig::default()
+        };
+        let (a, b) = pair(cfg, DirectionConfig::default());
+        for d in [b"first", b"newer"] {
+            a.write(frame(d, false)).unwrap();
+        }
+        assert_eq!(read_data(&b).unwrap(), b"newer");
+    }
+
     #[test]
     fn read_each_reads_in_order_stops_when_asked_and_reports_the_end() {
         let (a, b, rec) = pair_watching_writer(4);
@@ -1147,6 +1317,7 @@ mod tests {
             hwm: 0,
             conflate: true,
             swap: None,
+            byte_limit: 0,
         };
         let (a, b) = pair(cfg.clone(), cfg);
         for i in 0..5u8 {
@@ -1175,6 +1346,7 @@ mod tests {
                 budget: 1 << 20,
                 dir,
             }),
+            byte_limit: 0,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         for i in 0..50u8 {
@@ -1202,6 +1374,7 @@ mod tests {
                 budget: 30,
                 dir: swap::default_dir(),
             }),
+            byte_limit: 0,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         a.write(frame(b"in memory", false)).unwrap();
@@ -1264,6 +1437,7 @@ mod tests {
                 budget: 1 << 20,
                 dir: "/nonexistent-zmq-swap-dir".into(),
             }),
+            byte_limit: 0,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         a.write(frame(b"in memory", false)).unwrap();
@@ -1314,6 +1488,7 @@ mod tests {
                 budget: 30,
                 dir: swap::default_dir(),
             }),
+            byte_limit: 0,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         let rec = Arc::new(Recorder(Mutex::new(Vec::new())));

@@ -71,6 +71,39 @@ fn read_plan(total: usize, wanted: usize, last_large: &mut usize) -> (usize, usi
     }
 }
 
+/// Octets a session may have delivered to its socket and not yet read before it stops
+/// reading its connection (the kernel's buffers and then the peer's HWM take the rest): bounds
+/// the receiver's memory when frames are large, as the HWM in messages does when they are
+/// small. A message that starts below the bound goes in whole.
+pub(crate) const READ_AHEAD_BYTES: u64 = 1 << 20;
+
+/// The two directions of a tcp/ipc connection's pipe, `(to_peer, from_peer)`: what the socket
+/// writes (its ZMQ_SNDHWM, swap) and what the session delivers (ZMQ_RCVHWM and
+/// [`READ_AHEAD_BYTES`]); no HWM with ZMQ_CONFLATE.
+pub(crate) fn pipe_directions(o: &crate::options::Options) -> (DirectionConfig, DirectionConfig) {
+    let hwm = |v: i32| {
+        if o.conflate {
+            0
+        } else {
+            u64::try_from(v).unwrap_or(0)
+        }
+    };
+    (
+        DirectionConfig {
+            hwm: hwm(o.sndhwm),
+            conflate: o.conflate,
+            swap: o.out_swap(),
+            byte_limit: 0,
+        },
+        DirectionConfig {
+            hwm: hwm(o.rcvhwm),
+            conflate: o.conflate,
+            swap: None,
+            byte_limit: READ_AHEAD_BYTES,
+        },
+    )
+}
+
 /// The shape of a reply as a REQ's session checks it frame by frame, as libzmq's
 /// `req_session_t` does over tcp and ipc: an optional 4-byte request id (ZMQ_REQ_CORRELATE),
 /// the empty delimiter, then the body. Anything else is a protocol error.
@@ -772,25 +805,8 @@ impl Session {
     fn create_pipe(&mut self, ctx: &mut IoCtx<'_>, peer_routing_id: Option<Bytes>) {
         let o = &self.link.options;
         {
-            let hwm = |v: i32| {
-                if o.conflate {
-                    0
-                } else {
-                    u64::try_from(v).unwrap_or(0)
-                }
-            };
-            let (ours, theirs) = pipe::pair(
-                DirectionConfig {
-                    hwm: hwm(o.rcvhwm),
-                    conflate: o.conflate,
-                    swap: None,
-                },
-                DirectionConfig {
-                    hwm: hwm(o.sndhwm),
-                    conflate: o.conflate,
-                    swap: o.out_swap(),
-                },
-            );
+            let (to_peer, from_peer) = pipe_directions(o);
+            let (ours, theirs) = pipe::pair(from_peer, to_peer);
             ours.set_own_routing_id(peer_routing_id);
             let assigned_id = if self.connect.is_some() {
                 o.connect_routing_id.clone()

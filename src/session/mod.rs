@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-pub(crate) use connection::Session;
+pub(crate) use connection::{Session, pipe_directions};
 
 use crate::command::Command;
 use crate::ctx::SocketId;

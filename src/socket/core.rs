@@ -20,7 +20,7 @@ use crate::mailbox::Mailbox;
 use crate::monitor::Monitor;
 use crate::msg::{Drops, Msg};
 use crate::options::Options;
-use crate::pipe::{self, DirectionConfig, PipeEnd, PipeEvent, PipeId, PipeNotify, SwapState};
+use crate::pipe::{self, PipeEnd, PipeEvent, PipeId, PipeNotify, SwapState};
 use crate::reactor::Remote;
 use crate::session::{IoCommand, Link};
 use crate::transport::{Endpoint, Listener};
@@ -386,25 +386,8 @@ impl Socket {
         let pipe = if o.immediate || deferred {
             None
         } else {
-            let hwm = |v: i32| {
-                if o.conflate {
-                    0
-                } else {
-                    u64::try_from(v).unwrap_or(0)
-                }
-            };
-            let (mine, theirs) = pipe::pair(
-                DirectionConfig {
-                    hwm: hwm(o.sndhwm),
-                    conflate: o.conflate,
-                    swap: o.out_swap(),
-                },
-                DirectionConfig {
-                    hwm: hwm(o.rcvhwm),
-                    conflate: o.conflate,
-                    swap: None,
-                },
-            );
+            let (to_peer, from_peer) = crate::session::pipe_directions(o);
+            let (mine, theirs) = pipe::pair(to_peer, from_peer);
             self.tcp_connect_pipes
                 .push((endpoint.to_owned(), mine.id()));
             self.attach(mine, assigned_id);
