@@ -16,7 +16,8 @@
  * read, what does arrive is in order from the first on, and delivery resumes once the
  * subscriber has caught up.
  *
- * Receive timeouts, everywhere: ZMQ_DONTWAIT, ZMQ_RCVTIMEO 0 and > 0. */
+ * Everywhere: large multipart messages to a receiver that reads late all arrive, whole and in
+ * order, and receive timeouts (ZMQ_DONTWAIT, ZMQ_RCVTIMEO 0 and > 0). */
 // transports: inproc tcp ipc
 #include "testutil.h"
 
@@ -424,6 +425,81 @@ static void test_unbounded (void *ctx)
     CHECK_RC (zmq_close (pull), 0);
 }
 
+/* Large multipart messages to a receiver that starts reading late all arrive, whole and in
+ * order, with a RCVHWM (the receiving side may stop reading its connection while a few of them
+ * wait to be read: it must resume) and with RCVHWM 0. The sender blocks in a thread. */
+enum { BIG_FRAME = 200 * 1024, BIG_MSGS = 40 };
+
+struct big_sender_args {
+    void *push;
+    int sent;
+};
+
+static void *big_sender (void *arg)
+{
+    struct big_sender_args *a = (struct big_sender_args *) arg;
+    char *buf = (char *) malloc (BIG_FRAME);
+    if (!buf)
+        return NULL;
+    for (int i = 0; i < BIG_MSGS; i++) {
+        int ok = 1;
+        for (int part = 0; part < 3 && ok; part++) {
+            memset (buf, 'a' + (i + part) % 26, BIG_FRAME);
+            buf[0] = (char) i;
+            buf[1] = (char) part;
+            ok = zmq_send (a->push, buf, BIG_FRAME, part < 2 ? ZMQ_SNDMORE : 0) == BIG_FRAME;
+        }
+        if (!ok)
+            break;
+        a->sent++;
+    }
+    free (buf);
+    return NULL;
+}
+
+static void test_large_messages_to_a_late_reader (void *ctx, int rcvhwm)
+{
+    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    void *pull = zmq_socket (ctx, ZMQ_PULL);
+    CHECK_RC (set_int (pull, ZMQ_RCVHWM, rcvhwm), 0);
+    CHECK_RC (set_int (pull, ZMQ_RCVTIMEO, 20000), 0);
+    /* A failed test still ends: nothing waits for ever on what the reader did not take. */
+    CHECK_RC (set_int (push, ZMQ_SNDTIMEO, 30000), 0);
+    CHECK_RC (set_int (push, ZMQ_LINGER, 0), 0);
+    char name[32], ep[256];
+    snprintf (name, sizeof name, "hwm-large-%d", rcvhwm);
+    CHECK_RC (tu_bind (pull, name, ep, sizeof ep), 0);
+    CHECK_RC (zmq_connect (push, ep), 0);
+    struct big_sender_args a = {push, 0};
+    pthread_t t;
+    CHECK_RC (pthread_create (&t, NULL, big_sender, &a), 0);
+    /* Let the queues fill before the first read (what follows holds however far they got). */
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    nanosleep (&pause, NULL);
+    char *buf = (char *) malloc (BIG_FRAME + 1);
+    CHECK (buf != NULL);
+    int whole = 0;
+    for (int i = 0; buf && i < BIG_MSGS && whole == i; i++) {
+        int ok = 1;
+        for (int part = 0; part < 3; part++) {
+            int n = zmq_recv (pull, buf, BIG_FRAME + 1, 0);
+            int more = 0;
+            size_t more_size = sizeof more;
+            zmq_getsockopt (pull, ZMQ_RCVMORE, &more, &more_size);
+            ok = ok && n == BIG_FRAME && buf[0] == (char) i && buf[1] == (char) part
+                 && buf[BIG_FRAME - 1] == (char) ('a' + (i + part) % 26) && more == (part < 2);
+        }
+        whole += ok;
+    }
+    CHECK_RC (whole, BIG_MSGS);
+    CHECK_RC (pthread_join (t, NULL), 0);
+    CHECK_RC (a.sent, BIG_MSGS);
+    CHECK_ERRNO (zmq_recv (pull, buf, 1, ZMQ_DONTWAIT), EAGAIN);
+    free (buf);
+    CHECK_RC (zmq_close (push), 0);
+    CHECK_RC (zmq_close (pull), 0);
+}
+
 static void test_recv_timeouts (void *ctx)
 {
     const int types[] = {ZMQ_PULL, ZMQ_DEALER, ZMQ_SUB, ZMQ_PAIR};
@@ -474,6 +550,8 @@ int main (void)
         test_pub_drops_connected (ctx);
     }
     test_unbounded (ctx);
+    test_large_messages_to_a_late_reader (ctx, 1000);
+    test_large_messages_to_a_late_reader (ctx, 0);
     test_recv_timeouts (ctx);
     CHECK_RC (zmq_ctx_term (ctx), 0);
     return TEST_SUMMARY ("hwm");

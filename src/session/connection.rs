@@ -79,7 +79,8 @@ pub(crate) const READ_AHEAD_BYTES: u64 = 1 << 20;
 
 /// The two directions of a tcp/ipc connection's pipe, `(to_peer, from_peer)`: what the socket
 /// writes (its ZMQ_SNDHWM, swap) and what the session delivers (ZMQ_RCVHWM and
-/// [`READ_AHEAD_BYTES`]); no HWM with ZMQ_CONFLATE.
+/// [`READ_AHEAD_BYTES`]); no HWM with ZMQ_CONFLATE. A ZMQ_RCVHWM of 0 asks for an unbounded
+/// receive queue, so it gets no byte bound either.
 pub(crate) fn pipe_directions(o: &crate::options::Options) -> (DirectionConfig, DirectionConfig) {
     let hwm = |v: i32| {
         if o.conflate {
@@ -88,6 +89,7 @@ pub(crate) fn pipe_directions(o: &crate::options::Options) -> (DirectionConfig, 
             u64::try_from(v).unwrap_or(0)
         }
     };
+    let rcvhwm = hwm(o.rcvhwm);
     (
         DirectionConfig {
             hwm: hwm(o.sndhwm),
@@ -96,10 +98,10 @@ pub(crate) fn pipe_directions(o: &crate::options::Options) -> (DirectionConfig, 
             byte_limit: 0,
         },
         DirectionConfig {
-            hwm: hwm(o.rcvhwm),
+            hwm: rcvhwm,
             conflate: o.conflate,
             swap: None,
-            byte_limit: READ_AHEAD_BYTES,
+            byte_limit: if rcvhwm > 0 { READ_AHEAD_BYTES } else { 0 },
         },
     )
 }
@@ -1200,7 +1202,32 @@ impl Session {
 
 #[cfg(test)]
 mod tests {
-    use super::{LARGE_FRAME, READ_CHUNK, READ_MAX, READ_TAIL, ReplyShape, read_plan};
+    use super::{
+        LARGE_FRAME, READ_AHEAD_BYTES, READ_CHUNK, READ_MAX, READ_TAIL, ReplyShape,
+        pipe_directions, read_plan,
+    };
+    use crate::consts::ZMQ_PULL;
+    use crate::options::Options;
+
+    #[test]
+    fn a_session_bounds_its_read_ahead_unless_the_receive_queue_is_unbounded() {
+        let mut o = Options::new(ZMQ_PULL);
+        o.sndhwm = 7;
+        o.rcvhwm = 9;
+        let (to_peer, from_peer) = pipe_directions(&o);
+        assert_eq!((to_peer.hwm, to_peer.byte_limit), (7, 0));
+        assert_eq!((from_peer.hwm, from_peer.byte_limit), (9, READ_AHEAD_BYTES));
+        o.rcvhwm = 0;
+        let (_, from_peer) = pipe_directions(&o);
+        assert_eq!((from_peer.hwm, from_peer.byte_limit), (0, 0));
+        o.rcvhwm = 9;
+        o.conflate = true;
+        let (to_peer, from_peer) = pipe_directions(&o);
+        assert_eq!(
+            (to_peer.hwm, from_peer.hwm, from_peer.byte_limit),
+            (0, 0, 0)
+        );
+    }
 
     fn check(frames: &[(bool, usize)]) -> bool {
         let mut shape = ReplyShape::Bottom;
