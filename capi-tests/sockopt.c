@@ -220,8 +220,8 @@ static void test_last_endpoint (void *ctx)
     CHECK_RC (zmq_getsockopt (s, ZMQ_LAST_ENDPOINT, buf, &sz), 0);
     CHECK (buf[sizeof buf - 1] == 0);
 
-    /* A failed bind leaves it alone. (Not over ipc: there libzmq binds a path another socket
-     * listens on by replacing its socket file, while libzmq-rs refuses with EADDRINUSE.) */
+    /* A failed bind leaves it alone. (Not over ipc: there a bind to a path another socket is
+     * bound to succeeds and takes the path over, as zmq_ipc(7) documents.) */
     char taken[256];
     CHECK_RC (tu_bind (peer, "sockopt-taken", taken, sizeof taken), 0);
     if (tu_transport () != TU_IPC) {

@@ -1,6 +1,7 @@
 /* tcp_ipc.c: the tcp and ipc transports through the C API: REQ/REP over tcp://127.0.0.1:*,
  * PUSH/PULL over ipc (a path and the ipc wildcard), ZMQ_LAST_ENDPOINT formats, peer metadata,
- * zmq_unbind and zmq_disconnect on live endpoints, EADDRINUSE, bad endpoints, zmq_has("ipc"),
+ * zmq_unbind and zmq_disconnect on live endpoints, EADDRINUSE (tcp) and the takeover of a
+ * bound ipc path, bad endpoints, zmq_has("ipc"),
  * delivery when a connecting socket closes at once, and ZMQ_LINGER set after connecting.
  * Prints nothing that depends on ports, paths or timing. */
 #include "testutil.h"
@@ -186,6 +187,28 @@ static void test_ipc_push_pull (void)
     CHECK_RC (zmq_close (pull), 0);
 }
 
+/* ipc: binding a path another socket is bound to takes the path over (zmq_ipc(7): the
+ * earlier binding is overridden); a peer connecting after that reaches the second socket. */
+static void test_ipc_takeover (void)
+{
+    void *first = new_socket (ZMQ_PULL);
+    void *second = new_socket (ZMQ_PULL);
+    void *push = new_socket (ZMQ_PUSH);
+    char ep[160];
+    snprintf (ep, sizeof ep, "ipc://%s/taken.ipc", tmpdir);
+    CHECK_RC (zmq_bind (first, ep), 0);
+    CHECK_RC (zmq_bind (second, ep), 0);
+    CHECK_RC (zmq_connect (push, ep), 0);
+    send_str (push, "to the second", 0);
+    recv_str (second, "to the second", 0);
+    char buf[16];
+    CHECK_ERRNO (zmq_recv (first, buf, sizeof buf, ZMQ_DONTWAIT), EAGAIN);
+    printf ("ipc: a second bind to a bound path takes it over\n");
+    CHECK_RC (zmq_close (push), 0);
+    CHECK_RC (zmq_close (first), 0);
+    CHECK_RC (zmq_close (second), 0);
+}
+
 static void test_unbind_live (void)
 {
     void *pull = new_socket (ZMQ_PULL);
@@ -340,6 +363,7 @@ int main (void)
     test_has ();
     test_tcp_req_rep ();
     test_ipc_push_pull ();
+    test_ipc_takeover ();
     test_unbind_live ();
     test_disconnect_live ();
     test_bad_endpoints ();

@@ -1,9 +1,12 @@
 //! IPC addresses (`ipc://path`, `ipc://@abstract`, `ipc://*`), listeners and connects.
-//! A stale socket file (nobody accepting) is replaced on bind; a live one gives EADDRINUSE.
-//! The file is removed when the listener closes.
+//! Binding a path replaces whatever file is there, a live listener's socket file too (as
+//! zmq_ipc(7) documents: the earlier binding is overridden; an abstract name stays exclusive).
+//! A listener removes its file when it closes, unless the file has been replaced since, so a
+//! closed socket's listener never takes away the path of a socket bound after it.
 #![forbid(unsafe_code)]
 
 use std::os::linux::net::SocketAddrExt;
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
 use std::path::PathBuf;
 
@@ -49,6 +52,32 @@ fn generated_path() -> Result<PathBuf> {
     Err(Error::AddressInUse)
 }
 
+/// The socket file a listener created, known by its path and its identity (device, inode).
+#[derive(Debug)]
+pub(crate) struct SocketFile {
+    path: PathBuf,
+    id: (u64, u64),
+}
+
+impl SocketFile {
+    fn of(path: PathBuf) -> Result<SocketFile> {
+        let m = std::fs::symlink_metadata(&path)?;
+        Ok(SocketFile {
+            path,
+            id: (m.dev(), m.ino()),
+        })
+    }
+
+    /// Removes the file if it is still the one this listener created.
+    pub(super) fn remove(&self) {
+        let ours =
+            std::fs::symlink_metadata(&self.path).is_ok_and(|m| (m.dev(), m.ino()) == self.id);
+        if ours {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
 pub(super) fn bind(a: &IpcAddress) -> Result<(Listener, String)> {
     match a {
         IpcAddress::Abstract(name) => {
@@ -65,9 +94,6 @@ pub(super) fn bind(a: &IpcAddress) -> Result<(Listener, String)> {
             let l = match UnixListener::bind(&path) {
                 Ok(l) => l,
                 Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-                    if UnixStream::connect(&path).is_ok() {
-                        return Err(Error::AddressInUse);
-                    }
                     std::fs::remove_file(&path)?;
                     UnixListener::bind(&path)?
                 }
@@ -75,7 +101,8 @@ pub(super) fn bind(a: &IpcAddress) -> Result<(Listener, String)> {
             };
             l.set_nonblocking(true)?;
             let shown = format!("ipc://{}", path.display());
-            Ok((Listener::Ipc(l, Some(path)), shown))
+            let file = SocketFile::of(path)?;
+            Ok((Listener::Ipc(l, Some(file)), shown))
         }
     }
 }
@@ -103,9 +130,35 @@ mod tests {
         let a = IpcAddress::Path(path.clone());
         let (l, shown) = bind(&a).unwrap();
         assert_eq!(shown, format!("ipc://{}", path.display()));
-        assert!(matches!(bind(&a), Err(Error::AddressInUse)));
         drop(l);
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_second_bind_takes_the_path_over_and_keeps_it() {
+        let path = generated_path().unwrap();
+        let a = IpcAddress::Path(path.clone());
+        let (first, _) = bind(&a).unwrap();
+        let (second, _) = bind(&a).unwrap();
+        // The first listener closing leaves the second's file in place: connects reach it.
+        drop(first);
+        assert!(path.exists());
+        assert!(matches!(connect(&a), Ok(Stream::Ipc(_))));
+        let o = crate::options::Options::new(crate::consts::ZMQ_PULL);
+        assert!(
+            second.accept(&o).is_ok(),
+            "the connect reached the second listener"
+        );
+        drop(second);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn an_abstract_name_stays_exclusive() {
+        let name = format!("zmq-rs-test-{:08x}", crate::util::random_u32());
+        let a = IpcAddress::Abstract(name);
+        let (_l, _) = bind(&a).unwrap();
+        assert!(bind(&a).is_err());
     }
 
     #[test]

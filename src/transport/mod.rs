@@ -53,8 +53,9 @@ impl Endpoint {
 pub(crate) enum Listener {
     /// TCP.
     Tcp(std::net::TcpListener),
-    /// Unix domain socket; the path (if any) is removed when the listener is dropped.
-    Ipc(std::os::unix::net::UnixListener, Option<std::path::PathBuf>),
+    /// Unix domain socket; its socket file (none for an abstract name) is removed when the
+    /// listener is dropped, unless another bind has replaced it since.
+    Ipc(std::os::unix::net::UnixListener, Option<ipc::SocketFile>),
 }
 
 impl Listener {
@@ -121,8 +122,8 @@ impl AsFd for Stream {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        if let Listener::Ipc(_, Some(path)) = self {
-            let _ = std::fs::remove_file(path);
+        if let Listener::Ipc(_, Some(file)) = self {
+            file.remove();
         }
     }
 }
