@@ -4,10 +4,11 @@
 //! Layer L1 (depends on `msg`, `error`). Each direction is a queue of frames with libzmq's
 //! rules: the high-water mark counts whole messages (0 = unbounded), and a direction may also
 //! bound the octets it queues (a session's read-ahead, [`DirectionConfig::byte_limit`]); a
-//! multipart message becomes readable only once its last frame is written, so a reader sees all
-//! of it or none; the writer may roll back an unfinished message. Wake-ups are batched: a reader is notified only when it
-//! found the queue empty and went to sleep, a blocked writer only when the queue has drained to
-//! the low-water mark. Notifications go to the owner through [`PipeNotify`], never upward calls.
+//! multipart message becomes readable only once its last frame is written, so a reader sees
+//! all of it or none; the writer may roll back an unfinished message. Wake-ups are batched: a
+//! reader is notified only when it found the queue empty and went to sleep, a blocked writer
+//! only when the queue has drained to the low-water mark (and to half its byte bound).
+//! Notifications go to the owner through [`PipeNotify`], never upward calls.
 //!
 //! The writer locks the direction once per frame; the reader locks it once per batch: it moves
 //! every readable frame into a cache of its own and reports what it consumed when the cache
