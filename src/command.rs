@@ -27,6 +27,34 @@ pub(crate) enum Command {
     Stop,
 }
 
+/// Hands `pipe` to the socket behind `mailbox` (an [`Command::Attach`]); false if that socket
+/// has closed meanwhile, in which case the pipe is closed here (its other end then sees a
+/// closed peer instead of waiting for a socket that will never take it).
+pub(crate) fn attach(
+    mailbox: &Mailbox<Command>,
+    pipe: PipeEnd,
+    assigned_id: Option<Bytes>,
+) -> bool {
+    match mailbox.send_or_return(Command::Attach { pipe, assigned_id }) {
+        None => true,
+        Some(Command::Attach { pipe, .. }) => {
+            pipe.close();
+            false
+        }
+        Some(_) => false,
+    }
+}
+
+/// Closes a socket's mailbox for good, closing the pipes of the Attach commands still in it;
+/// an [`attach`] after this closes its pipe itself.
+pub(crate) fn close_mailbox(mailbox: &Mailbox<Command>) {
+    for cmd in mailbox.close() {
+        if let Command::Attach { pipe, .. } = cmd {
+            pipe.close();
+        }
+    }
+}
+
 /// The [`PipeNotify`] of a socket: turns pipe events into commands in its mailbox.
 pub(crate) struct SocketNotify(pub(crate) Arc<Mailbox<Command>>);
 

@@ -77,11 +77,7 @@ impl Monitor {
             if let Some(p) = active.pipe {
                 p.close();
             }
-            for cmd in active.mailbox.close() {
-                if let Command::Attach { pipe, .. } = cmd {
-                    pipe.close();
-                }
-            }
+            crate::command::close_mailbox(&active.mailbox);
         }
     }
 

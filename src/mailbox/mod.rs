@@ -241,6 +241,7 @@ impl<T> Mailbox<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[test]
     fn a_closed_mailbox_returns_what_it_held_and_refuses_the_rest() {
@@ -256,7 +257,6 @@ mod tests {
             "a plain send to a closed mailbox is dropped"
         );
     }
-    use std::sync::Arc;
 
     #[test]
     fn first_send_signals_and_draining_resets() {

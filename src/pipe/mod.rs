@@ -133,8 +133,12 @@ struct Direction {
 
 impl Direction {
     fn full(&self) -> bool {
-        (self.hwm > 0 && self.written - self.read >= self.hwm)
-            || (self.byte_limit > 0 && self.bytes_queued() >= self.byte_limit)
+        (self.hwm > 0 && self.written - self.read >= self.hwm) || self.over_bytes()
+    }
+
+    /// True while the queued octets are at the byte limit or past it.
+    fn over_bytes(&self) -> bool {
+        self.byte_limit > 0 && self.bytes_queued() >= self.byte_limit
     }
 
     /// Octets written and not yet consumed by the reader (0 without a byte limit).
@@ -237,7 +241,7 @@ impl Hint {
             || d.conflate
             || d.overflow.is_some()
             || d.overflowed > 0
-            || (d.byte_limit > 0 && d.bytes_queued() >= d.byte_limit)
+            || d.over_bytes()
         {
             0
         } else if d.hwm == 0 {

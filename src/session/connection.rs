@@ -8,7 +8,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::{IoCtx, Link};
-use crate::command::Command;
 use crate::consts::*;
 use crate::msg::{Msg, PropsLease, Releases};
 use crate::pipe::{self, DirectionConfig, PipeEnd, PipeEvent, WriteError};
@@ -692,13 +691,8 @@ impl Session {
             return false;
         };
         let (ours, theirs) = pipe::pair(DirectionConfig::default(), DirectionConfig::default());
-        let refused = handler.mailbox.send_or_return(Command::Attach {
-            pipe: theirs,
-            assigned_id: None,
-        });
-        if let Some(Command::Attach { pipe, .. }) = refused {
+        if !crate::command::attach(&handler.mailbox, theirs, None) {
             // The handler closed after the lookup: treat it as not bound.
-            pipe.close();
             return false;
         }
         let n = frames.len();
@@ -815,15 +809,9 @@ impl Session {
             } else {
                 None
             };
-            let refused = self.link.mailbox.send_or_return(Command::Attach {
-                pipe: theirs,
-                assigned_id,
-            });
-            if let Some(Command::Attach { pipe, .. }) = refused {
-                // The socket closed meanwhile: its end is closed here, and set_owner below
-                // tells this session at once.
-                pipe.close();
-            }
+            // If the socket closed meanwhile, its end is closed here, and set_owner below tells
+            // this session at once.
+            crate::command::attach(&self.link.mailbox, theirs, assigned_id);
             if o.raw && o.stream_notify {
                 let _ = ours.write(Msg::new());
             }

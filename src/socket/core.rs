@@ -482,11 +482,7 @@ impl Socket {
         // Pipes still on their way in are closed too; an I/O thread that finishes a handshake
         // after this point gets its Attach back and closes the pipe itself (otherwise its
         // session would wait forever for a socket that never took the pipe).
-        for cmd in self.mailbox.close() {
-            if let Command::Attach { pipe, .. } = cmd {
-                pipe.close();
-            }
-        }
+        crate::command::close_mailbox(&self.mailbox);
         for pipe in &self.pipes {
             pipe.close();
         }

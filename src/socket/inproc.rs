@@ -4,7 +4,6 @@
 #![forbid(unsafe_code)]
 
 use super::Socket;
-use crate::command::Command;
 use crate::ctx::{InprocPeer, PendingConnect};
 use crate::error::{Error, Result};
 use crate::pipe::{self, DirectionConfig, PipeEnd};
@@ -52,13 +51,8 @@ pub(super) fn connect(socket: &mut Socket, name: &str) -> Result<()> {
         let (mine, theirs) = pipe::pair(direction(&me, &binder), direction(&binder, &me));
         mine.set_own_routing_id(me.routing_id.clone());
         theirs.set_own_routing_id(binder.routing_id.clone());
-        if let Some(Command::Attach { pipe, .. }) = binder.mailbox.send_or_return(Command::Attach {
-            pipe: theirs,
-            assigned_id: None,
-        }) {
-            // The binder closed after the lookup: our end sees a closed peer.
-            pipe.close();
-        }
+        // If the binder closed after the lookup, our end sees a closed peer.
+        crate::command::attach(&binder.mailbox, theirs, None);
         mine
     } else {
         let out = DirectionConfig {
