@@ -361,9 +361,17 @@ pub(crate) struct DirectionConfig {
     pub(crate) conflate: bool,
     /// Swap to disk beyond the HWM (`ZMQ_SWAP`); ignored with conflate or no HWM.
     pub(crate) swap: Option<SwapConfig>,
-    /// Take no new message while this many octets are queued unread (0 = no bound; ignored
-    /// with conflate or a swap store). A message starting below the bound is taken whole.
+    /// Take no new message while this many octets are queued unread (0 = no bound; only a
+    /// lock-free direction has it: ignored with conflate, a swap store or `locked`). A message
+    /// starting below the bound is taken whole.
     pub(crate) byte_limit: u64,
+    /// Use the locked queue even without conflate or a swap store: its reader takes all that
+    /// is readable in one hand-over, while the writer goes on in another buffer. Between two
+    /// application threads at full rate (inproc) that measured faster than the lock-free
+    /// queue (13 against 10 M msg/s at 64 B), where a reader that keeps up makes every
+    /// publish and every slot a cache line moving between the cores; with an I/O thread on
+    /// one side the lock-free queue measured faster (fan-out, DEALER -> ROUTER).
+    pub(crate) locked: bool,
 }
 
 /// Creates a pipe: `a_to_b` configures what end A writes, `b_to_a` what end B writes.
@@ -375,7 +383,7 @@ pub(crate) fn pair(a_to_b: DirectionConfig, b_to_a: DirectionConfig) -> (PipeEnd
             }
             _ => None,
         };
-        if !c.conflate && overflow.is_none() {
+        if !c.conflate && overflow.is_none() && !c.locked {
             return Lane::Fast(FastLane::new(c.hwm, c.byte_limit));
         }
         let lane = LockedLane {
@@ -1120,6 +1128,75 @@ mod tests {
         (a, b, rec)
     }
 
+    /// The same behaviours on a lock-free and on a locked direction (inproc uses the latter).
+    #[test]
+    fn lock_free_and_locked_directions_behave_alike() {
+        for locked in [false, true] {
+            let cfg = DirectionConfig {
+                hwm: 4,
+                locked,
+                ..DirectionConfig::default()
+            };
+            let (a, b) = pair(cfg.clone(), cfg);
+            assert_eq!(
+                matches!(a.shared.lanes[0], Lane::Locked(_)),
+                locked,
+                "the lane asked for"
+            );
+            let writer = Arc::new(Recorder(Mutex::new(Vec::new())));
+            let reader = Arc::new(Recorder(Mutex::new(Vec::new())));
+            a.set_owner(writer.clone());
+            b.set_owner(reader.clone());
+            // Multipart: nothing readable until the last frame; one wake for the burst.
+            a.write(frame(b"m1", true)).unwrap();
+            assert!(!b.check_read(), "half a message is not readable ({locked})");
+            a.write(frame(b"m2", false)).unwrap();
+            a.write(frame(b"solo", false)).unwrap();
+            assert_eq!(reader.0.lock().as_slice(), &[(b.id(), PipeEvent::Readable)]);
+            // The HWM counts messages: two more fit, the fifth does not.
+            a.write(frame(b"3", false)).unwrap();
+            a.write(frame(b"4", false)).unwrap();
+            assert!(matches!(
+                a.write(frame(b"5", false)),
+                Err(WriteError::Full(_))
+            ));
+            assert!(!a.check_write());
+            // Reading down to the low-water mark (2) wakes the writer once.
+            assert_eq!(read_data(&b).unwrap(), b"m1");
+            assert_eq!(read_data(&b).unwrap(), b"m2");
+            assert!(writer.0.lock().is_empty(), "3 queued > lwm ({locked})");
+            assert_eq!(read_data(&b).unwrap(), b"solo");
+            assert_eq!(read_data(&b).unwrap(), b"3");
+            assert_eq!(read_data(&b).unwrap(), b"4");
+            assert!(matches!(b.read(), Read::Empty));
+            assert_eq!(
+                writer.0.lock().as_slice(),
+                &[(a.id(), PipeEvent::Writable)],
+                "one Writable ({locked})"
+            );
+            // Rollback drops the unfinished message only; a new sleep gets a new wake.
+            a.write(frame(b"half", true)).unwrap();
+            a.rollback();
+            a.write(frame(b"next", false)).unwrap();
+            assert_eq!(reader.0.lock().len(), 2);
+            assert_eq!(read_data(&b).unwrap(), b"next");
+            // Close: what was written stays readable, then Closed; writes to it fail.
+            a.write(frame(b"last", false)).unwrap();
+            a.write(frame(b"cut", true)).unwrap();
+            a.close();
+            assert!(b.peer_closed());
+            assert_eq!(read_data(&b).unwrap(), b"last");
+            assert!(
+                matches!(b.read(), Read::Closed),
+                "the unfinished message is dropped"
+            );
+            assert!(matches!(
+                b.write(frame(b"x", false)),
+                Err(WriteError::Closed(_))
+            ));
+        }
+    }
+
     #[test]
     fn hwm_counts_whole_messages_and_lwm_wakes_writer() {
         let (a, b, rec) = pair_watching_writer(4);
@@ -1373,6 +1450,7 @@ mod tests {
             conflate: true,
             swap: None,
             byte_limit: 0,
+            locked: false,
         };
         let (a, b) = pair(cfg.clone(), cfg);
         for i in 0..5u8 {
@@ -1402,6 +1480,7 @@ mod tests {
                 dir,
             }),
             byte_limit: 0,
+            locked: false,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         for i in 0..50u8 {
@@ -1430,6 +1509,7 @@ mod tests {
                 dir: swap::default_dir(),
             }),
             byte_limit: 0,
+            locked: false,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         a.write(frame(b"in memory", false)).unwrap();
@@ -1498,6 +1578,7 @@ mod tests {
                 dir: "/nonexistent-zmq-swap-dir".into(),
             }),
             byte_limit: 0,
+            locked: false,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         a.write(frame(b"in memory", false)).unwrap();
@@ -1549,6 +1630,7 @@ mod tests {
                 dir: swap::default_dir(),
             }),
             byte_limit: 0,
+            locked: false,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         let rec = Arc::new(Recorder(Mutex::new(Vec::new())));

@@ -95,12 +95,14 @@ pub(crate) fn pipe_directions(o: &crate::options::Options) -> (DirectionConfig, 
             conflate: o.conflate,
             swap: o.out_swap(),
             byte_limit: 0,
+            locked: false,
         },
         DirectionConfig {
             hwm: rcvhwm,
             conflate: o.conflate,
             swap: None,
             byte_limit: if rcvhwm > 0 { READ_AHEAD_BYTES } else { 0 },
+            locked: false,
         },
     )
 }
