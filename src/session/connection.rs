@@ -10,7 +10,7 @@ use bytes::Bytes;
 use super::{IoCtx, Link};
 use crate::consts::*;
 use crate::msg::{Msg, PropsLease, Releases};
-use crate::pipe::{self, DirectionConfig, PipeEnd, PipeEvent, Stager, WriteError};
+use crate::pipe::{self, DirectionConfig, PipeEnd, PipeEvent, WriteError};
 use crate::reactor::Registered;
 use crate::transport::{Endpoint, Stream};
 use crate::zmtp::{self, Connection, Event, Failure};
@@ -95,14 +95,12 @@ pub(crate) fn pipe_directions(o: &crate::options::Options) -> (DirectionConfig, 
             conflate: o.conflate,
             swap: o.out_swap(),
             byte_limit: 0,
-            locked: false,
         },
         DirectionConfig {
             hwm: rcvhwm,
             conflate: o.conflate,
             swap: None,
             byte_limit: if rcvhwm > 0 { READ_AHEAD_BYTES } else { 0 },
-            locked: false,
         },
     )
 }
@@ -137,8 +135,8 @@ struct Inbox<'a> {
     pipe: Option<&'a PipeEnd>,
     metadata: Option<&'a PropsLease>,
     pending_in: &'a mut VecDeque<Msg>,
-    /// The run of writes to the pipe, made readable together by [`Inbox::flush`].
-    stager: Option<Stager<'a>>,
+    /// Frames for the pipe, written under one lock by [`Inbox::flush`] (empty between reads).
+    batch: &'a mut VecDeque<Msg>,
     /// Set when a write found the socket asleep: wake it once, after the batch.
     wake_reader: &'a mut bool,
     /// Keep frames in the backlog: a durable peer's pipe is not decided yet.
@@ -157,7 +155,7 @@ macro_rules! inbox {
             pipe: $s.pipe.as_ref(),
             metadata: $s.metadata.as_ref(),
             pending_in: &mut $s.pending_in,
-            stager: None,
+            batch: &mut $s.in_batch,
             wake_reader: &mut $s.wake_reader,
             hold: $s.pipe.is_none() && $s.durable_request.is_some(),
             reply_shape: ($s.link.options.socket_type == ZMQ_REQ).then_some(&mut $s.reply_shape),
@@ -184,22 +182,20 @@ impl Inbox<'_> {
             self.pending_in.push_back(m);
             return;
         }
-        let Some(p) = self.pipe else {
-            return;
-        };
-        match self.stager.get_or_insert_with(|| p.stager()).write(m) {
-            Ok(()) | Err(WriteError::Closed(_)) => {}
-            // What the pipe refuses at its HWM goes to the backlog, and so does all that
-            // follows (see the check above).
-            Err(WriteError::Full(m)) => self.pending_in.push_back(m),
+        if self.pipe.is_some() {
+            self.batch.push_back(m);
         }
     }
 
-    /// Makes what was written to the pipe readable (the socket is woken after the read).
+    /// Writes the batch into the pipe; what the pipe refuses at its HWM goes to the backlog.
     fn flush(&mut self) {
-        if let Some(stager) = self.stager.take() {
-            *self.wake_reader |= stager.finish();
+        if self.batch.is_empty() {
+            return;
         }
+        if let Some(p) = self.pipe {
+            *self.wake_reader |= p.write_batch(self.batch);
+        }
+        self.pending_in.append(self.batch);
     }
 }
 
@@ -214,6 +210,8 @@ pub(crate) struct Session {
     pipe: Option<PipeEnd>,
     metadata: Option<PropsLease>,
     pending_in: VecDeque<Msg>,
+    /// The frames of the read being decoded, on their way to the pipe (kept for its capacity).
+    in_batch: VecDeque<Msg>,
     /// Messages were delivered to a sleeping socket: wake it at the end of the batch.
     wake_reader: bool,
     /// The size of the large frame the last read completed (0 = none): the next read asks
@@ -314,6 +312,7 @@ impl Session {
             pipe: None,
             metadata: None,
             pending_in: VecDeque::new(),
+            in_batch: VecDeque::new(),
             wake_reader: false,
             last_large: 0,
             socket_gone: false,
@@ -603,11 +602,9 @@ impl Session {
                 delivered = true;
                 Ok(())
             });
-            inbox.flush();
-            let malformed = inbox.malformed;
-            drop(inbox);
             self.peer_sent |= delivered;
-            if malformed {
+            inbox.flush();
+            if inbox.malformed {
                 // A malformed reply is a protocol error: libzmq's REQ session drops the
                 // connection for good (no reconnect), and nothing of the reply reaches the
                 // socket (its frames so far are rolled back).
@@ -661,9 +658,7 @@ impl Session {
                     let mut inbox = inbox!(self);
                     inbox.take(m);
                     inbox.flush();
-                    let malformed = inbox.malformed;
-                    drop(inbox);
-                    if malformed {
+                    if inbox.malformed {
                         // As in read_in.
                         self.socket_gone = true;
                         self.disconnected(ctx);

@@ -22,7 +22,6 @@ fn direction(from: &InprocPeer, to: &InprocPeer) -> DirectionConfig {
         conflate: from.conflate || to.conflate,
         swap: from.swap.clone(),
         byte_limit: 0,
-        locked: true,
     }
 }
 
@@ -61,14 +60,12 @@ pub(super) fn connect(socket: &mut Socket, name: &str) -> Result<()> {
             conflate: me.conflate,
             swap: me.swap.clone(),
             byte_limit: 0,
-            locked: true,
         };
         let inb = DirectionConfig {
             hwm: u64::try_from(me.rcvhwm).unwrap_or(0),
             conflate: me.conflate,
             swap: None,
             byte_limit: 0,
-            locked: true,
         };
         let (mine, theirs) = pipe::pair(out, inb);
         mine.set_own_routing_id(me.routing_id.clone());
