@@ -1059,16 +1059,24 @@ mod tests {
         assert!(matches!(b.read(), Read::Empty));
     }
 
+    /// A pipe with these directions, and a recorder of what A's owner is told.
+    fn watched_pair(
+        a_to_b: DirectionConfig,
+        b_to_a: DirectionConfig,
+    ) -> (PipeEnd, PipeEnd, Arc<Recorder>) {
+        let (a, b) = pair(a_to_b, b_to_a);
+        let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
+        a.set_owner(rec.clone());
+        (a, b, rec)
+    }
+
     /// A pipe with `hwm` both ways, and a recorder of what A's owner is told.
     fn pair_watching_writer(hwm: u64) -> (PipeEnd, PipeEnd, Arc<Recorder>) {
         let cfg = DirectionConfig {
             hwm,
             ..DirectionConfig::default()
         };
-        let (a, b) = pair(cfg.clone(), cfg);
-        let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
-        a.set_owner(rec.clone());
-        (a, b, rec)
+        watched_pair(cfg.clone(), cfg)
     }
 
     #[test]
@@ -1100,10 +1108,7 @@ mod tests {
             byte_limit: limit,
             ..DirectionConfig::default()
         };
-        let (a, b) = pair(cfg, DirectionConfig::default());
-        let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
-        a.set_owner(rec.clone());
-        (a, b, rec)
+        watched_pair(cfg, DirectionConfig::default())
     }
 
     #[test]
