@@ -80,13 +80,43 @@ pub(crate) enum Read {
     Closed,
 }
 
-/// Why a write was refused; the frame is handed back.
+/// The result of [`PipeEnd::read_into`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadState {
+    /// The next frame was written to the destination.
+    Frame,
+    /// Nothing readable now; the owner will get [`PipeEvent::Readable`] when that changes.
+    Empty,
+    /// The peer closed and everything it wrote has been read.
+    Closed,
+}
+
+/// Why [`PipeEnd::write_from`] refused a frame (which stays with the caller).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The high-water mark is reached; the owner gets [`PipeEvent::Writable`] later.
+    Full,
+    /// The peer closed its end.
+    Closed,
+}
+
+impl Refused {
+    /// The [`WriteError`] that hands `msg` back.
+    fn with(self, msg: Msg) -> WriteError {
+        match self {
+            Refused::Full => WriteError::Full(msg),
+            Refused::Closed => WriteError::Closed,
+        }
+    }
+}
+
+/// Why a write was refused; a frame refused for the high-water mark is handed back.
 #[derive(Debug)]
 pub(crate) enum WriteError {
     /// The high-water mark is reached; the owner gets [`PipeEvent::Writable`] later.
     Full(Msg),
-    /// The peer closed its end.
-    Closed(Msg),
+    /// The peer closed its end (the frame is dropped).
+    Closed,
 }
 
 /// The high-water mark's low-water companion, as libzmq computes it.
@@ -489,7 +519,15 @@ impl PipeEnd {
 
     /// Writes one frame. A frame without MORE completes the message and makes it readable.
     /// The HWM is checked at the first frame of a message only, as libzmq does.
-    pub(crate) fn write(&self, msg: Msg) -> Result<(), WriteError> {
+    pub(crate) fn write(&self, mut msg: Msg) -> Result<(), WriteError> {
+        self.write_from(&mut msg).map_err(|r| r.with(msg))
+    }
+
+    /// [`PipeEnd::write`] from the caller's frame: on success the frame is taken out of `msg`
+    /// (left empty); refused, it stays there. A socket's send path, where handing the frame
+    /// back inside a large error value would cost a copy through memory per layer.
+    #[inline]
+    pub(crate) fn write_from(&self, msg: &mut Msg) -> Result<(), Refused> {
         if self.write_quiet(msg)? {
             self.wake_reader();
         }
@@ -505,7 +543,8 @@ impl PipeEnd {
     /// the reader must be woken: a writer with a batch of messages wakes it once, with
     /// [`PipeEnd::wake_reader`], after the last one, as libzmq's flush does. Woken at the
     /// first message, the reader could look before the rest of the batch is in.
-    pub(crate) fn write_quiet(&self, msg: Msg) -> Result<bool, WriteError> {
+    /// The frame is taken from `msg` as by [`PipeEnd::write_from`].
+    pub(crate) fn write_quiet(&self, msg: &mut Msg) -> Result<bool, Refused> {
         let (result, swap) = {
             let mut d = self.out().lock();
             let result = Self::write_locked(&mut d, msg);
@@ -528,14 +567,14 @@ impl PipeEnd {
                 return wake;
             }
             let mut wake = false;
-            while let Some(msg) = frames.pop_front() {
-                match Self::write_locked(&mut d, msg) {
+            while let Some(mut msg) = frames.pop_front() {
+                match Self::write_locked(&mut d, &mut msg) {
                     Ok(w) => wake |= w,
-                    Err(WriteError::Full(msg)) => {
+                    Err(Refused::Full) => {
                         frames.push_front(msg);
                         break;
                     }
-                    Err(WriteError::Closed(_)) => {
+                    Err(Refused::Closed) => {
                         frames.clear();
                         break;
                     }
@@ -608,14 +647,15 @@ impl PipeEnd {
     }
 
     /// The write itself, under the direction's lock; true if the reader was asleep and must
-    /// be woken.
-    fn write_locked(d: &mut Direction, msg: Msg) -> Result<bool, WriteError> {
+    /// be woken. The frame is taken out of `msg` unless the write is refused.
+    fn write_locked(d: &mut Direction, msg: &mut Msg) -> Result<bool, Refused> {
         if d.reader_closed {
-            return Err(WriteError::Closed(msg));
+            return Err(Refused::Closed);
         }
         let last = !msg.more();
         if d.discard {
             d.discard = !last;
+            drop(std::mem::take(msg));
             return Ok(false);
         }
         let first = !d.in_message();
@@ -626,7 +666,7 @@ impl PipeEnd {
                     d.swap_full_reported = true;
                     d.swap_events.push(SwapState::Full);
                 }
-                return Err(WriteError::Full(msg));
+                return Err(Refused::Full);
             }
             if d.overflowed == 0 {
                 d.swap_events.push(SwapState::Started);
@@ -634,12 +674,14 @@ impl PipeEnd {
             d.to_overflow = true;
         }
         if d.to_overflow {
-            return Self::write_overflow(d, &msg, first, last);
+            let written = Self::write_overflow(d, msg, first, last)?;
+            drop(std::mem::take(msg));
+            return Ok(written);
         }
         if d.byte_limit > 0 {
             d.bytes_written += msg.len() as u64;
         }
-        d.queue.push_back(msg);
+        d.queue.push_back(std::mem::take(msg));
         if !last {
             return Ok(false);
         }
@@ -656,13 +698,14 @@ impl PipeEnd {
         Ok(std::mem::replace(&mut d.reader_asleep, false))
     }
 
-    /// Writes a frame of a message that goes to the swap store.
+    /// Writes a frame of a message that goes to the swap store (or, after a failure, drops
+    /// it); refused, the caller keeps it.
     fn write_overflow(
         d: &mut Direction,
         msg: &Msg,
         first: bool,
         last: bool,
-    ) -> Result<bool, WriteError> {
+    ) -> Result<bool, Refused> {
         let stored = d.overflow.as_mut().map(|o| o.push(msg));
         if !matches!(stored, Some(Ok(()))) {
             // Disk trouble: drop the store (and what it held) and fall back to the HWM
@@ -674,7 +717,7 @@ impl PipeEnd {
             d.swap_events.push(SwapState::Failed);
             if first {
                 d.writer_blocked = true;
-                return Err(WriteError::Full(msg.clone()));
+                return Err(Refused::Full);
             }
             d.discard = !last;
             return Ok(false);
@@ -772,13 +815,7 @@ impl PipeEnd {
     #[inline]
     fn take_cached(&self, c: &mut ReaderCache) -> Option<Msg> {
         let msg = c.frames.pop_front()?;
-        c.consumed_bytes += msg.len() as u64;
-        if !msg.more() {
-            c.consumed += 1;
-            if c.consumed >= c.report_every || c.consumed_bytes >= c.report_bytes {
-                self.report_consumed(c);
-            }
-        }
+        self.count_taken(c, &msg);
         Some(msg)
     }
 
@@ -791,6 +828,39 @@ impl PipeEnd {
             return Read::Msg(msg);
         }
         self.read_shared(c)
+    }
+
+    /// [`PipeEnd::read`] into `out` (which it overwrites): a socket's receive path, where the
+    /// frame goes straight to its destination instead of through a return value per layer
+    /// (each such hand-over is a store and a wider reload the CPU cannot forward).
+    #[inline]
+    pub(crate) fn read_into(&self, out: &mut Msg) -> ReadState {
+        let mut c = self.cache().lock();
+        if let Some(msg) = c.frames.pop_front() {
+            *out = msg;
+            self.count_taken(&mut c, out);
+            return ReadState::Frame;
+        }
+        match self.read_shared(c) {
+            Read::Msg(msg) => {
+                *out = msg;
+                ReadState::Frame
+            }
+            Read::Empty => ReadState::Empty,
+            Read::Closed => ReadState::Closed,
+        }
+    }
+
+    /// Counts `msg`, just taken from the reader's cache, as [`PipeEnd::take_cached`] does.
+    #[inline]
+    fn count_taken(&self, c: &mut ReaderCache, msg: &Msg) {
+        c.consumed_bytes += msg.len() as u64;
+        if !msg.more() {
+            c.consumed += 1;
+            if c.consumed >= c.report_every || c.consumed_bytes >= c.report_bytes {
+                self.report_consumed(c);
+            }
+        }
     }
 
     /// [`PipeEnd::read`] with the reader's cache empty: refills it from the shared queue.
@@ -974,15 +1044,15 @@ mod tests {
         b.set_owner(rec.clone());
         assert!(!b.check_read(), "the reader goes to sleep");
         assert!(
-            !a.write_quiet(frame(b"1", true)).unwrap(),
+            !a.write_quiet(&mut frame(b"1", true)).unwrap(),
             "no message complete yet"
         );
         assert!(
-            a.write_quiet(frame(b"2", false)).unwrap(),
+            a.write_quiet(&mut frame(b"2", false)).unwrap(),
             "the sleeping reader needs waking"
         );
         assert!(
-            !a.write_quiet(frame(b"3", false)).unwrap(),
+            !a.write_quiet(&mut frame(b"3", false)).unwrap(),
             "once per batch"
         );
         assert!(rec.0.lock().is_empty(), "nothing told yet");
@@ -1269,7 +1339,7 @@ mod tests {
                         assert!(!ok, "check_write promised room, the write found none");
                         full += 1;
                     }
-                    Err(WriteError::Closed(_)) => unreachable!(),
+                    Err(WriteError::Closed) => unreachable!(),
                 }
             }
             assert!(fast_yes > 0 && full > 0, "both paths exercised (hwm {hwm})");
@@ -1317,7 +1387,7 @@ mod tests {
         assert!(matches!(b.read(), Read::Closed));
         assert!(matches!(
             b.write(frame(b"x", false)),
-            Err(WriteError::Closed(_))
+            Err(WriteError::Closed)
         ));
     }
 

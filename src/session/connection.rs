@@ -397,7 +397,7 @@ impl Session {
                     self.pending_in.push_front(m);
                     return;
                 }
-                Err(WriteError::Closed(_)) => {
+                Err(WriteError::Closed) => {
                     self.pending_in.clear();
                     return;
                 }

@@ -206,20 +206,33 @@ impl Socket {
 
     /// Receives one frame.
     pub(crate) fn recv(&mut self, dontwait: bool) -> Result<Msg> {
-        let timeout = self.options.rcvtimeo;
-        let msg = self.blocking(dontwait, timeout, |s| s.pattern.recv())?;
-        self.rcvmore = msg.more();
+        let mut msg = Msg::new();
+        self.recv_empty(&mut msg, dontwait)?;
         Ok(msg)
     }
 
     /// Receives one frame into `slot`, whose old content this socket retires (see
-    /// [`Socket::retire`]); returns the new frame's size.
+    /// [`Socket::retire`]); returns the new frame's size. On error `slot` is unchanged.
     pub(crate) fn recv_into(&mut self, slot: &mut Msg, dontwait: bool) -> Result<usize> {
-        let msg = self.recv(dontwait)?;
-        let size = msg.len();
-        let old = std::mem::replace(slot, msg);
-        self.retire(old);
-        Ok(size)
+        let old = std::mem::take(slot);
+        match self.recv_empty(slot, dontwait) {
+            Ok(()) => {
+                self.retire(old);
+                Ok(slot.len())
+            }
+            Err(e) => {
+                *slot = old;
+                Err(e)
+            }
+        }
+    }
+
+    /// Receives one frame into `out`, which holds nothing.
+    fn recv_empty(&mut self, out: &mut Msg, dontwait: bool) -> Result<()> {
+        let timeout = self.options.rcvtimeo;
+        self.blocking(dontwait, timeout, |s| s.pattern.recv(out))?;
+        self.rcvmore = out.more();
+        Ok(())
     }
 
     /// Drops a frame the application is done with, batching the release of slab slots and

@@ -42,8 +42,8 @@ impl Pattern for Dealer {
     fn send(&mut self, msg: &mut Msg) -> Result<()> {
         self.lb.send(msg).map(|_| ())
     }
-    fn recv(&mut self) -> Result<Msg> {
-        self.fq.recv().map(|(m, _)| m)
+    fn recv(&mut self, out: &mut Msg) -> Result<()> {
+        self.fq.recv_into(out).map(drop)
     }
     fn has_in(&mut self) -> bool {
         self.fq.has_in()

@@ -36,8 +36,15 @@ pub(crate) trait Pattern: Send {
     /// Sends one frame (MORE flag set on it for all but the last). On success the frame is
     /// taken out of `msg`; on `Again` it is left there.
     fn send(&mut self, msg: &mut Msg) -> Result<()>;
-    /// Receives one frame.
-    fn recv(&mut self) -> Result<Msg>;
+    /// Receives one frame into `out`, which holds nothing (an error leaves it so). Writing
+    /// to the caller's frame, rather than returning one, saves a copy per layer.
+    fn recv(&mut self, out: &mut Msg) -> Result<()>;
+    /// [`Pattern::recv`] into a new frame (tests).
+    #[cfg(test)]
+    fn recv_msg(&mut self) -> Result<Msg> {
+        let mut m = Msg::new();
+        self.recv(&mut m).map(|()| m)
+    }
     /// True if `recv` would succeed now.
     fn has_in(&mut self) -> bool;
     /// True if `send` would succeed now.

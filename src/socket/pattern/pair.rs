@@ -6,7 +6,7 @@ use bytes::Bytes;
 use super::Pattern;
 use crate::error::{Error, Result};
 use crate::msg::Msg;
-use crate::pipe::{PipeEnd, PipeId, Read, WriteError};
+use crate::pipe::{PipeEnd, PipeId, ReadState, Refused};
 
 /// The PAIR socket type.
 #[derive(Default)]
@@ -46,29 +46,27 @@ impl Pattern for Pair {
         let Some(pipe) = &self.pipe else {
             return Err(Error::Again);
         };
-        match pipe.write(std::mem::take(msg)) {
+        match pipe.write_from(msg) {
             Ok(()) => Ok(()),
-            Err(WriteError::Full(m)) => {
-                *msg = m;
+            Err(Refused::Full) => {
                 self.writable = false;
                 Err(Error::Again)
             }
-            Err(WriteError::Closed(m)) => {
-                *msg = m;
+            Err(Refused::Closed) => {
                 self.pipe = None;
                 Err(Error::Again)
             }
         }
     }
 
-    fn recv(&mut self) -> Result<Msg> {
+    fn recv(&mut self, out: &mut Msg) -> Result<()> {
         let Some(pipe) = &self.pipe else {
             return Err(Error::Again);
         };
-        match pipe.read() {
-            Read::Msg(m) => Ok(m),
-            Read::Empty => Err(Error::Again),
-            Read::Closed => {
+        match pipe.read_into(out) {
+            ReadState::Frame => Ok(()),
+            ReadState::Empty => Err(Error::Again),
+            ReadState::Closed => {
                 self.pipe = None;
                 Err(Error::Again)
             }

@@ -175,15 +175,16 @@ impl Pattern for XPub {
                 return Err(Error::Again);
             }
         }
-        self.dist.send(std::mem::take(msg), matches);
+        self.dist.send(msg, matches);
         Ok(())
     }
 
-    fn recv(&mut self) -> Result<Msg> {
+    fn recv(&mut self, out: &mut Msg) -> Result<()> {
         if !self.is_xpub {
             return Err(Error::NotSupported);
         }
-        self.pending.pop_front().ok_or(Error::Again)
+        *out = self.pending.pop_front().ok_or(Error::Again)?;
+        Ok(())
     }
 
     fn has_in(&mut self) -> bool {
@@ -267,7 +268,7 @@ impl XSub {
     }
 
     /// Forwards a frame sent by the application upstream, tracking subscriptions.
-    fn upstream(&mut self, msg: Msg) {
+    fn upstream(&mut self, mut msg: Msg) {
         if !self.more_out
             && let Some((&kind, topic)) = msg.data().split_first()
             && kind <= 1
@@ -281,20 +282,22 @@ impl XSub {
             }
         }
         self.more_out = msg.more();
-        self.dist.send(msg, |_, _| true);
+        self.dist.send(&mut msg, |_, _| true);
     }
 
-    /// Reads the next frame of an accepted message, skipping rejected messages whole.
-    fn next_frame(&mut self) -> Result<Msg> {
+    /// Reads the next frame of an accepted message into `out` (which holds nothing), skipping
+    /// rejected messages whole.
+    fn next_frame(&mut self, out: &mut Msg) -> Result<()> {
         if let Some(m) = self.prefetched.take() {
-            return Ok(m);
+            *out = m;
+            return Ok(());
         }
         loop {
-            let (m, _) = self.fq.recv()?;
-            if self.more_in || self.accepts(&m) {
-                return Ok(m);
+            self.fq.recv_into(out)?;
+            if self.more_in || self.accepts(out) {
+                return Ok(());
             }
-            let mut more = m.more();
+            let mut more = std::mem::take(out).more();
             while more {
                 more = self.fq.recv().map(|(m, _)| m.more()).unwrap_or(false);
             }
@@ -332,18 +335,19 @@ impl Pattern for XSub {
         Ok(())
     }
 
-    fn recv(&mut self) -> Result<Msg> {
-        let m = self.next_frame()?;
-        self.more_in = m.more();
-        Ok(m)
+    fn recv(&mut self, out: &mut Msg) -> Result<()> {
+        self.next_frame(out)?;
+        self.more_in = out.more();
+        Ok(())
     }
 
     fn has_in(&mut self) -> bool {
         if self.more_in || self.prefetched.is_some() {
             return true;
         }
-        match self.next_frame() {
-            Ok(m) => {
+        let mut m = Msg::new();
+        match self.next_frame(&mut m) {
+            Ok(()) => {
                 self.prefetched = Some(m);
                 true
             }

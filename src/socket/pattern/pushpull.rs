@@ -30,7 +30,7 @@ impl Pattern for Push {
     fn send(&mut self, msg: &mut Msg) -> Result<()> {
         self.lb.send(msg).map(|_| ())
     }
-    fn recv(&mut self) -> Result<Msg> {
+    fn recv(&mut self, _out: &mut Msg) -> Result<()> {
         Err(Error::NotSupported)
     }
     fn has_in(&mut self) -> bool {
@@ -61,8 +61,8 @@ impl Pattern for Pull {
     fn send(&mut self, _msg: &mut Msg) -> Result<()> {
         Err(Error::NotSupported)
     }
-    fn recv(&mut self) -> Result<Msg> {
-        self.fq.recv().map(|(m, _)| m)
+    fn recv(&mut self, out: &mut Msg) -> Result<()> {
+        self.fq.recv_into(out).map(drop)
     }
     fn has_in(&mut self) -> bool {
         self.fq.has_in()

@@ -140,7 +140,7 @@ impl Pattern for Req {
         Ok(())
     }
 
-    fn recv(&mut self) -> Result<Msg> {
+    fn recv(&mut self, out: &mut Msg) -> Result<()> {
         if !self.receiving_reply {
             return Err(Error::State);
         }
@@ -148,12 +148,12 @@ impl Pattern for Req {
             self.read_reply_header()?;
             self.message_begins = false;
         }
-        let (m, _) = self.dealer.fq.recv()?;
-        if !m.more() {
+        self.dealer.fq.recv_into(out)?;
+        if !out.more() {
             self.receiving_reply = false;
             self.message_begins = true;
         }
-        Ok(m)
+        Ok(())
     }
 
     fn has_in(&mut self) -> bool {
@@ -199,6 +199,6 @@ mod tests {
         // What the socket would do on its Readable and PeerClosed commands, in that order.
         req.read_activated(mine.id());
         req.terminated(mine.id());
-        assert_eq!(req.recv().unwrap().data(), b"a");
+        assert_eq!(req.recv_msg().unwrap().data(), b"a");
     }
 }

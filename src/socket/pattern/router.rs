@@ -19,7 +19,7 @@ use crate::consts::{ZMQ_PROBE_ROUTER, ZMQ_ROUTER_HANDOVER, ZMQ_ROUTER_MANDATORY}
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::options::bool_value;
-use crate::pipe::{PipeEnd, PipeId, WriteError};
+use crate::pipe::{PipeEnd, PipeId};
 use crate::socket::routing::fq::FairQueue;
 use crate::util::id_map::IdMap;
 
@@ -133,13 +133,10 @@ impl Router {
         }
         let more = msg.more();
         if let Some(pipe) = &self.out {
-            let frame = std::mem::take(msg);
-            match pipe.write(frame) {
-                Ok(()) => {}
-                Err(WriteError::Full(_)) | Err(WriteError::Closed(_)) => {
-                    pipe.rollback();
-                    self.out = None;
-                }
+            if pipe.write_from(msg).is_err() {
+                *msg = Msg::new();
+                pipe.rollback();
+                self.out = None;
             }
         } else {
             *msg = Msg::new();
@@ -151,20 +148,22 @@ impl Router {
         Ok(())
     }
 
-    fn router_recv(&mut self) -> Result<Msg> {
+    fn router_recv(&mut self, out: &mut Msg) -> Result<()> {
         if let Some(m) = self.prefetched.take() {
             self.receiving = m.more();
-            return Ok(m);
+            *out = m;
+            return Ok(());
         }
         if self.receiving {
-            let (m, pipe) = self.fq.recv()?;
-            self.receiving = m.more();
-            if !m.more() {
+            let pipe = self.fq.recv_into(out)?;
+            self.receiving = out.more();
+            if !out.more() {
                 self.reap(pipe);
             }
-            return Ok(m);
+            return Ok(());
         }
-        let (body, pipe) = self.fq.recv()?;
+        let pipe = self.fq.recv_into(out)?;
+        let body = &*out;
         // Copied: a routing id is short (5 bytes when generated) and fits inline in the frame,
         // where sharing it would cost a reference count round trip per message.
         let mut id = match self.ids.get(&pipe) {
@@ -183,8 +182,8 @@ impl Router {
         if let Some(md) = body.props() {
             id.set_metadata(md.clone());
         }
-        self.prefetched = Some(body);
-        Ok(id)
+        self.prefetched = Some(std::mem::replace(out, id));
+        Ok(())
     }
 
     /// Forgets a closed peer's routing id once its last message has been read.
@@ -196,7 +195,7 @@ impl Router {
         }
     }
 
-    fn rep_recv(&mut self) -> Result<Msg> {
+    fn rep_recv(&mut self, out: &mut Msg) -> Result<()> {
         let Some(rep) = &self.rep else {
             return Err(Error::State);
         };
@@ -207,7 +206,8 @@ impl Router {
             'request: loop {
                 let mut envelope = Vec::new();
                 loop {
-                    let frame = self.router_recv()?;
+                    let mut frame = Msg::new();
+                    self.router_recv(&mut frame)?;
                     let (more, empty) = (frame.more(), frame.is_empty());
                     envelope.push(frame);
                     if !more {
@@ -225,14 +225,14 @@ impl Router {
                 break;
             }
         }
-        let m = self.router_recv()?;
-        if !m.more()
+        self.router_recv(out)?;
+        if !out.more()
             && let Some(rep) = &mut self.rep
         {
             rep.sending_reply = true;
             rep.request_begins = true;
         }
-        Ok(m)
+        Ok(())
     }
 
     fn rep_send(&mut self, msg: &mut Msg) -> Result<()> {
@@ -301,11 +301,11 @@ impl Pattern for Router {
         }
     }
 
-    fn recv(&mut self) -> Result<Msg> {
+    fn recv(&mut self, out: &mut Msg) -> Result<()> {
         if self.rep.is_some() {
-            self.rep_recv()
+            self.rep_recv(out)
         } else {
-            self.router_recv()
+            self.router_recv(out)
         }
     }
 
@@ -371,13 +371,13 @@ mod send_tests {
             ("Socket-Type", "DEALER"),
         ])));
         theirs.write(body).unwrap();
-        let id = r.recv().unwrap();
+        let id = r.recv_msg().unwrap();
         assert_eq!(id.data(), b"peer");
         assert_eq!(
             id.metadata().and_then(|m| m.get("Socket-Type")),
             Some(c"DEALER")
         );
-        assert_eq!(r.recv().unwrap().data(), b"hello");
+        assert_eq!(r.recv_msg().unwrap().data(), b"hello");
     }
 
     #[test]
@@ -398,10 +398,10 @@ mod send_tests {
         );
         // ...but what it sent arrives under its id.
         for want in [&b"leaver"[..], b"one", b"two", b"leaver", b"bye"] {
-            assert_eq!(r.recv().unwrap().data(), want);
+            assert_eq!(r.recv_msg().unwrap().data(), want);
         }
         assert!(r.closing.is_empty(), "forgotten once drained");
-        assert_eq!(r.recv().unwrap_err(), Error::Again);
+        assert_eq!(r.recv_msg().unwrap_err(), Error::Again);
     }
 
     #[test]

@@ -99,13 +99,29 @@ impl Pattern for Stream {
                     *msg = m;
                     return Err(Error::Again);
                 }
-                Err(WriteError::Closed(_)) => {}
+                Err(WriteError::Closed) => {}
             }
         }
         Ok(())
     }
 
-    fn recv(&mut self) -> Result<Msg> {
+    fn recv(&mut self, out: &mut Msg) -> Result<()> {
+        *out = self.recv_frame()?;
+        Ok(())
+    }
+
+    fn has_in(&mut self) -> bool {
+        self.prefetched.is_some() || self.fq.has_in()
+    }
+
+    fn has_out(&mut self) -> bool {
+        true
+    }
+}
+
+impl Stream {
+    /// The next frame: a peer's routing id, then the data that came from it.
+    fn recv_frame(&mut self) -> Result<Msg> {
         if let Some(m) = self.prefetched.take() {
             return Ok(m);
         }
@@ -117,13 +133,5 @@ impl Pattern for Stream {
         body.set_more(false);
         self.prefetched = Some(body);
         Ok(id)
-    }
-
-    fn has_in(&mut self) -> bool {
-        self.prefetched.is_some() || self.fq.has_in()
-    }
-
-    fn has_out(&mut self) -> bool {
-        true
     }
 }

@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 
 use crate::msg::Msg;
-use crate::pipe::{PipeEnd, PipeId, WriteError};
+use crate::pipe::{PipeEnd, PipeId, Refused};
 
 struct Entry {
     pipe: PipeEnd,
@@ -54,8 +54,9 @@ impl Distributor {
     }
 
     /// Sends one frame to the pipes selected by `matches` (given the pipe and the first
-    /// frame's data, evaluated at a message's first frame). Frames that a full or closed pipe cannot take are dropped for that pipe.
-    pub(crate) fn send(&mut self, msg: Msg, mut matches: impl FnMut(&PipeEnd, &[u8]) -> bool) {
+    /// frame's data, evaluated at a message's first frame), taking it out of `msg`. Frames that
+    /// a full or closed pipe cannot take are dropped for that pipe.
+    pub(crate) fn send(&mut self, msg: &mut Msg, mut matches: impl FnMut(&PipeEnd, &[u8]) -> bool) {
         if !self.more {
             let first = msg.data();
             self.targets.clear();
@@ -67,27 +68,28 @@ impl Distributor {
             );
         }
         self.more = msg.more();
-        let mut msg = msg;
         let n = self.targets.len();
         let mut dead = Vec::new();
         for (i, &id) in self.targets.iter().enumerate() {
             let Some(e) = self.entries.iter_mut().find(|e| e.pipe.id() == id) else {
                 continue;
             };
-            let frame = if i + 1 == n {
-                std::mem::take(&mut msg)
+            let refused = if i + 1 == n {
+                e.pipe.write_from(msg).err()
             } else {
-                msg.share()
+                e.pipe.write_from(&mut msg.share()).err()
             };
-            match e.pipe.write(frame) {
-                Ok(()) => {}
-                Err(WriteError::Full(_)) => {
+            match refused {
+                None => {}
+                Some(Refused::Full) => {
                     e.active = false;
                     dead.push(id);
                 }
-                Err(WriteError::Closed(_)) => dead.push(id),
+                Some(Refused::Closed) => dead.push(id),
             }
         }
+        // Taken by the last pipe, or by none: either way the caller's frame is done.
+        *msg = Msg::new();
         self.targets.retain(|t| !dead.contains(t));
         if !self.more {
             self.targets.clear();

@@ -5,7 +5,7 @@
 use super::ActiveSet;
 use crate::error::{Error, Result};
 use crate::msg::Msg;
-use crate::pipe::{PipeEnd, PipeId, Read};
+use crate::pipe::{PipeEnd, PipeId, ReadState};
 
 /// Round-robin reader over pipes.
 #[derive(Default)]
@@ -43,26 +43,34 @@ impl FairQueue {
     }
 
     /// Reads the next frame and the pipe it came from; `Again` when nothing is readable.
-    #[inline]
     pub(crate) fn recv(&mut self) -> Result<(Msg, PipeId)> {
+        let mut m = Msg::new();
+        let id = self.recv_into(&mut m)?;
+        Ok((m, id))
+    }
+
+    /// Reads the next frame into `out` (overwritten, so it should hold nothing) and answers the
+    /// pipe it came from; `Again`, with `out` untouched, when nothing is readable.
+    #[inline]
+    pub(crate) fn recv_into(&mut self, out: &mut Msg) -> Result<PipeId> {
         while self.set.active > 0 {
             if self.current >= self.set.active {
                 self.current = 0;
             }
             let pipe = &self.set.pipes[self.current];
-            let id = pipe.id();
-            match pipe.read() {
-                Read::Msg(m) => {
-                    self.more = m.more();
+            match pipe.read_into(out) {
+                ReadState::Frame => {
+                    let id = pipe.id();
+                    self.more = out.more();
                     if !self.more {
                         self.current = (self.current + 1) % self.set.active;
                     }
-                    return Ok((m, id));
+                    return Ok(id);
                 }
-                Read::Empty => {
+                ReadState::Empty => {
                     self.set.deactivate(self.current);
                 }
-                Read::Closed => {
+                ReadState::Closed => {
                     self.remove(self.current);
                 }
             }

@@ -4,7 +4,7 @@
 use super::ActiveSet;
 use crate::error::{Error, Result};
 use crate::msg::Msg;
-use crate::pipe::{PipeEnd, PipeId, WriteError};
+use crate::pipe::{PipeEnd, PipeId, Refused};
 
 /// Round-robin over writable pipes, sticking to one pipe for the frames of one message.
 #[derive(Default)]
@@ -52,7 +52,7 @@ impl LoadBalancer {
             let pipe = &self.set.pipes[self.current];
             let id = pipe.id();
             let more = msg.more();
-            match pipe.write(std::mem::take(msg)) {
+            match pipe.write_from(msg) {
                 Ok(()) => {
                     // Move on to the next pipe only once the message is complete.
                     self.more = more;
@@ -61,16 +61,14 @@ impl LoadBalancer {
                     }
                     return Ok(Some(id));
                 }
-                Err(WriteError::Full(m)) => {
-                    *msg = m;
+                Err(Refused::Full) => {
                     if self.more {
                         // Cannot happen (the HWM is checked at a message's first frame only).
                         return Err(Error::Again);
                     }
                     self.set.deactivate(self.current);
                 }
-                Err(WriteError::Closed(m)) => {
-                    *msg = m;
+                Err(Refused::Closed) => {
                     let was_more = self.more;
                     self.terminated(id);
                     if was_more {
