@@ -42,6 +42,8 @@ struct Conn {
     zmtp: Option<Connection>,
     fd: i32,
     handshaken: bool,
+    /// The most octets one write carries (0 = no bound); see `Stream::write_limit`.
+    write_limit: usize,
 }
 
 /// How to size the next read: `(room, ask)` = reserve `room` octets in the input buffer and
@@ -464,6 +466,7 @@ impl Session {
         match Registered::new(poller, stream, self.key, connected, true) {
             Ok(stream) => {
                 let peer = stream.get().peer_address();
+                let write_limit = stream.get().write_limit();
                 let zmtp =
                     connected.then(|| Connection::new(zmtp_config(&self.link, &peer), ctx.now));
                 self.conn = Some(Conn {
@@ -471,6 +474,7 @@ impl Session {
                     zmtp,
                     fd,
                     handshaken: false,
+                    write_limit,
                 });
                 if connected {
                     self.handle_events(ctx);
@@ -908,7 +912,7 @@ impl Session {
                 break;
             }
             let mut slices = [std::io::IoSlice::new(&[]); MAX_IOV];
-            let n = zmtp.output_slices(&mut slices);
+            let n = zmtp.output_slices(&mut slices, conn.write_limit);
             match conn.stream.get_mut().write_vectored(&slices[..n]) {
                 Ok(n) => zmtp.consume_output(n),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -1068,7 +1072,7 @@ impl Session {
             && let Some(z) = &mut c.zmtp
         {
             let mut slices = [std::io::IoSlice::new(&[]); MAX_IOV];
-            let n = z.output_slices(&mut slices);
+            let n = z.output_slices(&mut slices, 0);
             if n > 0
                 && let Ok(w) = c.stream.get_mut().write_vectored(&slices[..n])
             {

@@ -167,6 +167,21 @@ impl Stream {
         }
     }
 
+    /// The most octets one write should carry, 0 for no bound. TCP: 56 KiB, so that a write
+    /// stays one offload unit (64 KiB with headers) whatever the connection's segment size
+    /// (loopback's MSS here moves between 32741 and 65483 as the window grows; Ethernet's is
+    /// 1448). A write past one unit sends it and then a short remainder, and the receiving side
+    /// pays per unit: over loopback here, writes of 64 KiB ran tcp 64 KiB PUSH -> PULL at
+    /// 32 k msg/s, of 256 KiB at 80 k, of 56 KiB at 104 k; tcp 1 KiB 2.1, 3.3 and 3.5 M/s;
+    /// PUB -> 4 SUB 1 KiB 0.70 M/s unbounded against 0.92 M/s. Unix sockets have no segments.
+    pub(crate) fn write_limit(&self) -> usize {
+        const TCP_WRITE_LIMIT: usize = 56 * 1024;
+        match self {
+            Stream::Tcp(_) => TCP_WRITE_LIMIT,
+            Stream::Ipc(_) => 0,
+        }
+    }
+
     /// The peer's address as `Peer-Address` metadata gives it.
     pub(crate) fn peer_address(&self) -> String {
         match self {
@@ -235,6 +250,16 @@ mod tests {
         );
         assert_eq!(Endpoint::parse("tcp:/a", true), Err(Error::Invalid));
         assert_eq!(Endpoint::parse("tcp://", true), Err(Error::Invalid));
+    }
+
+    #[test]
+    fn tcp_writes_stay_within_one_offload_unit_and_ipc_writes_are_unbounded() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let limit = Stream::Tcp(client).write_limit();
+        assert!(limit > 0 && limit < 64 * 1024 - 128, "limit {limit}");
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        assert_eq!(Stream::Ipc(a).write_limit(), 0);
     }
 
     #[test]

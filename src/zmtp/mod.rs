@@ -360,19 +360,30 @@ impl Connection {
         self.queued.iter().map(Bytes::len).sum::<usize>() + self.output.len()
     }
 
-    /// Fills `dst` with the waiting bytes, in order, for a vectored write; returns how many
-    /// slices were used. Call [`Connection::consume_output`] with what was written.
-    pub(crate) fn output_slices<'a>(&'a self, dst: &mut [std::io::IoSlice<'a>]) -> usize {
+    /// Fills `dst` with the waiting bytes, in order, for a vectored write, at most `limit`
+    /// octets of them (0 = no limit); returns how many slices were used. Call
+    /// [`Connection::consume_output`] with what was written.
+    pub(crate) fn output_slices<'a>(
+        &'a self,
+        dst: &mut [std::io::IoSlice<'a>],
+        limit: usize,
+    ) -> usize {
         let mut n = 0;
+        let mut left = if limit == 0 { usize::MAX } else { limit };
         let parts = self
             .queued
             .iter()
             .map(|b| &b[..])
             .chain(std::iter::once(&self.output[..]));
         for part in parts.filter(|p| !p.is_empty()) {
+            if left == 0 {
+                break;
+            }
             let Some(slot) = dst.get_mut(n) else {
                 break;
             };
+            let part = &part[..part.len().min(left)];
+            left -= part.len();
             *slot = std::io::IoSlice::new(part);
             n += 1;
         }

@@ -180,7 +180,7 @@ fn large_bodies_are_queued_by_reference_and_consumed_in_order() {
     a.send(&big, false);
     a.send(&Msg::copy_from(b"after"), false);
     let mut slices = [std::io::IoSlice::new(&[]); 8];
-    let n = a.output_slices(&mut slices);
+    let n = a.output_slices(&mut slices, 0);
     assert!(
         slices[..n]
             .iter()
@@ -192,7 +192,7 @@ fn large_bodies_are_queued_by_reference_and_consumed_in_order() {
     let mut wire = Vec::new();
     while a.output_len() > 0 {
         let mut slices = [std::io::IoSlice::new(&[]); 8];
-        let n = a.output_slices(&mut slices);
+        let n = a.output_slices(&mut slices, 0);
         let step = slices[..n]
             .iter()
             .map(|s| s.len())
@@ -214,6 +214,46 @@ fn large_bodies_are_queued_by_reference_and_consumed_in_order() {
     })
     .collect();
     assert_eq!(sizes, vec![5, 100_000, 5]);
+}
+
+#[test]
+fn output_slices_stop_at_the_write_limit() {
+    let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
+    let mut b = Connection::new(cfg(ZMQ_PULL), 0);
+    handshake(&mut a, &mut b);
+    let big = Msg::copy_from(&vec![9u8; 70_000]);
+    a.send(&Msg::copy_from(&[1u8; 3000]), false);
+    a.send(&big, false);
+    a.send(&Msg::copy_from(b"tail"), false);
+    let total = a.output_len();
+    let mut wire = Vec::new();
+    let mut writes = 0;
+    while a.output_len() > 0 {
+        let mut slices = [std::io::IoSlice::new(&[]); 8];
+        let n = a.output_slices(&mut slices, 10_000);
+        let step: usize = slices[..n].iter().map(|s| s.len()).sum();
+        assert!(
+            step > 0 && step <= 10_000,
+            "one write carries {step} octets"
+        );
+        assert!(
+            step == 10_000 || step == a.output_len(),
+            "only the last is short"
+        );
+        for s in &slices[..n] {
+            wire.extend_from_slice(s);
+        }
+        a.consume_output(step);
+        writes += 1;
+    }
+    assert_eq!(writes, total.div_ceil(10_000));
+    b.input(&wire, 0).unwrap();
+    let sizes: Vec<usize> = std::iter::from_fn(|| match b.poll_event() {
+        Some(Event::Message(m)) => Some(m.len()),
+        _ => None,
+    })
+    .collect();
+    assert_eq!(sizes, vec![3000, 70_000, 4]);
 }
 
 /// Moves everything `from` has to send into `to` and returns the frames `to` hands to its sink
