@@ -36,6 +36,9 @@
 #   pyzmq test_log.py::TestPubLog::test_blank_root_topic   a slow-joiner race (cascades when lost)
 #   pyzmq test_retry_eintr.py::TestEINTRSysCall::test_retry_poll   0.2 s timing under load
 # and the Rust crate's compile-tests (trybuild: rustc's diagnostics of 2021 verbatim).
+# One CZMQ self-test races by design and gets a second run when it fails (reported):
+#   czmq zgossip_test   expects its peers' tuples in one order after a 200 ms sleep; fails in
+#                       about 1 run of 30 on Debian's libzmq 4.3.4 as on ours (2 of 60 each)
 #
 # Environment: BINDINGS_SUITES (space-separated subset of: pyzmq pyzmq-dev czmq python3-zmq
 # rust-zmq; pyzmq-dev needs pyzmq), BINDINGS_CACHE (default target/bindings: venv, sdist and the
@@ -230,10 +233,17 @@ czmq() {
         { echo "the driver would load libzmq.so.5 from $lib, not ours"; return 1; }
     local tests
     tests=$(nm -D --defined-only "$libczmq" | awk '$2=="T" && $3 ~ /^z[a-z_]*_test$/ {print $3}' | sort)
+    local racy=" zgossip_test " reruns=""
     for t in $tests; do
         rc=0
         (cd "$work/czmq/run" && LD_LIBRARY_PATH=$prefix/lib timeout -k 5 120 "$driver" "$t") \
             >"$work/czmq/$t.log" 2>&1 </dev/null || rc=$?
+        if [ $rc != 0 ] && [[ $racy == *" $t "* ]]; then
+            reruns="$reruns $t"
+            rc=0
+            (cd "$work/czmq/run" && LD_LIBRARY_PATH=$prefix/lib timeout -k 5 120 "$driver" "$t") \
+                >"$work/czmq/$t.log" 2>&1 </dev/null || rc=$?
+        fi
         if [ $rc = 0 ]; then
             ok=$((ok + 1))
         else
@@ -244,6 +254,7 @@ czmq() {
     done
     {
         echo "CZMQ $(dpkg-query -W -f='${Version}' libczmq4 2>/dev/null) self-tests on libzmq-rs: $ok passed, $bad failed (of $(wc -w <<<"$tests") exported by libczmq.so.4)"
+        [ -z "$reruns" ] || echo "run a second time after failing once (a known race, see scripts/bindings.sh):$reruns"
     } | tee "$work/show"
     [ $bad = 0 ] && [ $ok -gt 0 ]
 }
