@@ -185,59 +185,46 @@ mod tests {
         assert_eq!(spin_us_from(Some("fast")), DEFAULT_SPIN_US);
     }
 
-    #[test]
-    fn time_away_in_yields_does_not_count_but_the_wall_bounds_the_watch() {
-        let limit = Duration::from_micros(50);
-        // Every yield runs another thread for 40 µs: the watch outlasts its limit, up to the
-        // wall-clock bound (20 x 50 µs = 1 ms: 25 yields of 40 µs).
-        let t0 = Instant::now();
-        let clock = std::cell::Cell::new(t0);
-        let mut yields = 0;
+    /// Runs a 50 µs watch on a clock that only moves in yields, by `away` per yield, until
+    /// `ready` answers true on its `hit_at`-th look (never with 0); answers whether it was
+    /// a hit and how many yields it made.
+    fn driven_watch(away: Duration, hit_at: u32) -> (bool, u32) {
+        let clock = std::cell::Cell::new(Instant::now());
+        let (mut looks, mut yields) = (0, 0);
         let hit = watch(
-            limit,
-            1,
-            || false,
-            || clock.get(),
-            || {
-                yields += 1;
-                clock.set(clock.get() + Duration::from_micros(40));
-            },
-        );
-        assert!(!hit);
-        assert_eq!(yields, 25, "ends at the wall-clock bound");
-
-        // Yields that return at once (1 µs) count: the watch ends after its limit.
-        let clock = std::cell::Cell::new(t0);
-        let mut yields = 0;
-        watch(
-            limit,
-            1,
-            || false,
-            || clock.get(),
-            || {
-                yields += 1;
-                clock.set(clock.get() + Duration::from_micros(1));
-            },
-        );
-        assert_eq!(yields, 50, "50 µs of its own time");
-
-        // A thread that comes back after running others still finds what arrived meanwhile.
-        let clock = std::cell::Cell::new(t0);
-        let mut looks = 0;
-        let hit = watch(
-            limit,
+            Duration::from_micros(50),
             1,
             || {
                 looks += 1;
-                looks == 10
+                looks == hit_at
             },
             || clock.get(),
-            || clock.set(clock.get() + Duration::from_micros(30)),
+            || {
+                yields += 1;
+                clock.set(clock.get() + away);
+            },
         );
-        assert!(
-            hit,
-            "270 µs of wall time, none of it its own: still watching"
+        (hit, yields)
+    }
+
+    #[test]
+    fn time_away_in_yields_does_not_count_but_the_wall_bounds_the_watch() {
+        // Every yield runs another thread for 40 µs: the watch outlasts its limit, up to the
+        // wall-clock bound (20 x 50 µs = 1 ms: 25 yields of 40 µs).
+        assert_eq!(
+            driven_watch(Duration::from_micros(40), 0),
+            (false, 25),
+            "ends at the wall-clock bound"
         );
+        // Yields that return at once (1 µs) count: the watch ends after its limit.
+        assert_eq!(
+            driven_watch(Duration::from_micros(1), 0),
+            (false, 50),
+            "50 µs of its own time"
+        );
+        // A thread that comes back after running others still finds what arrived meanwhile:
+        // 270 µs of wall time, none of it its own.
+        assert_eq!(driven_watch(Duration::from_micros(30), 10), (true, 9));
     }
 
     #[test]

@@ -207,13 +207,17 @@ fn large_bodies_are_queued_by_reference_and_consumed_in_order() {
         a.consume_output(step);
     }
     assert_eq!(wire.len(), total);
-    b.input(&wire, 0).unwrap();
-    let sizes: Vec<usize> = std::iter::from_fn(|| match b.poll_event() {
+    assert_eq!(delivered_sizes(&mut b, &wire), vec![5, 100_000, 5]);
+}
+
+/// Feeds `wire` to `b` and answers the sizes of the messages it delivers.
+fn delivered_sizes(b: &mut Connection, wire: &[u8]) -> Vec<usize> {
+    b.input(wire, 0).unwrap();
+    std::iter::from_fn(|| match b.poll_event() {
         Some(Event::Message(m)) => Some(m.len()),
         _ => None,
     })
-    .collect();
-    assert_eq!(sizes, vec![5, 100_000, 5]);
+    .collect()
 }
 
 #[test]
@@ -247,13 +251,7 @@ fn output_slices_stop_at_the_write_limit() {
         writes += 1;
     }
     assert_eq!(writes, total.div_ceil(10_000));
-    b.input(&wire, 0).unwrap();
-    let sizes: Vec<usize> = std::iter::from_fn(|| match b.poll_event() {
-        Some(Event::Message(m)) => Some(m.len()),
-        _ => None,
-    })
-    .collect();
-    assert_eq!(sizes, vec![3000, 70_000, 4]);
+    assert_eq!(delivered_sizes(&mut b, &wire), vec![3000, 70_000, 4]);
 }
 
 /// Moves everything `from` has to send into `to` and returns the frames `to` hands to its sink
