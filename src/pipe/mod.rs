@@ -29,11 +29,7 @@ use crate::sys::{LightGuard, LightLock};
 
 use crate::msg::Msg;
 
-mod dir_lock;
 pub(crate) mod swap;
-
-use dir_lock::DirLock;
-pub(crate) use dir_lock::LockKind;
 
 use swap::{FileStore, OverflowStore, SwapConfig};
 
@@ -311,7 +307,7 @@ impl<T> std::ops::Deref for Padded<T> {
 #[repr(align(128))]
 struct Shared {
     /// `dirs[s]` is written by side `s` and read by side `1 - s`.
-    dirs: [Padded<DirLock<Direction>>; 2],
+    dirs: [Padded<Mutex<Direction>>; 2],
     /// `caches[s]` holds frames of `dirs[s]` that its reader has taken but not yet read.
     caches: [Padded<LightLock<ReaderCache>>; 2],
     /// `hints[s]` mirrors `dirs[s]` for its writer's [`PipeEnd::check_write`].
@@ -360,9 +356,6 @@ pub(crate) struct DirectionConfig {
     /// Take no new message while this many octets are queued unread (0 = no bound; ignored
     /// with conflate or a swap store). A message starting below the bound is taken whole.
     pub(crate) byte_limit: u64,
-    /// The shared queue's lock: [`LockKind::Light`] between an application thread and an
-    /// I/O thread (see `dir_lock`).
-    pub(crate) lock: LockKind,
 }
 
 /// Creates a pipe: `a_to_b` configures what end A writes, `b_to_a` what end B writes.
@@ -379,17 +372,14 @@ pub(crate) fn pair(a_to_b: DirectionConfig, b_to_a: DirectionConfig) -> (PipeEnd
         } else {
             c.byte_limit
         };
-        Padded(DirLock::new(
-            c.lock,
-            Direction {
-                hwm: c.hwm,
-                conflate: c.conflate,
-                reader_asleep: true,
-                overflow,
-                byte_limit,
-                ..Direction::default()
-            },
-        ))
+        Padded(Mutex::new(Direction {
+            hwm: c.hwm,
+            conflate: c.conflate,
+            reader_asleep: true,
+            overflow,
+            byte_limit,
+            ..Direction::default()
+        }))
     };
     let dirs = [mk(a_to_b), mk(b_to_a)];
     let hints: [Hint; 2] = Default::default();
@@ -427,11 +417,11 @@ impl PipeEnd {
         self.shared.ids[1 - self.side]
     }
 
-    fn out(&self) -> &DirLock<Direction> {
+    fn out(&self) -> &Mutex<Direction> {
         &self.shared.dirs[self.side]
     }
 
-    fn inbound(&self) -> &DirLock<Direction> {
+    fn inbound(&self) -> &Mutex<Direction> {
         &self.shared.dirs[1 - self.side]
     }
 
@@ -1152,14 +1142,8 @@ mod tests {
 
     /// A pipe with `hwm` both ways, and a recorder of what A's owner is told.
     fn pair_watching_writer(hwm: u64) -> (PipeEnd, PipeEnd, Arc<Recorder>) {
-        pair_watching_writer_locked(hwm, LockKind::Parking)
-    }
-
-    /// [`pair_watching_writer`] with directions locked by `lock`.
-    fn pair_watching_writer_locked(hwm: u64, lock: LockKind) -> (PipeEnd, PipeEnd, Arc<Recorder>) {
         let cfg = DirectionConfig {
             hwm,
-            lock,
             ..DirectionConfig::default()
         };
         watched_pair(cfg.clone(), cfg)
@@ -1167,26 +1151,24 @@ mod tests {
 
     #[test]
     fn hwm_counts_whole_messages_and_lwm_wakes_writer() {
-        for lock in [LockKind::Parking, LockKind::Light] {
-            let (a, b, rec) = pair_watching_writer_locked(4, lock);
-            for _ in 0..4 {
-                a.write(frame(b"x", true)).unwrap();
-                a.write(frame(b"y", false)).unwrap();
-            }
-            assert!(matches!(
-                a.write(frame(b"z", false)),
-                Err(WriteError::Full(_))
-            ));
-            assert!(!a.check_write());
-            // Read one message: 3 queued > lwm 2, no wake yet.
-            read_data(&b);
-            read_data(&b);
-            assert!(rec.0.lock().is_empty());
-            read_data(&b);
-            read_data(&b);
-            assert_eq!(rec.0.lock().as_slice(), &[(a.id(), PipeEvent::Writable)]);
-            assert!(a.check_write());
+        let (a, b, rec) = pair_watching_writer(4);
+        for _ in 0..4 {
+            a.write(frame(b"x", true)).unwrap();
+            a.write(frame(b"y", false)).unwrap();
         }
+        assert!(matches!(
+            a.write(frame(b"z", false)),
+            Err(WriteError::Full(_))
+        ));
+        assert!(!a.check_write());
+        // Read one message: 3 queued > lwm 2, no wake yet.
+        read_data(&b);
+        read_data(&b);
+        assert!(rec.0.lock().is_empty());
+        read_data(&b);
+        read_data(&b);
+        assert_eq!(rec.0.lock().as_slice(), &[(a.id(), PipeEvent::Writable)]);
+        assert!(a.check_write());
     }
 
     /// A pipe whose A→B direction takes no new message past `limit` queued octets (no HWM),
@@ -1416,8 +1398,6 @@ mod tests {
             conflate: true,
             swap: None,
             byte_limit: 0,
-            // As a session's pipe has it.
-            lock: LockKind::Light,
         };
         let (a, b) = pair(cfg.clone(), cfg);
         for i in 0..5u8 {
@@ -1447,8 +1427,6 @@ mod tests {
                 dir,
             }),
             byte_limit: 0,
-            // As a session's pipe has it.
-            lock: LockKind::Light,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         for i in 0..50u8 {
@@ -1477,7 +1455,6 @@ mod tests {
                 dir: swap::default_dir(),
             }),
             byte_limit: 0,
-            lock: LockKind::Parking,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         a.write(frame(b"in memory", false)).unwrap();
@@ -1541,7 +1518,6 @@ mod tests {
                 dir: "/nonexistent-zmq-swap-dir".into(),
             }),
             byte_limit: 0,
-            lock: LockKind::Parking,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         a.write(frame(b"in memory", false)).unwrap();
@@ -1593,7 +1569,6 @@ mod tests {
                 dir: swap::default_dir(),
             }),
             byte_limit: 0,
-            lock: LockKind::Parking,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         let rec = Arc::new(Recorder(Mutex::new(Vec::new())));

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use super::{IoCtx, Link};
 use crate::consts::*;
 use crate::msg::{Msg, PropsLease, Releases};
-use crate::pipe::{self, DirectionConfig, LockKind, PipeEnd, PipeEvent, WriteError};
+use crate::pipe::{self, DirectionConfig, PipeEnd, PipeEvent, WriteError};
 use crate::reactor::Registered;
 use crate::transport::{Endpoint, Stream};
 use crate::zmtp::{self, Connection, Event, Failure};
@@ -97,14 +97,12 @@ pub(crate) fn pipe_directions(o: &crate::options::Options) -> (DirectionConfig, 
             conflate: o.conflate,
             swap: o.out_swap(),
             byte_limit: 0,
-            lock: LockKind::Light,
         },
         DirectionConfig {
             hwm: rcvhwm,
             conflate: o.conflate,
             swap: None,
             byte_limit: if rcvhwm > 0 { READ_AHEAD_BYTES } else { 0 },
-            lock: LockKind::Light,
         },
     )
 }

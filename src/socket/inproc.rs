@@ -6,7 +6,7 @@
 use super::Socket;
 use crate::ctx::{InprocPeer, PendingConnect};
 use crate::error::{Error, Result};
-use crate::pipe::{self, DirectionConfig, LockKind, PipeEnd};
+use crate::pipe::{self, DirectionConfig, PipeEnd};
 
 fn hwm(sndhwm: i32, rcvhwm: i32) -> u64 {
     if sndhwm <= 0 || rcvhwm <= 0 {
@@ -22,7 +22,6 @@ fn direction(from: &InprocPeer, to: &InprocPeer) -> DirectionConfig {
         conflate: from.conflate || to.conflate,
         swap: from.swap.clone(),
         byte_limit: 0,
-        lock: LockKind::Parking,
     }
 }
 
@@ -61,14 +60,12 @@ pub(super) fn connect(socket: &mut Socket, name: &str) -> Result<()> {
             conflate: me.conflate,
             swap: me.swap.clone(),
             byte_limit: 0,
-            lock: LockKind::Parking,
         };
         let inb = DirectionConfig {
             hwm: u64::try_from(me.rcvhwm).unwrap_or(0),
             conflate: me.conflate,
             swap: None,
             byte_limit: 0,
-            lock: LockKind::Parking,
         };
         let (mine, theirs) = pipe::pair(out, inb);
         mine.set_own_routing_id(me.routing_id.clone());

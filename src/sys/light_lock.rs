@@ -1,9 +1,7 @@
 //! [`LightLock`]: a mutex for data that one thread uses almost always alone (a pipe's reader
 //! cache, a socket's handle), where the cost that matters is the uncontended lock and unlock
-//! on every message, and for a session pipe's shared queue, which the application thread takes
-//! per frame and the I/O thread per batch. Not for data two threads take turns on at a high
-//! rate (an inproc pipe's shared queue): there a waiter's spinning and yielding cost more than
-//! parking.
+//! on every message. Not for data two threads take turns on at a high rate (a pipe's shared
+//! queue): there a waiter's spinning and yielding cost more than parking.
 //!
 //! Layer L1. Locking is one compare-and-swap; unlocking is a plain release store (a general
 //! mutex such as `parking_lot`'s needs a second read-modify-write there, to find parked
