@@ -823,11 +823,12 @@ impl PipeEnd {
     /// readable frame moves into it under one lock of the shared queue.
     #[inline]
     pub(crate) fn read(&self) -> Read {
-        let mut c = self.cache().lock();
-        if let Some(msg) = self.take_cached(&mut c) {
-            return Read::Msg(msg);
+        let mut msg = Msg::new();
+        match self.read_into(&mut msg) {
+            ReadState::Frame => Read::Msg(msg),
+            ReadState::Empty => Read::Empty,
+            ReadState::Closed => Read::Closed,
         }
-        self.read_shared(c)
     }
 
     /// [`PipeEnd::read`] into `out` (which it overwrites): a socket's receive path, where the
@@ -1147,6 +1148,23 @@ mod tests {
             ..DirectionConfig::default()
         };
         watched_pair(cfg.clone(), cfg)
+    }
+
+    #[test]
+    fn a_refused_write_leaves_the_frame_with_the_caller() {
+        let (a, b, _rec) = pair_watching_writer(1);
+        let mut first = frame(b"one", false);
+        a.write_from(&mut first).unwrap();
+        assert!(first.is_empty(), "taken on success");
+        let mut second = frame(b"two", false);
+        assert_eq!(a.write_from(&mut second), Err(Refused::Full));
+        assert_eq!(second.data(), b"two", "kept when full");
+        let mut out = Msg::new();
+        assert_eq!(b.read_into(&mut out), ReadState::Frame);
+        assert_eq!(out.data(), b"one");
+        b.close();
+        assert_eq!(a.write_from(&mut second), Err(Refused::Closed));
+        assert_eq!(second.data(), b"two", "kept when the peer closed");
     }
 
     #[test]

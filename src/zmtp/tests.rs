@@ -69,9 +69,7 @@ fn compatible_sockets_complete_the_handshake_and_exchange_frames() {
 
 #[test]
 fn byte_at_a_time_input_is_handled() {
-    let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
-    let mut b = Connection::new(cfg(ZMQ_PULL), 0);
-    handshake(&mut a, &mut b);
+    let (mut a, mut b) = push_pull();
     a.send(&Msg::copy_from(b"hello"), false);
     let bytes = a.output().split();
     for byte in bytes.iter() {
@@ -172,9 +170,7 @@ fn subscriptions_use_commands_for_31_peers_and_come_back_as_messages() {
 
 #[test]
 fn large_bodies_are_queued_by_reference_and_consumed_in_order() {
-    let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
-    let mut b = Connection::new(cfg(ZMQ_PULL), 0);
-    handshake(&mut a, &mut b);
+    let (mut a, mut b) = push_pull();
     let big = Msg::copy_from(&vec![5u8; 100_000]);
     a.send(&Msg::copy_from(b"small"), false);
     a.send(&big, false);
@@ -210,6 +206,14 @@ fn large_bodies_are_queued_by_reference_and_consumed_in_order() {
     assert_eq!(delivered_sizes(&mut b, &wire), vec![5, 100_000, 5]);
 }
 
+/// A PUSH and a PULL connection past their handshake.
+fn push_pull() -> (Connection, Connection) {
+    let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
+    let mut b = Connection::new(cfg(ZMQ_PULL), 0);
+    handshake(&mut a, &mut b);
+    (a, b)
+}
+
 /// Feeds `wire` to `b` and answers the sizes of the messages it delivers.
 fn delivered_sizes(b: &mut Connection, wire: &[u8]) -> Vec<usize> {
     b.input(wire, 0).unwrap();
@@ -222,9 +226,7 @@ fn delivered_sizes(b: &mut Connection, wire: &[u8]) -> Vec<usize> {
 
 #[test]
 fn output_slices_stop_at_the_write_limit() {
-    let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
-    let mut b = Connection::new(cfg(ZMQ_PULL), 0);
-    handshake(&mut a, &mut b);
+    let (mut a, mut b) = push_pull();
     let big = Msg::copy_from(&vec![9u8; 70_000]);
     a.send(&Msg::copy_from(&[1u8; 3000]), false);
     a.send(&big, false);
