@@ -5,9 +5,11 @@
 //! Layer L0. Each thread that makes frames owns one open [`CHUNK_SIZE`] chunk and hands out
 //! disjoint slots from it front to back. A chunk's reference count starts at a large bias, so
 //! handing out a slot touches no shared memory; when the thread moves on to a new chunk it
-//! subtracts the bias less the number of slots it handed out ("sealing"). Dropping a slot (or a
-//! copy of it) subtracts one; whoever brings the count to zero frees the chunk. The writer
-//! never contends with readers on the count, and readers touch it once per frame.
+//! subtracts the bias less the number of slots it handed out ("sealing"); copies the writer
+//! makes of a slot in its open chunk (a publisher's copy per subscriber) count as slots handed
+//! out. Dropping a slot (or a copy of it) subtracts one; whoever brings the count to zero frees
+//! the chunk. The writer never contends with readers on the count, and readers touch it once
+//! per frame.
 //!
 //! The price: a chunk lives while any of its frames does, so a program that keeps one small
 //! frame alive pins up to [`CHUNK_SIZE`] bytes (libzmq's zero-copy receive buffers pin theirs
@@ -249,6 +251,25 @@ fn take_slot(w: &mut Writer, len: usize) -> Option<SlabBuf> {
     })
 }
 
+/// Counts one more reference to `chunk` if it is this thread's open chunk (released with the
+/// bias when it is sealed); false when it is not, and the caller adds to the shared count.
+fn count_open_copy(chunk: Chunk) -> bool {
+    WRITER
+        .try_with(|w| {
+            let Ok(mut w) = w.try_borrow_mut() else {
+                return false;
+            };
+            match w.0.as_mut() {
+                Some(open) if open.chunk.0 == chunk.0 && open.handed < BIAS / 2 => {
+                    open.handed += 1;
+                    true
+                }
+                _ => false,
+            }
+        })
+        .unwrap_or(false)
+}
+
 /// The pool of free large chunks, one list per power-of-two capacity.
 struct Pool {
     classes: [Vec<Chunk>; POOL_CLASSES],
@@ -399,8 +420,14 @@ impl SlabBuf {
 }
 
 impl Clone for SlabBuf {
+    /// A copy of a slot in this thread's open chunk is counted like a slot handed out (no
+    /// shared memory touched: a publisher copying a frame for each subscriber does not contend
+    /// with the I/O threads releasing earlier frames of the chunk); other copies add to the
+    /// chunk's count.
     fn clone(&self) -> SlabBuf {
-        self.chunk.refs().fetch_add(1, Ordering::Relaxed);
+        if !count_open_copy(self.chunk) {
+            self.chunk.refs().fetch_add(1, Ordering::Relaxed);
+        }
         SlabBuf {
             chunk: self.chunk,
             data: self.data,
@@ -520,6 +547,28 @@ mod tests {
         // (a double release would free the chunk under it, a lost one leave more).
         assert_eq!(kept.chunk.refs().load(Ordering::Acquire), 1);
         assert_eq!(kept.as_slice(), &[7u8; 500]);
+    }
+
+    #[test]
+    fn copies_made_on_the_writer_while_its_chunk_is_open_are_counted_at_sealing() {
+        let a = SlabBuf::copy_of(&[3u8; 100]).unwrap();
+        let count = |b: &SlabBuf| b.chunk.refs().load(Ordering::Acquire);
+        let open = count(&a);
+        let copies: Vec<SlabBuf> = (0..3).map(|_| a.clone()).collect();
+        assert_eq!(count(&a), open, "the writer's copies touch no shared count");
+        let elsewhere = std::thread::scope(|s| s.spawn(|| a.clone()).join().unwrap());
+        assert_eq!(
+            count(&a),
+            open + 1,
+            "another thread's copy adds to the count"
+        );
+        drop(elsewhere);
+        assert_eq!(count(&a), open);
+        // Fill the chunk until the writer moves on and seals it: then the count is exactly the
+        // references still held (the frame and its three copies).
+        while SlabBuf::zeroed(SLAB_MAX).unwrap().chunk.0 == a.chunk.0 {}
+        assert_eq!(count(&a), 4);
+        assert!(copies.iter().all(|c| c.as_slice() == [3u8; 100]));
     }
 
     #[test]
