@@ -280,7 +280,11 @@ impl Hint {
             d.read.saturating_add(d.hwm)
         };
         self.written.store(d.written, Ordering::Relaxed);
-        self.room_until.store(room, Ordering::Release);
+        // Both sides publish, the writer at every message: storing an unchanged room would
+        // take the line from the reader each time, where a load shares it.
+        if self.room_until.load(Ordering::Relaxed) != room {
+            self.room_until.store(room, Ordering::Release);
+        }
     }
 
     /// True if a new message certainly fits now (false means: ask under the lock). The
