@@ -279,9 +279,12 @@ impl Hint {
         } else {
             d.read.saturating_add(d.hwm)
         };
-        self.written.store(d.written, Ordering::Relaxed);
-        // Both sides publish, the writer at every message: storing an unchanged room would
-        // take the line from the reader each time, where a load shares it.
+        // Both sides publish, the writer at every message and the reader at every batch:
+        // storing an unchanged value would take the line from the other side each time, where
+        // a load shares it.
+        if self.written.load(Ordering::Relaxed) != d.written {
+            self.written.store(d.written, Ordering::Relaxed);
+        }
         if self.room_until.load(Ordering::Relaxed) != room {
             self.room_until.store(room, Ordering::Release);
         }
@@ -337,11 +340,14 @@ impl std::fmt::Debug for PipeEnd {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-/// Why [`PipeEnd::read_each`] stopped.
+/// Why [`PipeEnd::read_each`] stopped: only [`Drained::Empty`] and [`Drained::Closed`] mean
+/// nothing more can be read now.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Drained {
     /// The consumer asked to stop; more may be readable.
     Stopped,
+    /// One hand-over's frames are read; more may have been written since.
+    Batch,
     /// Nothing readable now; the owner will get [`PipeEvent::Readable`] when that changes.
     Empty,
     /// The peer closed and everything it wrote has been read.
@@ -910,9 +916,17 @@ impl PipeEnd {
         msg.map_or(Read::Empty, Read::Msg)
     }
 
-    /// Reads frames into `each` for as long as it answers true, taking the reader cache's lock
-    /// once per batch instead of once per frame (an I/O thread encoding a stream).
+    /// Reads frames into `each` for as long as it answers true: what the reader's cache holds,
+    /// then at most one hand-over from the shared queue (an I/O thread encoding a stream takes
+    /// the cache's lock once per batch instead of once per frame). It stops after that
+    /// hand-over's frames rather than coming straight back: an I/O thread that keeps up with
+    /// its writer would otherwise take one or two messages at a time, moving the queue's lock
+    /// between the cores at each, where writing out what it has gives the writer time to
+    /// queue a real batch. Measured (64 B, alternating runs): DEALER -> ROUTER 2.36 -> 2.54
+    /// M/s, PUB -> 4 SUB 2.13 -> 2.29 M/s, tcp PUSH -> PULL 8.0 -> 8.6 M/s (slowest runs 5.8
+    /// -> 7.4).
     pub(crate) fn read_each(&self, mut each: impl FnMut(Msg) -> bool) -> Drained {
+        let mut handed_over = false;
         loop {
             {
                 let mut c = self.cache().lock();
@@ -922,6 +936,10 @@ impl PipeEnd {
                     }
                 }
             }
+            if handed_over {
+                return Drained::Batch;
+            }
+            handed_over = true;
             match self.read() {
                 Read::Msg(msg) => {
                     if !each(msg) {
@@ -1321,14 +1339,41 @@ mod tests {
         a.write(frame(b"last", false)).unwrap();
         a.close();
         let mut tail = Vec::new();
-        assert_eq!(
+        let mut read_tail = || {
             b.read_each(|m| {
                 tail.push(m.data().to_vec());
                 true
-            }),
-            Drained::Closed
-        );
+            })
+        };
+        // One hand-over per call: the frame, then the end.
+        assert_eq!(read_tail(), Drained::Batch);
+        assert_eq!(read_tail(), Drained::Closed);
         assert_eq!(tail, [b"last".to_vec()]);
+    }
+
+    #[test]
+    fn read_each_stops_after_one_hand_over() {
+        let (a, b) = pair_with_hwm(10);
+        a.write(frame(b"a1", false)).unwrap();
+        a.write(frame(b"a2", false)).unwrap();
+        let mut got = Vec::new();
+        // A frame written while the first batch is read waits for the next call.
+        let end = b.read_each(|m| {
+            if got.is_empty() {
+                a.write(frame(b"b1", false)).unwrap();
+            }
+            got.push(m.data().to_vec());
+            true
+        });
+        assert_eq!(end, Drained::Batch);
+        assert_eq!(got, [b"a1".to_vec(), b"a2".to_vec()]);
+        let end = b.read_each(|m| {
+            got.push(m.data().to_vec());
+            true
+        });
+        assert_eq!(end, Drained::Batch);
+        assert_eq!(got.last().unwrap(), b"b1");
+        assert_eq!(b.read_each(|_| true), Drained::Empty);
     }
 
     #[test]

@@ -825,8 +825,9 @@ impl Session {
         }
     }
 
-    /// Encodes what the pipe holds (up to [`OUTPUT_HIGH`] waiting bytes); returns how many
-    /// frames it took.
+    /// Encodes what the pipe holds, at most one hand-over from its writer (see
+    /// `PipeEnd::read_each`) and up to [`OUTPUT_HIGH`] waiting bytes; returns how many frames
+    /// it took. [`Session::flush_out`] pumps again after each write until a pump takes none.
     fn pump_out(&mut self, ctx: &mut IoCtx<'_>) -> usize {
         let is_sub = matches!(self.link.options.socket_type, ZMQ_SUB | ZMQ_XSUB);
         let Some(zmtp) = self.conn.as_mut().and_then(|c| c.zmtp.as_mut()) else {
