@@ -154,6 +154,14 @@ struct Direction {
     byte_limit: u64,
     bytes_written: u64,
     bytes_read: u64,
+    /// A writer stopped at the HWM resumes once this many octets were consumed since it
+    /// stopped, even above the low-water mark (0 = only at the mark); see
+    /// [`DirectionConfig::wake_bytes`].
+    wake_bytes: u64,
+    /// Octets the reader reported consumed (counted only with `wake_bytes`).
+    bytes_consumed: u64,
+    /// `bytes_consumed` when the writer last stopped at the HWM.
+    blocked_at: u64,
     conflate: bool,
     reader_asleep: bool,
     writer_blocked: bool,
@@ -181,6 +189,24 @@ impl Direction {
     fn drained(&self) -> bool {
         (self.hwm == 0 || self.written - self.read <= low_water_mark(self.hwm))
             && (self.byte_limit == 0 || self.bytes_queued() <= self.byte_limit / 2)
+    }
+
+    /// Stops the writer at the HWM (it gets `Writable` when [`Direction::may_resume`]).
+    fn block_writer(&mut self) {
+        if !self.writer_blocked {
+            self.writer_blocked = true;
+            self.blocked_at = self.bytes_consumed;
+        }
+    }
+
+    /// True once a stopped writer may go on: the queue drained to its low-water mark, the
+    /// swap store has room, or `wake_bytes` were consumed since it stopped and there is room.
+    fn may_resume(&self) -> bool {
+        self.drained()
+            || self.can_spill()
+            || (self.wake_bytes > 0
+                && self.bytes_consumed - self.blocked_at >= self.wake_bytes
+                && !self.full())
     }
 
     fn in_message(&self) -> bool {
@@ -366,6 +392,12 @@ pub(crate) struct DirectionConfig {
     /// Take no new message while this many octets are queued unread (0 = no bound; ignored
     /// with conflate or a swap store). A message starting below the bound is taken whole.
     pub(crate) byte_limit: u64,
+    /// A writer stopped at the HWM resumes once this many octets were consumed since, rather
+    /// than only when the queue is down to its low-water mark (0 = only then; ignored with
+    /// conflate or a swap store). The HWM is unchanged: with large messages the writer refills
+    /// a little at a time instead of hundreds of messages at once (see
+    /// `session::connection::WAKE_BYTES`).
+    pub(crate) wake_bytes: u64,
 }
 
 /// Creates a pipe: `a_to_b` configures what end A writes, `b_to_a` what end B writes.
@@ -377,10 +409,10 @@ pub(crate) fn pair(a_to_b: DirectionConfig, b_to_a: DirectionConfig) -> (PipeEnd
             }
             _ => None,
         };
-        let byte_limit = if c.conflate || overflow.is_some() {
-            0
+        let (byte_limit, wake_bytes) = if c.conflate || overflow.is_some() {
+            (0, 0)
         } else {
-            c.byte_limit
+            (c.byte_limit, c.wake_bytes)
         };
         Padded(Mutex::new(Direction {
             hwm: c.hwm,
@@ -388,6 +420,7 @@ pub(crate) fn pair(a_to_b: DirectionConfig, b_to_a: DirectionConfig) -> (PipeEnd
             reader_asleep: true,
             overflow,
             byte_limit,
+            wake_bytes,
             ..Direction::default()
         }))
     };
@@ -521,7 +554,7 @@ impl PipeEnd {
             return false;
         }
         if !d.in_message() && d.must_spill() && !d.can_spill() {
-            d.writer_blocked = true;
+            d.block_writer();
             return false;
         }
         true
@@ -671,7 +704,7 @@ impl PipeEnd {
         let first = !d.in_message();
         if first && d.must_spill() {
             if !d.can_spill() {
-                d.writer_blocked = true;
+                d.block_writer();
                 if d.overflow.is_some() && !d.swap_full_reported {
                     d.swap_full_reported = true;
                     d.swap_events.push(SwapState::Full);
@@ -726,7 +759,7 @@ impl PipeEnd {
             d.to_overflow = false;
             d.swap_events.push(SwapState::Failed);
             if first {
-                d.writer_blocked = true;
+                d.block_writer();
                 return Err(Refused::Full);
             }
             d.discard = !last;
@@ -794,11 +827,15 @@ impl PipeEnd {
             d.bytes_read += consumed_bytes;
             (d.byte_limit / 2).max(1)
         };
+        if d.wake_bytes > 0 {
+            d.bytes_consumed += consumed_bytes;
+            c.report_bytes = c.report_bytes.min(d.wake_bytes);
+        }
         if d.readable == 0 || d.overflowed > 0 {
             d.refill();
         }
         hint.publish(d);
-        if d.writer_blocked && (d.drained() || d.can_spill()) {
+        if d.writer_blocked && d.may_resume() {
             d.writer_blocked = false;
             return true;
         }
@@ -1352,6 +1389,38 @@ mod tests {
     }
 
     #[test]
+    fn a_stopped_writer_resumes_after_wake_bytes_were_consumed_before_the_low_water_mark() {
+        for wake_bytes in [0u64, 300] {
+            let cfg = DirectionConfig {
+                hwm: 10,
+                wake_bytes,
+                ..DirectionConfig::default()
+            };
+            let (a, b) = pair(cfg.clone(), cfg);
+            let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
+            a.set_owner(rec.clone());
+            for _ in 0..10 {
+                a.write(Msg::copy_from(&[7u8; 100])).unwrap();
+            }
+            assert!(!a.check_write(), "at the HWM");
+            // Three messages (300 octets) consumed: wake_bytes reached, far above the LWM (5).
+            for _ in 0..3 {
+                assert!(matches!(b.read(), Read::Msg(_)));
+            }
+            let woken = rec.0.lock().contains(&(a.id(), PipeEvent::Writable));
+            assert_eq!(woken, wake_bytes > 0, "wake_bytes {wake_bytes}");
+            if wake_bytes == 0 {
+                continue;
+            }
+            // The HWM still holds: room for exactly the three consumed.
+            for _ in 0..3 {
+                a.write(Msg::copy_from(&[7u8; 100])).unwrap();
+            }
+            assert!(!a.check_write(), "at the HWM again");
+        }
+    }
+
+    #[test]
     fn read_each_stops_after_one_hand_over() {
         let (a, b) = pair_with_hwm(10);
         a.write(frame(b"a1", false)).unwrap();
@@ -1465,6 +1534,7 @@ mod tests {
             conflate: true,
             swap: None,
             byte_limit: 0,
+            wake_bytes: 0,
         };
         let (a, b) = pair(cfg.clone(), cfg);
         for i in 0..5u8 {
@@ -1494,6 +1564,7 @@ mod tests {
                 dir,
             }),
             byte_limit: 0,
+            wake_bytes: 0,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         for i in 0..50u8 {
@@ -1522,6 +1593,7 @@ mod tests {
                 dir: swap::default_dir(),
             }),
             byte_limit: 0,
+            wake_bytes: 0,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         a.write(frame(b"in memory", false)).unwrap();
@@ -1585,6 +1657,7 @@ mod tests {
                 dir: "/nonexistent-zmq-swap-dir".into(),
             }),
             byte_limit: 0,
+            wake_bytes: 0,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         a.write(frame(b"in memory", false)).unwrap();
@@ -1636,6 +1709,7 @@ mod tests {
                 dir: swap::default_dir(),
             }),
             byte_limit: 0,
+            wake_bytes: 0,
         };
         let (a, b) = pair(cfg, DirectionConfig::default());
         let rec = Arc::new(Recorder(Mutex::new(Vec::new())));

@@ -22,6 +22,7 @@ fn direction(from: &InprocPeer, to: &InprocPeer) -> DirectionConfig {
         conflate: from.conflate || to.conflate,
         swap: from.swap.clone(),
         byte_limit: 0,
+        wake_bytes: 0,
     }
 }
 
@@ -60,12 +61,14 @@ pub(super) fn connect(socket: &mut Socket, name: &str) -> Result<()> {
             conflate: me.conflate,
             swap: me.swap.clone(),
             byte_limit: 0,
+            wake_bytes: 0,
         };
         let inb = DirectionConfig {
             hwm: u64::try_from(me.rcvhwm).unwrap_or(0),
             conflate: me.conflate,
             swap: None,
             byte_limit: 0,
+            wake_bytes: 0,
         };
         let (mine, theirs) = pipe::pair(out, inb);
         mine.set_own_routing_id(me.routing_id.clone());
