@@ -919,6 +919,11 @@ impl Session {
                     self.disconnected(ctx);
                     return;
                 }
+                if taken > 0 {
+                    // Frames that made no output (a pump takes one hand-over): look again
+                    // until a pump finds the pipe empty, which re-arms its Readable.
+                    continue;
+                }
                 let r = conn.stream.interest().0;
                 let _ = conn.stream.set_interest(r, false);
                 break;
