@@ -83,8 +83,8 @@ pub(crate) const READ_AHEAD_BYTES: u64 = 1 << 20;
 /// unchanged). With 1 MiB messages the mark is 500 MiB away: the sender then refilled its
 /// queue with hundreds of fresh buffers at once, more than the buffer pool keeps, and each was
 /// faulted in page by page inside the I/O thread's writes (100 faults per message). Refilled
-/// 4 MiB at a time it reuses the buffers it sent: tcp 1 MiB PUSH -> PULL 5.3-5.9 -> 6.0-6.9 k
-/// msg/s (7500 messages), with the larger pool (`msg::slab`).
+/// 4 MiB at a time it reuses the buffers it sent: tcp 1 MiB PUSH -> PULL 5.6-6.0 -> 6.6-6.9 k
+/// msg/s (paired runs of 7500 messages), with the larger pool (`msg::slab`).
 pub(crate) const WAKE_BYTES: u64 = 4 << 20;
 
 /// The two directions of a tcp/ipc connection's pipe, `(to_peer, from_peer)`: what the socket
