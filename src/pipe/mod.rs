@@ -10,9 +10,10 @@
 //! only when the queue has drained to the low-water mark (and to half its byte bound).
 //! Notifications go to the owner through [`PipeNotify`], never upward calls.
 //!
-//! The writer locks the direction once per frame; the reader locks it once per batch: it moves
-//! every readable frame into a cache of its own and reports what it consumed when the cache
-//! runs dry or every HWM-LWM messages (frames in the cache still count against the HWM).
+//! The writer locks the direction (a [`LightLock`]: one atomic operation) once per frame; the
+//! reader locks it once per batch: it moves every readable frame into a cache of its own and
+//! reports what it consumed when the cache runs dry or every HWM-LWM messages (frames in the
+//! cache still count against the HWM).
 //!
 //! Closing an end is libzmq's delimiter: the peer still reads everything written before the
 //! close, then sees [`Read::Closed`]; anything the closing end had not yet read is dropped.
@@ -340,7 +341,7 @@ impl<T> std::ops::Deref for Padded<T> {
 #[repr(align(128))]
 struct Shared {
     /// `dirs[s]` is written by side `s` and read by side `1 - s`.
-    dirs: [Padded<Mutex<Direction>>; 2],
+    dirs: [Padded<LightLock<Direction>>; 2],
     /// `caches[s]` holds frames of `dirs[s]` that its reader has taken but not yet read.
     caches: [Padded<LightLock<ReaderCache>>; 2],
     /// `hints[s]` mirrors `dirs[s]` for its writer's [`PipeEnd::check_write`].
@@ -414,7 +415,7 @@ pub(crate) fn pair(a_to_b: DirectionConfig, b_to_a: DirectionConfig) -> (PipeEnd
         } else {
             (c.byte_limit, c.wake_bytes)
         };
-        Padded(Mutex::new(Direction {
+        Padded(LightLock::new(Direction {
             hwm: c.hwm,
             conflate: c.conflate,
             reader_asleep: true,
@@ -460,11 +461,11 @@ impl PipeEnd {
         self.shared.ids[1 - self.side]
     }
 
-    fn out(&self) -> &Mutex<Direction> {
+    fn out(&self) -> &LightLock<Direction> {
         &self.shared.dirs[self.side]
     }
 
-    fn inbound(&self) -> &Mutex<Direction> {
+    fn inbound(&self) -> &LightLock<Direction> {
         &self.shared.dirs[1 - self.side]
     }
 

@@ -1,35 +1,49 @@
-//! [`LightLock`]: a mutex for data that one thread uses almost always alone (a pipe's reader
-//! cache, a socket's handle), where the cost that matters is the uncontended lock and unlock
-//! on every message. Not for data two threads take turns on at a high rate (a pipe's shared
-//! queue): there a waiter's spinning and yielding cost more than parking.
+//! [`LightLock`]: a mutex whose uncontended lock is one compare-and-swap and whose unlock is a
+//! plain release store, for data touched on every message: a pipe's queues, its reader cache,
+//! a socket's handle. A general mutex such as `parking_lot`'s needs a second read-modify-write
+//! in unlock, to learn atomically whether someone is parked.
 //!
-//! Layer L1. Locking is one compare-and-swap; unlocking is a plain release store (a general
-//! mutex such as `parking_lot`'s needs a second read-modify-write there, to find parked
-//! waiters). The price is paid by a thread that finds the lock taken: it spins briefly, then
-//! yields, then sleeps in short naps until the holder lets go, instead of being woken. Holders
-//! must therefore keep their critical sections short or rare: what they protect is touched by
-//! two threads only at hand-over points, and blocking for a long time while holding one is
-//! meant for misuse cases only (two threads on one socket).
+//! Layer L1. A thread that finds the lock taken spins a few rounds with growing pauses, yields
+//! a few times, then announces itself in `sleepers` and sleeps on the lock word with a futex.
+//! Unlock stores the free state and then reads `sleepers` with a plain load, waking one sleeper
+//! if there is one. That load may be ordered before the store becomes visible (x86 lets a load
+//! pass an earlier store), so a waiter that announced itself in that window of a few
+//! nanoseconds can miss its wake-up: its futex sleep is therefore bounded by [`NAP`], after
+//! which it looks again.
+//!
+//! The short spin matters as much as the wake-up: a pipe's reader that finds its cache empty
+//! takes the shared queue's lock once per message, and a reader that spins long on it (or naps
+//! on a timer) keeps stealing the line from the writer and takes batches of one. Measured on
+//! inproc 64 B: 64 single-pause spins then timed naps gave 2.9 M msg/s, a backing-off spin
+//! that soon sleeps 16.6 M (`parking_lot`'s mutex: 13.9 M).
 #![allow(
     unsafe_code,
     reason = "the lock hands out &mut to the data its flag guards"
 )]
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-/// Spins of a waiter before it starts yielding the core.
-const SPINS: u32 = 64;
+/// Rounds of spinning of a waiter before it starts yielding the core; round `i` spins `2^i`
+/// pauses, so a waiter backs off instead of pulling the lock's cache line from its holder.
+const SPINS: u32 = 4;
 /// Yields of a waiter before it starts sleeping.
-const YIELDS: u32 = 256;
-/// A sleeping waiter's nap: long enough to cost no CPU, short against any real hold.
-const NAP: Duration = Duration::from_micros(50);
+const YIELDS: u32 = 6;
+/// Longest futex sleep of a waiter before it looks again: bounds the cost of a missed wake-up
+/// (see the module doc) and the polling of a lock held for long (misuse only).
+const NAP: Duration = Duration::from_micros(200);
+
+const FREE: u32 = 0;
+const HELD: u32 = 1;
 
 /// A mutual-exclusion lock whose uncontended unlock is a plain store (see the module doc).
 #[derive(Default)]
 pub(crate) struct LightLock<T> {
-    locked: AtomicBool,
+    /// [`FREE`] or [`HELD`]; the futex word waiters sleep on.
+    locked: AtomicU32,
+    /// Waiters that announced a futex sleep and have not come back from it.
+    sleepers: AtomicU32,
     value: UnsafeCell<T>,
 }
 
@@ -48,17 +62,18 @@ impl<T> LightLock<T> {
     /// A lock holding `value`.
     pub(crate) fn new(value: T) -> Self {
         Self {
-            locked: AtomicBool::new(false),
+            locked: AtomicU32::new(FREE),
+            sleepers: AtomicU32::new(0),
             value: UnsafeCell::new(value),
         }
     }
 
-    /// Locks, waiting (spin, yield, then nap) while another thread holds it.
+    /// Locks, waiting (spin, yield, then sleep until woken) while another thread holds it.
     #[inline]
     pub(crate) fn lock(&self) -> LightGuard<'_, T> {
         if self
             .locked
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .compare_exchange_weak(FREE, HELD, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
             self.lock_contended();
@@ -70,24 +85,78 @@ impl<T> LightLock<T> {
     fn lock_contended(&self) {
         let mut tries = 0u32;
         loop {
-            while self.locked.load(Ordering::Relaxed) {
-                if tries < SPINS {
-                    std::hint::spin_loop();
-                } else if tries < SPINS + YIELDS {
-                    std::thread::yield_now();
-                } else {
-                    std::thread::sleep(NAP);
-                }
-                tries = tries.saturating_add(1);
-            }
-            if self
-                .locked
-                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
+            if self.locked.load(Ordering::Relaxed) == FREE
+                && self
+                    .locked
+                    .compare_exchange_weak(FREE, HELD, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
             {
                 return;
             }
+            if tries < SPINS {
+                for _ in 0..2u32 << tries {
+                    std::hint::spin_loop();
+                }
+            } else if tries < SPINS + YIELDS {
+                std::thread::yield_now();
+            } else {
+                self.sleep_while_held();
+            }
+            tries = tries.saturating_add(1);
         }
+    }
+
+    /// Sleeps until an unlock wakes us or [`NAP`] passes, unless the lock is already free.
+    fn sleep_while_held(&self) {
+        // SeqCst on both: the announcement must be visible before we read the lock word, so
+        // that an unlock ordered after our read sees a sleeper to wake.
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        if self.locked.load(Ordering::SeqCst) == HELD {
+            futex_wait(&self.locked, HELD, NAP);
+        }
+        self.sleepers.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Releases the lock (the guard's drop) and wakes one sleeping waiter if any.
+    #[inline]
+    fn unlock(&self) {
+        self.locked.store(FREE, Ordering::Release);
+        if self.sleepers.load(Ordering::Relaxed) != 0 {
+            futex_wake_one(&self.locked);
+        }
+    }
+}
+
+/// Sleeps while `word` holds `expected`, for at most `limit` (or until a wake-up or signal).
+fn futex_wait(word: &AtomicU32, expected: u32, limit: Duration) {
+    let timeout = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: limit.subsec_nanos() as libc::c_long,
+    };
+    // SAFETY: `word` is a live, aligned u32 for the call's duration and `timeout` a valid
+    // relative timespec; FUTEX_WAIT only reads them. Any result (woken, EAGAIN because the
+    // word changed, ETIMEDOUT, EINTR) sends the caller back to look at the lock again.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            expected,
+            &timeout as *const libc::timespec,
+        );
+    }
+}
+
+/// Wakes one thread sleeping in [`futex_wait`] on `word`.
+fn futex_wake_one(word: &AtomicU32) {
+    // SAFETY: `word` is a live, aligned u32; FUTEX_WAKE only uses its address as a key.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+            1,
+        );
     }
 }
 
@@ -112,7 +181,7 @@ impl<T> std::ops::DerefMut for LightGuard<'_, T> {
 impl<T> Drop for LightGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        self.lock.locked.store(false, Ordering::Release);
+        self.lock.unlock();
     }
 }
 
@@ -146,9 +215,38 @@ mod tests {
     }
 
     #[test]
+    fn sleeping_waiters_are_all_let_in_and_sign_off() {
+        // Holds longer than a nap now and then, so waiters go through the futex sleep: every
+        // increment must land, and every sleeper must have taken its announcement back.
+        let lock = Arc::new(LightLock::new(0u64));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let lock = Arc::clone(&lock);
+                std::thread::spawn(move || {
+                    for i in 0..400 {
+                        let mut g = lock.lock();
+                        let v = *g;
+                        if i % 40 == 0 {
+                            std::thread::sleep(NAP * 2);
+                        }
+                        *g = v + 1;
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(*lock.lock(), 1600);
+        assert_eq!(lock.sleepers.load(Ordering::SeqCst), 0);
+        assert_eq!(lock.locked.load(Ordering::SeqCst), FREE);
+    }
+
+    #[test]
     fn a_waiter_gets_the_lock_after_a_long_hold() {
-        // The holder keeps it past the spin and yield phases: the waiter must nap and still
-        // get in once it is released, seeing what the holder wrote.
+        // The holder keeps it past the spin and yield phases and past several naps: the
+        // waiter must sleep and still get in once it is released, seeing what the holder
+        // wrote.
         let lock = Arc::new(LightLock::new(Vec::<u32>::new()));
         let g = lock.lock();
         let waiter = {
