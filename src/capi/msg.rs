@@ -105,9 +105,17 @@ pub unsafe extern "C" fn zmq_msg_init(msg: *mut zmq_msg_t) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zmq_msg_init_size(msg: *mut zmq_msg_t, size: usize) -> c_int {
     ffi!({
-        let m = Msg::with_size(size)?;
-        // SAFETY: forwarded contract.
-        unsafe { put(msg, m) }?;
+        check_ptr(msg)?;
+        // SAFETY: msg is non-null, aligned and points to 64 writable bytes (the contract);
+        // a MaybeUninit<Msg> fits in the first 56 and any bytes are valid for it.
+        let slot = unsafe { &mut *msg.cast::<std::mem::MaybeUninit<Msg>>() };
+        // Built in place (see `Msg::make_size`); on error the slot holds an empty frame that
+        // owns nothing and stays unmarked.
+        slot.write(Msg::new()).make_size(size)?;
+        // SAFETY: the marker slot lies inside the same writable zmq_msg_t.
+        let slot = unsafe { marker(msg) };
+        // SAFETY: slot is an aligned u64 inside the caller's writable zmq_msg_t.
+        unsafe { slot.write(LIVE) };
         Ok(0)
     })
 }

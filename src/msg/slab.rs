@@ -167,11 +167,24 @@ thread_local! {
 }
 
 /// A frame's bytes in a slot of a chunk. Copies share the slot.
+///
+/// Two words, so that it (and `Option` of it) comes back from a call in two registers: as
+/// three fields it came back through memory, written with narrow stores and reloaded wide by
+/// the caller, which the CPU cannot forward (a stall in every `zmq_msg_init_size`).
 pub(crate) struct SlabBuf {
     chunk: Chunk,
-    data: NonNull<u8>,
-    len: usize,
+    /// The slot's offset from the chunk's start in the low 32 bits, the frame's length in the
+    /// high 32 (chunks hold at most [`POOL_MAX`] bytes).
+    span: u64,
 }
+
+/// `SlabBuf::span` for a slot at `offset` holding `len` bytes (both below 2^32).
+fn span(offset: usize, len: usize) -> u64 {
+    offset as u64 | (len as u64) << 32
+}
+
+const _: () = assert!(HEADER + POOL_MAX <= u32::MAX as usize);
+const _: () = assert!(std::mem::size_of::<Option<SlabBuf>>() == 16);
 
 // SAFETY: the slot is owned by the SlabBuf (and its copies); the chunk count is atomic, and the
 // chunk is freed by whichever thread drops the last reference.
@@ -195,7 +208,7 @@ impl SlabBuf {
             .ok()
             .flatten()?;
         // SAFETY: the slot is len bytes inside the chunk, handed out to nobody else.
-        unsafe { buf.data.as_ptr().write_bytes(0, len) };
+        unsafe { buf.as_mut_ptr().write_bytes(0, len) };
         Some(buf)
     }
 
@@ -205,7 +218,7 @@ impl SlabBuf {
         // SAFETY: the slot is data.len() bytes, fresh, and cannot overlap `data`, which is
         // borrowed from elsewhere.
         unsafe {
-            std::ptr::copy_nonoverlapping(data.as_ptr(), buf.data.as_ptr(), data.len());
+            std::ptr::copy_nonoverlapping(data.as_ptr(), buf.as_mut_ptr(), data.len());
         }
         Some(buf)
     }
@@ -213,17 +226,17 @@ impl SlabBuf {
     /// The frame's bytes.
     pub(crate) fn as_slice(&self) -> &[u8] {
         // SAFETY: data points to len initialised bytes kept alive by our reference.
-        unsafe { std::slice::from_raw_parts(self.data.as_ptr(), self.len) }
+        unsafe { std::slice::from_raw_parts(self.as_mut_ptr(), self.len()) }
     }
 
     /// The slot's address, for `zmq_msg_data` (see `msg`'s module doc on writes).
     pub(crate) fn as_mut_ptr(&self) -> *mut u8 {
-        self.data.as_ptr()
+        self.chunk.slot(self.span as u32 as usize).as_ptr()
     }
 
     /// Content length.
     pub(crate) fn len(&self) -> usize {
-        self.len
+        (self.span >> 32) as usize
     }
 }
 
@@ -244,13 +257,12 @@ fn take_slot(w: &mut Writer, len: usize) -> Option<SlabBuf> {
         });
     }
     let open = w.0.as_mut()?;
-    let data = open.chunk.slot(open.used);
+    let offset = open.used;
     open.used += step;
     open.handed += 1;
     Some(SlabBuf {
         chunk: open.chunk,
-        data,
-        len,
+        span: span(offset, len),
     })
 }
 
@@ -411,13 +423,15 @@ impl SlabBuf {
     /// its own, reused from the pool when one is free. Its content is unspecified (an earlier
     /// frame's bytes or the allocator's), for the caller to fill.
     pub(crate) fn large(len: usize) -> Option<SlabBuf> {
+        if len > POOL_MAX {
+            return None;
+        }
         let capacity = len.max(POOL_MIN).checked_next_power_of_two()?;
         // Not zeroed: clearing 1 MiB costs more than the send (see the module doc).
         let chunk = reuse_or_new(capacity, 1)?;
         Some(SlabBuf {
             chunk,
-            data: chunk.slot(HEADER),
-            len,
+            span: span(HEADER, len),
         })
     }
 }
@@ -433,8 +447,7 @@ impl Clone for SlabBuf {
         }
         SlabBuf {
             chunk: self.chunk,
-            data: self.data,
-            len: self.len,
+            span: self.span,
         }
     }
 }
