@@ -31,8 +31,9 @@ use slab::SlabBuf;
 
 use crate::error::{Error, Result};
 
-/// Largest frame stored inline, without allocation.
-pub(crate) const INLINE_CAP: usize = 38;
+/// Largest frame stored inline, without allocation: what fits beside `Body`'s word-sized tag
+/// in 40 bytes (it was 38 with a one-byte tag; frames of 31-38 bytes now take a slab slot).
+pub(crate) const INLINE_CAP: usize = 30;
 /// Up to this size `with_size` gives a zeroed buffer (a slab slot, or, when the thread's slab
 /// is gone, a Vec); above, uncleared memory (a pooled chunk, or a C allocation past 4 MiB).
 const ZEROED_MAX: usize = slab::SLAB_MAX;
@@ -45,7 +46,14 @@ pub(crate) mod flags {
     pub(crate) const SHARED: u8 = 128;
 }
 
+/// The frame's content. The tag is a whole word (`repr(u64)`), so that every field of a `Msg`
+/// is word-aligned and a move copies it in aligned pieces. With a one-byte tag, `Option<Msg>`
+/// (a frame popped from a queue) kept its niche in that byte and moves copied bytes 1..56 at
+/// odd offsets, so the next read of a field straddled two stores the CPU cannot forward from:
+/// ipc 64 B with each process on its own core went 13.7 -> 15.8 M msg/s with this change,
+/// PUB -> 4 SUB 64 B 2.40 -> 2.75.
 #[derive(Clone)]
+#[repr(u64)]
 enum Body {
     Inline {
         len: u8,
