@@ -130,8 +130,8 @@ impl<T> LightLock<T> {
 /// Sleeps while `word` holds `expected`, for at most `limit` (or until a wake-up or signal).
 fn futex_wait(word: &AtomicU32, expected: u32, limit: Duration) {
     let timeout = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: limit.subsec_nanos() as libc::c_long,
+        tv_sec: libc::time_t::try_from(limit.as_secs()).unwrap_or(libc::time_t::MAX),
+        tv_nsec: libc::c_long::from(limit.subsec_nanos()),
     };
     // SAFETY: `word` is a live, aligned u32 for the call's duration and `timeout` a valid
     // relative timespec; FUTEX_WAIT only reads them. Any result (woken, EAGAIN because the
