@@ -31,9 +31,10 @@ use slab::SlabBuf;
 
 use crate::error::{Error, Result};
 
-/// Largest frame stored inline, without allocation: what fits beside `Body`'s word-sized tag
-/// in 40 bytes (it was 38 with a one-byte tag; frames of 31-38 bytes now take a slab slot).
-pub(crate) const INLINE_CAP: usize = 30;
+/// Largest frame stored inline, without allocation: what fits with its length byte beside
+/// `Body`'s word-sized tag in 40 bytes (it was 38 with a one-byte tag; frames of 32-38 bytes
+/// now take a slab slot; libzmq keeps up to 33 in its message).
+pub(crate) const INLINE_CAP: usize = 31;
 /// Up to this size `with_size` gives a zeroed buffer (a slab slot, or, when the thread's slab
 /// is gone, a Vec); above, uncleared memory (a pooled chunk, or a C allocation past 4 MiB).
 const ZEROED_MAX: usize = slab::SLAB_MAX;
@@ -94,6 +95,7 @@ const FLAGS_SHIFT: u32 = 32;
 const ROUTING_ID_MASK: u64 = 0xffff_ffff;
 
 const _: () = assert!(std::mem::size_of::<Msg>() <= 56);
+const _: () = assert!(std::mem::size_of::<Body>() == 40);
 const _: () = assert!(std::mem::align_of::<Msg>() <= 8);
 
 impl Default for Msg {
@@ -166,7 +168,9 @@ impl Msg {
         if let Some(buf) = SlabBuf::zeroed(len) {
             return Ok(Msg::from_body(Body::Slab(buf)));
         }
-        if let Some(buf) = SlabBuf::large(len) {
+        if len > ZEROED_MAX
+            && let Some(buf) = SlabBuf::large(len)
+        {
             return Ok(Msg::from_body(Body::Slab(buf)));
         }
         if len <= ZEROED_MAX {

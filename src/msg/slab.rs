@@ -180,6 +180,7 @@ pub(crate) struct SlabBuf {
 
 /// `SlabBuf::span` for a slot at `offset` holding `len` bytes (both below 2^32).
 fn span(offset: usize, len: usize) -> u64 {
+    debug_assert!(offset <= u32::MAX as usize && len <= u32::MAX as usize);
     offset as u64 | (len as u64) << 32
 }
 
@@ -225,7 +226,8 @@ impl SlabBuf {
 
     /// The frame's bytes.
     pub(crate) fn as_slice(&self) -> &[u8] {
-        // SAFETY: data points to len initialised bytes kept alive by our reference.
+        // SAFETY: the slot at `span`'s offset holds len initialised bytes inside the chunk,
+        // kept alive by our reference.
         unsafe { std::slice::from_raw_parts(self.as_mut_ptr(), self.len()) }
     }
 

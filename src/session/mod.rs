@@ -484,8 +484,8 @@ mod tests {
         let sizes = [
             0usize,
             1,
-            38,
-            39,
+            crate::msg::INLINE_CAP,
+            crate::msg::INLINE_CAP + 1,
             64,
             255,
             256,

@@ -25,13 +25,15 @@ use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-/// Rounds of spinning of a waiter before it starts yielding the core; round `i` spins `2^i`
-/// pauses, so a waiter backs off instead of pulling the lock's cache line from its holder.
+/// Rounds of spinning of a waiter before it starts yielding the core; round `i` spins
+/// `2^(i+1)` pauses, so a waiter backs off instead of pulling the lock's cache line from its
+/// holder.
 const SPINS: u32 = 4;
 /// Yields of a waiter before it starts sleeping.
 const YIELDS: u32 = 6;
 /// Longest futex sleep of a waiter before it looks again: bounds the cost of a missed wake-up
-/// (see the module doc) and the polling of a lock held for long (misuse only).
+/// (see the module doc) and how often a waiter looks at a lock held for long (two threads
+/// misusing one socket, a pipe direction writing to its swap file).
 const NAP: Duration = Duration::from_micros(200);
 
 const FREE: u32 = 0;
@@ -101,15 +103,20 @@ impl<T> LightLock<T> {
                 std::thread::yield_now();
             } else {
                 self.sleep_while_held();
+                // Woken (or timed out): spin and yield again before the next sleep, as a
+                // parked thread does, instead of sleeping at once if a writer re-took the lock.
+                tries = 0;
+                continue;
             }
-            tries = tries.saturating_add(1);
+            tries += 1;
         }
     }
 
     /// Sleeps until an unlock wakes us or [`NAP`] passes, unless the lock is already free.
     fn sleep_while_held(&self) {
-        // SeqCst on both: the announcement must be visible before we read the lock word, so
-        // that an unlock ordered after our read sees a sleeper to wake.
+        // SeqCst on both: the announcement is made visible before we read the lock word. An
+        // unlock may still read `sleepers` before its store is visible and miss us (see the
+        // module doc); the sleep then ends after NAP.
         self.sleepers.fetch_add(1, Ordering::SeqCst);
         if self.locked.load(Ordering::SeqCst) == HELD {
             futex_wait(&self.locked, HELD, NAP);

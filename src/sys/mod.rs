@@ -1,7 +1,7 @@
 //! Thin, safe wrappers over the few OS calls the engine needs: errno, eventfd signalers,
 //! `poll(2)`, `epoll(7)` for the I/O threads, reads into a `BytesMut`, monotonic clock in
-//! milliseconds, signal masks and scheduling of library threads, and the light lock that pipe
-//! readers and socket handles take per message.
+//! milliseconds, signal masks and scheduling of library threads, and the light lock that pipes
+//! and socket handles take per message.
 //!
 //! Layer L1. The only module besides `capi/` (and the files ARCHITECTURE.md names) that may
 //! contain `unsafe`; every block carries its SAFETY argument.

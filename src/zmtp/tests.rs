@@ -280,7 +280,16 @@ fn process_with_sinks_frames_in_stream_order_and_queues_what_is_declined() {
         pump(&mut b, &mut a, 0).unwrap();
     }
     assert!(a.is_active());
-    let sizes = [0usize, 5, 38, 39, 64, 1024, 70_000, 3];
+    let sizes = [
+        0usize,
+        5,
+        crate::msg::INLINE_CAP,
+        crate::msg::INLINE_CAP + 1,
+        64,
+        1024,
+        70_000,
+        3,
+    ];
     for (i, &n) in sizes.iter().enumerate() {
         let mut m = Msg::copy_from(&vec![i as u8; n]);
         m.set_more(i.is_multiple_of(2));
