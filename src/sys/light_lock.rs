@@ -197,44 +197,20 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    #[test]
-    fn excludes_other_threads() {
-        // Non-atomic read-modify-write under the lock from four threads: any overlap of two
-        // critical sections loses increments.
+    /// Four threads each add 1 to the locked counter `rounds` times with a non-atomic
+    /// read-modify-write, holding the lock for `hold` every 40th round; returns the lock.
+    fn hammer(rounds: u64, hold: Duration) -> Arc<LightLock<u64>> {
         let lock = Arc::new(LightLock::new(0u64));
         let threads: Vec<_> = (0..4)
             .map(|_| {
                 let lock = Arc::clone(&lock);
                 std::thread::spawn(move || {
-                    for _ in 0..50_000 {
+                    for i in 0..rounds {
                         let mut g = lock.lock();
                         let v = *g;
                         std::hint::black_box(&v);
-                        *g = v + 1;
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        assert_eq!(*lock.lock(), 200_000);
-    }
-
-    #[test]
-    fn sleeping_waiters_are_all_let_in_and_sign_off() {
-        // Holds longer than a nap now and then, so waiters go through the futex sleep: every
-        // increment must land, and every sleeper must have taken its announcement back.
-        let lock = Arc::new(LightLock::new(0u64));
-        let threads: Vec<_> = (0..4)
-            .map(|_| {
-                let lock = Arc::clone(&lock);
-                std::thread::spawn(move || {
-                    for i in 0..400 {
-                        let mut g = lock.lock();
-                        let v = *g;
-                        if i % 40 == 0 {
-                            std::thread::sleep(NAP * 2);
+                        if i % 40 == 0 && !hold.is_zero() {
+                            std::thread::sleep(hold);
                         }
                         *g = v + 1;
                     }
@@ -244,6 +220,21 @@ mod tests {
         for t in threads {
             t.join().unwrap();
         }
+        lock
+    }
+
+    #[test]
+    fn excludes_other_threads() {
+        // Any overlap of two critical sections loses increments.
+        let lock = hammer(50_000, Duration::ZERO);
+        assert_eq!(*lock.lock(), 200_000);
+    }
+
+    #[test]
+    fn sleeping_waiters_are_all_let_in_and_sign_off() {
+        // Holds longer than a nap now and then, so waiters go through the futex sleep: every
+        // increment must land, and every sleeper must have taken its announcement back.
+        let lock = hammer(400, NAP * 2);
         assert_eq!(*lock.lock(), 1600);
         assert_eq!(lock.sleepers.load(Ordering::SeqCst), 0);
         assert_eq!(lock.locked.load(Ordering::SeqCst), FREE);
