@@ -132,23 +132,17 @@ impl Msg {
     /// loads, which the CPU cannot forward (two thirds of that function's samples were that
     /// stall). On error the frame is left empty.
     pub(crate) fn make_size(&mut self, len: usize) -> Result<()> {
-        self.props = None;
-        self.meta = 0;
-        if len <= INLINE_CAP {
-            self.body = Body::Inline {
-                len: len as u8,
-                buf: [0; INLINE_CAP],
-            };
-            return Ok(());
-        }
-        if let Some(buf) = SlabBuf::zeroed(len) {
+        if len > INLINE_CAP
+            && let Some(buf) = SlabBuf::zeroed(len)
+        {
+            self.props = None;
+            self.meta = 0;
             self.body = Body::Slab(buf);
             return Ok(());
         }
-        self.body = Body::Inline {
-            len: 0,
-            buf: [0; INLINE_CAP],
-        };
+        // Inline frames and those no slab slot holds are built by `with_size` (small, or
+        // rare); emptied first so that an error leaves the frame empty.
+        *self = Msg::new();
         *self = Msg::with_size(len)?;
         Ok(())
     }
