@@ -30,6 +30,10 @@ const GATHER_TRIES: usize = 4;
 const GATHER_BYTES: usize = 16 * 1024;
 /// Stop pulling from the pipe while this much is waiting to be written.
 const OUTPUT_HIGH: usize = 256 * 1024;
+/// Waiting output at which an ipc connection grows its send buffer
+/// (`Stream::grow_send_buffer`): pumping stops at [`OUTPUT_HIGH`], so only a frame longer
+/// than that brings the output here.
+const GROW_SNDBUF_AT: usize = 2 * OUTPUT_HIGH;
 /// A frame at least this long (header and body) is read to its end and no further: see
 /// [`read_plan`].
 const LARGE_FRAME: usize = READ_CHUNK / 2;
@@ -44,6 +48,8 @@ struct Conn {
     handshaken: bool,
     /// The most octets one write carries (0 = no bound); see `Stream::write_limit`.
     write_limit: usize,
+    /// The send buffer may still grow for large frames (see [`GROW_SNDBUF_AT`]).
+    may_grow_sndbuf: bool,
 }
 
 /// How to size the next read: `(room, ask)` = reserve `room` octets in the input buffer and
@@ -478,6 +484,7 @@ impl Session {
             Ok(stream) => {
                 let peer = stream.get().peer_address();
                 let write_limit = stream.get().write_limit();
+                let may_grow_sndbuf = stream.get().may_grow_send_buffer(&self.link.options);
                 let zmtp =
                     connected.then(|| Connection::new(zmtp_config(&self.link, &peer), ctx.now));
                 self.conn = Some(Conn {
@@ -486,6 +493,7 @@ impl Session {
                     fd,
                     handshaken: false,
                     write_limit,
+                    may_grow_sndbuf,
                 });
                 if connected {
                     self.handle_events(ctx);
@@ -927,6 +935,10 @@ impl Session {
                 let r = conn.stream.interest().0;
                 let _ = conn.stream.set_interest(r, false);
                 break;
+            }
+            if conn.may_grow_sndbuf && zmtp.output_len() >= GROW_SNDBUF_AT {
+                conn.stream.get().grow_send_buffer();
+                conn.may_grow_sndbuf = false;
             }
             let mut slices = [std::io::IoSlice::new(&[]); MAX_IOV];
             let n = zmtp.output_slices(&mut slices, conn.write_limit);

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use super::{Listener, Stream};
 use crate::error::{Error, Result};
+use crate::options::Options;
 
 /// A parsed IPC address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,7 +108,23 @@ pub(super) fn bind(a: &IpcAddress) -> Result<(Listener, String)> {
     }
 }
 
-pub(super) fn connect(a: &IpcAddress) -> Result<Stream> {
+/// The send buffer an ipc connection moves to once it writes large frames, when `ZMQ_SNDBUF`
+/// is left at -1 (the kernel caps it at `net.core.wmem_max`; see `Stream::grow_send_buffer`).
+pub(super) const LARGE_FRAME_SNDBUF: usize = 4 * 1024 * 1024;
+
+/// Applies `ZMQ_SNDBUF`/`ZMQ_RCVBUF` to an ipc connection when positive, as on tcp.
+pub(super) fn configure(s: &UnixStream, options: &Options) -> Result<()> {
+    let sock = socket2::SockRef::from(s);
+    if options.sndbuf > 0 {
+        sock.set_send_buffer_size(options.sndbuf as usize)?;
+    }
+    if options.rcvbuf > 0 {
+        sock.set_recv_buffer_size(options.rcvbuf as usize)?;
+    }
+    Ok(())
+}
+
+pub(super) fn connect(a: &IpcAddress, options: &Options) -> Result<Stream> {
     let s = match a {
         IpcAddress::Path(p) => UnixStream::connect(p)?,
         IpcAddress::Abstract(name) => {
@@ -115,6 +132,7 @@ pub(super) fn connect(a: &IpcAddress) -> Result<Stream> {
         }
         IpcAddress::Any => return Err(Error::Invalid),
     };
+    configure(&s, options)?;
     s.set_nonblocking(true)?;
     Ok(Stream::Ipc(s))
 }
@@ -143,8 +161,8 @@ mod tests {
         // The first listener closing leaves the second's file in place: connects reach it.
         drop(first);
         assert!(path.exists());
-        assert!(matches!(connect(&a), Ok(Stream::Ipc(_))));
         let o = crate::options::Options::new(crate::consts::ZMQ_PULL);
+        assert!(matches!(connect(&a, &o), Ok(Stream::Ipc(_))));
         assert!(
             second.accept(&o).is_ok(),
             "the connect reached the second listener"
