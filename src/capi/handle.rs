@@ -3,8 +3,8 @@
 //! A handle is a `Box` whose first field is a tag, checked before every use: a NULL or foreign
 //! pointer gives EFAULT (context) or ENOTSOCK (socket) instead of undefined behaviour (barring
 //! a dangling pointer to freed memory, which no check can catch; libzmq has the same limit).
-//! A socket's state sits behind a mutex, so concurrent misuse from two threads serialises
-//! instead of racing; a panic while it is held poisons the handle, and later calls fail with
+//! A socket's state sits behind a lock (biased to the thread that uses it, see
+//! `sys::BiasedLock`), so concurrent misuse from two threads serialises instead of racing; a panic while it is held poisons the handle, and later calls fail with
 //! EFAULT rather than touch half-updated state.
 
 use std::ffi::c_void;
@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::ctx::Context;
 use crate::error::{Error, Result};
 use crate::socket::Socket;
-use crate::sys::{LightGuard, LightLock};
+use crate::sys::{BiasedGuard, BiasedLock};
 
 const CTX_TAG: u64 = 0x7a6d_715f_6374_7821;
 const SOCKET_TAG: u64 = 0x7a6d_715f_736f_636b;
@@ -30,15 +30,16 @@ pub(crate) struct CtxHandle {
 #[repr(C)]
 pub(crate) struct SocketHandle {
     tag: AtomicU64,
-    /// Locked for each API call: a plain store unlocks it (the call rate is the message
-    /// rate), and only misuse (two threads on one socket) ever waits for it.
-    socket: LightLock<Option<Socket>>,
+    /// Locked for each API call (the call rate is the message rate): with plain stores by
+    /// the thread that uses the socket (see `sys::BiasedLock`); only misuse (two threads on
+    /// one socket at once) ever waits for it.
+    socket: BiasedLock<Option<Socket>>,
     poisoned: AtomicBool,
 }
 
 /// Exclusive access to a socket; poisons the handle if dropped during a panic.
 pub(crate) struct SocketGuard<'a> {
-    guard: LightGuard<'a, Option<Socket>>,
+    guard: BiasedGuard<'a, Option<Socket>>,
     poisoned: &'a AtomicBool,
 }
 
@@ -111,7 +112,7 @@ impl SocketHandle {
     pub(crate) fn into_raw(socket: Socket) -> *mut c_void {
         Box::into_raw(Box::new(SocketHandle {
             tag: AtomicU64::new(SOCKET_TAG),
-            socket: LightLock::new(Some(socket)),
+            socket: BiasedLock::new(Some(socket)),
             poisoned: AtomicBool::new(false),
         }))
         .cast()

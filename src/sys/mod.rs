@@ -10,6 +10,7 @@
     reason = "the OS boundary: errno, eventfd, poll, epoll, read"
 )]
 
+mod biased_lock;
 mod epoll;
 mod ifaddr;
 mod light_lock;
@@ -17,6 +18,7 @@ mod signaler;
 mod spin;
 mod thread;
 
+pub(crate) use biased_lock::{BiasedGuard, BiasedLock};
 pub(crate) use epoll::{Epoll, EpollEvent};
 pub(crate) use ifaddr::interface_address;
 pub(crate) use light_lock::{LightGuard, LightLock};
