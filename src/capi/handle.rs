@@ -4,8 +4,10 @@
 //! pointer gives EFAULT (context) or ENOTSOCK (socket) instead of undefined behaviour (barring
 //! a dangling pointer to freed memory, which no check can catch; libzmq has the same limit).
 //! A socket's state sits behind a lock (biased to the thread that uses it, see
-//! `sys::BiasedLock`), so concurrent misuse from two threads serialises instead of racing; a panic while it is held poisons the handle, and later calls fail with
-//! EFAULT rather than touch half-updated state.
+//! `sys::BiasedLock`), so concurrent misuse from two threads serialises instead of racing; a
+//! panic while it is held poisons the handle, and later calls fail with EFAULT rather than
+//! touch half-updated state. A call made from inside a call on the same socket (a C callback
+//! calling back) fails with EFAULT instead of waiting for itself.
 
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

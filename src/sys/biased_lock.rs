@@ -22,6 +22,7 @@
 )]
 
 use std::cell::UnsafeCell;
+use std::marker::PhantomData;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering, compiler_fence};
 use std::time::Duration;
@@ -62,6 +63,8 @@ pub(crate) struct BiasedGuard<'a, T> {
     lock: &'a BiasedLock<T>,
     /// The inner lock's guard, when the bias was not ours.
     slow: Option<LightGuard<'a, ()>>,
+    /// Shared between threads only where `&mut T` may be (`T: Sync`), like std's guards.
+    _value: PhantomData<&'a mut T>,
 }
 
 /// The calling thread's identity: never 0, unique among live threads.
@@ -87,6 +90,11 @@ fn biasing_available() -> bool {
 /// A full barrier on every thread of this process, or (when the kernel refuses one even after
 /// registering again, as a forked child must) a wait long enough for store buffers to drain.
 fn barrier_on_all_threads() {
+    #[cfg(test)]
+    if tests::FORCE_DRAIN_WAIT.load(Ordering::Relaxed) {
+        std::thread::sleep(DRAIN_WAIT);
+        return;
+    }
     if membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) {
         return;
     }
@@ -128,11 +136,13 @@ impl<T> BiasedLock<T> {
     #[inline]
     pub(crate) fn lock(&self) -> BiasedGuard<'_, T> {
         let me = current_thread();
-        if self.owner.load(Ordering::Relaxed) == me && self.enter_biased() {
-            return BiasedGuard {
-                lock: self,
-                slow: None,
-            };
+        // A second lock by the owner inside its own call goes the slow way (which refuses it),
+        // never to a second guard.
+        if self.owner.load(Ordering::Relaxed) == me
+            && !self.busy.load(Ordering::Relaxed)
+            && self.enter_biased()
+        {
+            return self.guard(None);
         }
         self.lock_slow(me)
     }
@@ -151,8 +161,15 @@ impl<T> BiasedLock<T> {
         false
     }
 
+    /// # Panics
+    /// When the owner locks again inside its own call (a C callback that calls back into the
+    /// socket): that could only wait for itself. The C boundary turns the panic into EFAULT.
     #[cold]
     fn lock_slow(&self, me: usize) -> BiasedGuard<'_, T> {
+        assert!(
+            !(self.owner.load(Ordering::Relaxed) == me && self.busy.load(Ordering::Relaxed)),
+            "a lock taken again by the thread that holds it"
+        );
         if self.state.load(Ordering::Acquire) == BIASED
             && biasing_available()
             && self
@@ -161,30 +178,34 @@ impl<T> BiasedLock<T> {
                 .is_ok()
             && self.enter_biased()
         {
-            return BiasedGuard {
-                lock: self,
-                slow: None,
-            };
+            return self.guard(None);
         }
         self.revoke();
         // The owner's call in progress (if any) ends; later ones see the revocation.
         wait_until(|| !self.busy.load(Ordering::Acquire));
+        self.guard(Some(self.lock.lock()))
+    }
+
+    fn guard<'a>(&'a self, slow: Option<LightGuard<'a, ()>>) -> BiasedGuard<'a, T> {
         BiasedGuard {
             lock: self,
-            slow: Some(self.lock.lock()),
+            slow,
+            _value: PhantomData,
         }
     }
 
-    /// Takes the bias away (or waits for whoever is doing so). A lock that never had an owner
-    /// needs no barrier: a thread claiming it now does so after this revocation (both are
-    /// sequentially consistent read-modify-writes), and then sees it.
+    /// Takes the bias away (or waits for whoever is doing so). Where biasing is unavailable no
+    /// lock ever had an owner, so there is no owner's store to make visible.
     fn revoke(&self) {
+        if self.state.load(Ordering::Acquire) == REVOKED {
+            return;
+        }
         if self
             .state
             .compare_exchange(BIASED, REVOKING, Ordering::SeqCst, Ordering::Acquire)
             .is_ok()
         {
-            if self.owner.load(Ordering::SeqCst) != 0 {
+            if biasing_available() {
                 barrier_on_all_threads();
             }
             self.state.store(REVOKED, Ordering::Release);
@@ -227,6 +248,133 @@ mod tests {
     use super::*;
     use std::sync::Arc;
     use std::sync::atomic::AtomicU64;
+
+    /// Makes revokers take the timed fallback instead of membarrier (see
+    /// [`barrier_on_all_threads`]); only slows other tests down while set.
+    pub(super) static FORCE_DRAIN_WAIT: AtomicBool = AtomicBool::new(false);
+
+    /// One call: a non-atomic read-modify-write of a pair, so an overlap shows as a torn pair
+    /// (counted in `torn`) or as a lost update (a final count short of the calls made).
+    fn call(lock: &BiasedLock<(u64, u64)>, torn: &AtomicU64) {
+        let mut g = lock.lock();
+        let (a, b) = *g;
+        if a != b {
+            torn.fetch_add(1, Ordering::Relaxed);
+        }
+        g.0 = a + 1;
+        std::hint::black_box(&mut *g);
+        g.1 = b + 1;
+    }
+
+    /// For each of `locks` fresh locks, an owner calls in a loop while another thread makes its
+    /// first calls in the middle of that stream; returns (torn pairs, locks with lost updates).
+    fn revoke_mid_stream(locks: usize) -> (u64, usize) {
+        const REVOKER_CALLS: u64 = 10;
+        let torn = Arc::new(AtomicU64::new(0));
+        let mut lost = 0;
+        for _ in 0..locks {
+            let lock = Arc::new(BiasedLock::new((0u64, 0u64)));
+            let (running, stop) = (
+                Arc::new(AtomicBool::new(false)),
+                Arc::new(AtomicBool::new(false)),
+            );
+            let owner = std::thread::spawn({
+                let (lock, running, stop, torn) = (
+                    Arc::clone(&lock),
+                    Arc::clone(&running),
+                    Arc::clone(&stop),
+                    Arc::clone(&torn),
+                );
+                move || {
+                    let mut calls = 0u64;
+                    while calls == 0 || !stop.load(Ordering::Relaxed) {
+                        call(&lock, &torn);
+                        calls += 1;
+                        running.store(true, Ordering::Release);
+                        // A gap between calls: the light lock is not fair, and a revoker
+                        // that went to sleep on it needs one to get in; on a shared core it
+                        // needs the core.
+                        for _ in 0..64 {
+                            std::hint::spin_loop();
+                        }
+                        if calls.is_multiple_of(16) {
+                            std::thread::yield_now();
+                        }
+                    }
+                    calls
+                }
+            });
+            while !running.load(Ordering::Acquire) {
+                // Yield: the owner may be waiting for this very core.
+                std::thread::yield_now();
+            }
+            // The first of these calls takes the bias away; a few more contend with the owner.
+            for _ in 0..REVOKER_CALLS {
+                call(&lock, &torn);
+            }
+            stop.store(true, Ordering::Relaxed);
+            let total = owner.join().unwrap() + REVOKER_CALLS;
+            if *lock.lock() != (total, total) {
+                lost += 1;
+            }
+        }
+        (torn.load(Ordering::Relaxed), lost)
+    }
+
+    #[test]
+    fn a_revocation_in_the_middle_of_the_owners_calls_loses_nothing() {
+        assert_eq!(revoke_mid_stream(8000), (0, 0));
+    }
+
+    #[test]
+    fn the_timed_fallback_also_keeps_the_owner_out() {
+        FORCE_DRAIN_WAIT.store(true, Ordering::Relaxed);
+        let outcome = revoke_mid_stream(50);
+        FORCE_DRAIN_WAIT.store(false, Ordering::Relaxed);
+        assert_eq!(outcome, (0, 0));
+    }
+
+    #[test]
+    fn two_first_callers_at_once_never_overlap() {
+        let torn = Arc::new(AtomicU64::new(0));
+        let mut lost = 0;
+        for _ in 0..1000 {
+            let lock = Arc::new(BiasedLock::new((0u64, 0u64)));
+            let start = Arc::new(std::sync::Barrier::new(2));
+            let callers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (lock, start, torn) =
+                        (Arc::clone(&lock), Arc::clone(&start), Arc::clone(&torn));
+                    std::thread::spawn(move || {
+                        start.wait();
+                        for _ in 0..300 {
+                            call(&lock, &torn);
+                        }
+                    })
+                })
+                .collect();
+            for c in callers {
+                c.join().unwrap();
+            }
+            if *lock.lock() != (600, 600) {
+                lost += 1;
+            }
+        }
+        assert_eq!((torn.load(Ordering::Relaxed), lost), (0, 0));
+    }
+
+    #[test]
+    fn the_owner_locking_again_inside_its_call_is_refused() {
+        let lock = BiasedLock::new(0u64);
+        let mut first = lock.lock();
+        if lock.owner.load(Ordering::Relaxed) == current_thread() {
+            let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| lock.lock()));
+            assert!(again.is_err(), "a second guard while the first lives");
+        }
+        *first += 1;
+        drop(first);
+        assert_eq!(*lock.lock(), 1, "the lock still works");
+    }
 
     #[test]
     fn the_first_thread_keeps_the_bias_until_another_comes() {

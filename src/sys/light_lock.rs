@@ -58,6 +58,8 @@ unsafe impl<T: Send> Send for LightLock<T> {}
 /// Access to a [`LightLock`]'s value; unlocks when dropped.
 pub(crate) struct LightGuard<'a, T> {
     lock: &'a LightLock<T>,
+    /// Shared between threads only where `&mut T` may be (`T: Sync`), like std's guards.
+    _value: std::marker::PhantomData<&'a mut T>,
 }
 
 impl<T> LightLock<T> {
@@ -80,7 +82,10 @@ impl<T> LightLock<T> {
         {
             self.lock_contended();
         }
-        LightGuard { lock: self }
+        LightGuard {
+            lock: self,
+            _value: std::marker::PhantomData,
+        }
     }
 
     #[cold]
