@@ -2,7 +2,9 @@
  * is round-robin (exact shares once all are connected); fan-in from three PUSHes to one PULL is
  * fair-queued (interleaved, nothing lost, each sender's order kept); multipart messages are
  * atomic both ways; what a PUSH sent before closing is delivered; a PUSH connected before its
- * peer binds queues; PUSH cannot receive and PULL cannot send.
+ * peer binds queues; PUSH cannot receive and PULL cannot send; large frames (1 MiB and more,
+ * mixed with small ones, which over ipc also makes our sender grow its send buffer) arrive
+ * intact and in order.
  *
  * Receives that expect a message block (with a receive timeout, so that a lost message fails
  * a check instead of hanging); "nothing more" is checked only where anything wrongly sent
@@ -222,6 +224,48 @@ static void test_connect_before_bind (void *ctx)
     CHECK_RC (zmq_close (pull), 0);
 }
 
+/* The byte at offset i of large message n. */
+static unsigned char large_byte (int n, size_t i)
+{
+    return (unsigned char) ((i * 31u + (size_t) n * 7u) ^ (i >> 12));
+}
+
+static void test_large_frames (void *ctx)
+{
+    static const size_t sizes[] = {1048576 + 1, 300000, 5, 4 * 1048576, 70000, 1048576};
+    enum { N = sizeof sizes / sizeof sizes[0] };
+    void *pull = new_socket (ctx, ZMQ_PULL);
+    void *push = new_socket (ctx, ZMQ_PUSH);
+    char ep[256];
+    CHECK_RC (tu_bind (pull, "pp-large", ep, sizeof ep), 0);
+    CHECK_RC (zmq_connect (push, ep), 0);
+    for (int n = 0; n < N; n++) {
+        zmq_msg_t m;
+        CHECK_RC (zmq_msg_init_size (&m, sizes[n]), 0);
+        unsigned char *d = zmq_msg_data (&m);
+        for (size_t i = 0; i < sizes[n]; i++)
+            d[i] = large_byte (n, i);
+        CHECK_RC (zmq_msg_send (&m, push, 0), (int) sizes[n]);
+    }
+    for (int n = 0; n < N; n++) {
+        zmq_msg_t m;
+        CHECK_RC (zmq_msg_init (&m), 0);
+        CHECK_RC (zmq_msg_recv (&m, pull, 0), (int) sizes[n]);
+        const unsigned char *d = zmq_msg_data (&m);
+        size_t bad = sizes[n];
+        for (size_t i = 0; i < zmq_msg_size (&m) && bad == sizes[n]; i++)
+            if (d[i] != large_byte (n, i))
+                bad = i;
+        if (bad != sizes[n])
+            printf ("large message %d differs at offset %zu\n", n, bad);
+        CHECK (bad == sizes[n]);
+        CHECK_RC (zmq_msg_close (&m), 0);
+    }
+    EXPECT_NOTHING (pull);
+    CHECK_RC (zmq_close (push), 0);
+    CHECK_RC (zmq_close (pull), 0);
+}
+
 static void test_wrong_direction (void *ctx)
 {
     void *push = new_socket (ctx, ZMQ_PUSH);
@@ -250,6 +294,7 @@ int main (void)
     test_fan_in (ctx);
     test_sent_before_close (ctx);
     test_connect_before_bind (ctx);
+    test_large_frames (ctx);
     test_wrong_direction (ctx);
     CHECK_RC (zmq_ctx_term (ctx), 0);
     return TEST_SUMMARY ("pushpull");
