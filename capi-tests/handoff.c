@@ -3,7 +3,7 @@
  *   - sockets created and set up in the main thread are used by a worker, then by the main
  *     thread again, and closed there: every message arrives, in order, intact;
  *   - a socket created in a worker is used and closed by the main thread;
- *   - after the handoffs, option reads and writes still work from either side.
+ *   - after the handoffs, the main thread still reads and writes options.
  * The worker makes no CHECKs itself (testutil's counters belong to the main thread): it
  * records what it saw, and the main thread checks that after joining it. */
 // transports: inproc tcp ipc
