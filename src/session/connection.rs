@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::{IoCtx, Link};
+use super::{IoCtx, Link, side};
 use crate::consts::*;
 use crate::msg::{Msg, PropsLease, Releases};
 use crate::pipe::{self, DirectionConfig, PipeEnd, PipeEvent, WriteError};
@@ -50,6 +50,17 @@ struct Conn {
     write_limit: usize,
     /// The send buffer may still grow for large frames (see [`GROW_SNDBUF_AT`]).
     may_grow_sndbuf: bool,
+    /// We offered the shared-memory side channel (`side`): reads take descriptors too.
+    side_offered: bool,
+    /// Where large frames go once the peer offered the side channel too.
+    side_tx: side::Sender,
+    /// Our ring's descriptor, passed with the next write.
+    pass_fd: Option<std::os::fd::OwnedFd>,
+    /// A frame taken from the pipe that waits for room in our ring (`side::Sent::Held`).
+    held: Option<Msg>,
+    /// The last pump put a frame in the ring: its output understates the work it took, so
+    /// there is nothing to gather (`Session::gather_out`).
+    ring_pumped: bool,
 }
 
 /// How to size the next read: `(room, ask)` = reserve `room` octets in the input buffer and
@@ -265,6 +276,26 @@ pub(crate) struct Session {
 /// Where ZAP handlers bind (RFC 27).
 const ZAP_ENDPOINT: &str = "zeromq.zap.01";
 
+/// Starts the protocol on `stream`: offers the shared-memory side channel (see `side`) on an
+/// ipc connection with the NULL mechanism; returns whether it did.
+fn new_protocol(link: &Link, stream: &Stream, now: u64) -> (Connection, bool) {
+    let o = &link.options;
+    let offer = matches!(stream, Stream::Ipc(_))
+        && !o.raw
+        && crate::mechanism::Kind::from_option(o.security.mechanism)
+            == Some(crate::mechanism::Kind::Null)
+        && side::enabled();
+    let mut cfg = zmtp_config(link, &stream.peer_address());
+    if offer {
+        cfg.metadata.push(side::offer());
+    }
+    let mut zmtp = Connection::new(cfg, now);
+    if offer {
+        zmtp.set_side_channel(Box::<side::Receiver>::default());
+    }
+    (zmtp, offer)
+}
+
 fn zmtp_config(link: &Link, peer_address: &str) -> zmtp::Config {
     let o = &link.options;
     let s = &o.security;
@@ -433,11 +464,9 @@ impl Session {
     /// waiting to be written (a session that drained its pipe may still be flushing).
     pub(crate) fn is_idle(&self) -> bool {
         self.pipe.is_none()
-            && self
-                .conn
-                .as_ref()
-                .and_then(|c| c.zmtp.as_ref())
-                .is_none_or(|z| z.output_len() == 0)
+            && self.conn.as_ref().is_none_or(|c| {
+                c.held.is_none() && c.zmtp.as_ref().is_none_or(|z| z.output_len() == 0)
+            })
     }
 
     /// The owning socket.
@@ -482,11 +511,14 @@ impl Session {
         let poller = ctx.remote.poller();
         match Registered::new(poller, stream, self.key, connected, true) {
             Ok(stream) => {
-                let peer = stream.get().peer_address();
                 let write_limit = stream.get().write_limit();
                 let may_grow_sndbuf = stream.get().may_grow_send_buffer(&self.link.options);
-                let zmtp =
-                    connected.then(|| Connection::new(zmtp_config(&self.link, &peer), ctx.now));
+                let (zmtp, side_offered) = if connected {
+                    let (z, offered) = new_protocol(&self.link, stream.get(), ctx.now);
+                    (Some(z), offered)
+                } else {
+                    (None, false)
+                };
                 self.conn = Some(Conn {
                     stream,
                     zmtp,
@@ -494,6 +526,11 @@ impl Session {
                     handshaken: false,
                     write_limit,
                     may_grow_sndbuf,
+                    side_offered,
+                    side_tx: side::Sender::Off,
+                    pass_fd: None,
+                    held: None,
+                    ring_pumped: false,
                 });
                 if connected {
                     self.handle_events(ctx);
@@ -567,8 +604,9 @@ impl Session {
                 return;
             }
             self.connect_deadline = None;
-            let peer = conn.stream.get().peer_address();
-            conn.zmtp = Some(Connection::new(zmtp_config(&self.link, &peer), ctx.now));
+            let (zmtp, offered) = new_protocol(&self.link, conn.stream.get(), ctx.now);
+            conn.zmtp = Some(zmtp);
+            conn.side_offered = offered;
             let _ = conn.stream.set_interest(true, true);
             let fd = conn.fd;
             self.reconnect_ivl = u64::try_from(self.link.options.reconnect_ivl.max(0)).unwrap_or(0);
@@ -603,7 +641,18 @@ impl Session {
             let fd = conn.stream.get().fd();
             let (total, wanted) = zmtp.input_frame();
             let (room, ask) = read_plan(total, wanted.min(READ_MAX), &mut self.last_large);
-            let n = match crate::sys::read_into(fd, zmtp.input_buffer(), room, ask) {
+            let read = if conn.side_offered {
+                let mut fds = Vec::new();
+                let r =
+                    crate::sys::shm::read_with_fds(fd, zmtp.input_buffer(), room, ask, &mut fds);
+                if let Some(side) = zmtp.side_channel() {
+                    fds.into_iter().for_each(|f| side.add_fd(f));
+                }
+                r
+            } else {
+                crate::sys::read_into(fd, zmtp.input_buffer(), room, ask)
+            };
+            let n = match read {
                 Ok(0) => {
                     self.disconnected(ctx);
                     return;
@@ -803,6 +852,9 @@ impl Session {
         self.metadata = Some(PropsLease::new(md));
         if let Some(c) = &mut self.conn {
             c.handshaken = true;
+            if c.side_offered && side::peer_offers(&peer.metadata) {
+                c.side_tx = side::Sender::Offered;
+            }
         }
         if self.pipe.is_none() && self.durable_applies() {
             if let Some(id) = peer.routing_id {
@@ -849,7 +901,15 @@ impl Session {
     /// it took. [`Session::flush_out`] pumps again after each write until a pump takes none.
     fn pump_out(&mut self, ctx: &mut IoCtx<'_>) -> usize {
         let is_sub = matches!(self.link.options.socket_type, ZMQ_SUB | ZMQ_XSUB);
-        let Some(zmtp) = self.conn.as_mut().and_then(|c| c.zmtp.as_mut()) else {
+        let Some(Conn {
+            zmtp: Some(zmtp),
+            side_tx,
+            pass_fd,
+            held,
+            ring_pumped,
+            ..
+        }) = self.conn.as_mut()
+        else {
             return 0;
         };
         if !zmtp.is_active() {
@@ -863,14 +923,37 @@ impl Session {
         if zmtp.output_len() >= OUTPUT_HIGH {
             return 0;
         }
+        // A frame waiting for room in the ring goes first, and nothing passes it.
+        *ring_pumped = false;
+        if let Some(m) = held.take() {
+            match side_tx.send(zmtp, &m, pass_fd) {
+                side::Sent::Ring => *ring_pumped = true,
+                side::Sent::Socket => zmtp.send(&m, is_sub),
+                side::Sent::Held => {
+                    *held = Some(m);
+                    return 0;
+                }
+            }
+        }
         let mut releases = Releases::default();
         let out_incomplete = &mut self.out_incomplete;
         let mut taken = 0;
         let end = p.read_each(|m| {
             *out_incomplete = m.more();
-            zmtp.send(&m, is_sub);
-            m.release_into(&mut releases);
             taken += 1;
+            match if is_sub {
+                side::Sent::Socket
+            } else {
+                side_tx.send(zmtp, &m, pass_fd)
+            } {
+                side::Sent::Ring => *ring_pumped = true,
+                side::Sent::Socket => zmtp.send(&m, is_sub),
+                side::Sent::Held => {
+                    *held = Some(m);
+                    return false;
+                }
+            }
+            m.release_into(&mut releases);
             zmtp.output_len() < OUTPUT_HIGH
         });
         drop(releases);
@@ -890,7 +973,8 @@ impl Session {
     /// of the peer, which dominate a stream of small messages. Request-reply traffic (the peer
     /// sent something) and single messages are written at once.
     fn gather_out(&mut self, ctx: &mut IoCtx<'_>, first_pump: usize) {
-        if first_pump < 2 || std::mem::take(&mut self.peer_sent) {
+        let ring_pumped = self.conn.as_ref().is_some_and(|c| c.ring_pumped);
+        if first_pump < 2 || std::mem::take(&mut self.peer_sent) || ring_pumped {
             return;
         }
         for _ in 0..GATHER_TRIES {
@@ -942,7 +1026,19 @@ impl Session {
             }
             let mut slices = [std::io::IoSlice::new(&[]); MAX_IOV];
             let n = zmtp.output_slices(&mut slices, conn.write_limit);
-            match conn.stream.get_mut().write_vectored(&slices[..n]) {
+            let written = match conn.pass_fd.take() {
+                // The ring's descriptor goes with these octets, which reach the peer before
+                // (or with) the ring's announcement queued behind them.
+                Some(pass) => {
+                    let r = crate::sys::shm::write_with_fd(conn.fd, &slices[..n], &pass);
+                    if r.is_err() {
+                        conn.pass_fd = Some(pass);
+                    }
+                    r
+                }
+                None => conn.stream.get_mut().write_vectored(&slices[..n]),
+            };
+            match written {
                 Ok(n) => zmtp.consume_output(n),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     let r = conn.stream.interest().0;
@@ -956,7 +1052,8 @@ impl Session {
                 }
             }
         }
-        if self.socket_gone && self.pipe.is_none() {
+        let held = self.conn.as_ref().is_some_and(|c| c.held.is_some());
+        if self.socket_gone && self.pipe.is_none() && !held {
             self.done = true;
         }
     }

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod connection;
+mod side;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

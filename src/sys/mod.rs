@@ -14,6 +14,7 @@ mod biased_lock;
 mod epoll;
 mod ifaddr;
 mod light_lock;
+pub(crate) mod shm;
 mod signaler;
 mod spin;
 mod thread;

@@ -1,6 +1,8 @@
 //! ZMTP commands (RFC 23 §"Commands", RFC 37): a name (one length octet, then the name), then
 //! command data. READY and the metadata it carries (names of one length octet, values of four),
-//! ERROR, PING/PONG (RFC 37 heartbeats) and SUBSCRIBE/CANCEL (RFC 37).
+//! ERROR, PING/PONG (RFC 37 heartbeats) and SUBSCRIBE/CANCEL (RFC 37); and our own
+//! side-channel commands (`X-SHM-RING`, `X-SHM-FRAME`, `X-SHM-ROOM`), sent only to a peer that offered
+//! them in its READY (see `zmtp::SIDE_CHANNEL_PROPERTY`).
 #![forbid(unsafe_code)]
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -20,9 +22,23 @@ pub(crate) enum Command {
     Subscribe(Bytes),
     /// CANCEL with its topic.
     Cancel(Bytes),
+    /// `X-SHM-RING`: the descriptor passed with the stream is a shared ring of this many
+    /// octets of frames.
+    SideRing(u64),
+    /// `X-SHM-FRAME`: the next message frame lies in the peer's shared ring.
+    SideFrame { more: bool, pos: u64, len: u64 },
+    /// `X-SHM-ROOM`: the peer read from our ring after we found it full.
+    SideRoom,
     /// A command this implementation does not know (ignored).
     Unknown,
 }
+
+/// Name of the side-channel ring announcement.
+const SIDE_RING: &str = "X-SHM-RING";
+/// Name of the side-channel frame reference.
+const SIDE_FRAME: &str = "X-SHM-FRAME";
+/// Name of the side-channel wake-up.
+const SIDE_ROOM: &str = "X-SHM-ROOM";
 
 /// Why a command body is malformed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +71,25 @@ pub(crate) fn parse(body: &Bytes) -> Result<Command, Malformed> {
         b"PONG" => Command::Pong(data),
         b"SUBSCRIBE" => Command::Subscribe(data),
         b"CANCEL" => Command::Cancel(data),
+        b"X-SHM-RING" => {
+            let v: [u8; 8] = data.as_ref().try_into().map_err(|_| Malformed)?;
+            Command::SideRing(u64::from_be_bytes(v))
+        }
+        b"X-SHM-FRAME" => {
+            let v: [u8; 17] = data.as_ref().try_into().map_err(|_| Malformed)?;
+            let (flags, rest) = v.split_at(1);
+            let (pos, len) = rest.split_at(8);
+            if flags[0] > 1 {
+                return Err(Malformed);
+            }
+            Command::SideFrame {
+                more: flags[0] == 1,
+                pos: u64::from_be_bytes(pos.try_into().map_err(|_| Malformed)?),
+                len: u64::from_be_bytes(len.try_into().map_err(|_| Malformed)?),
+            }
+        }
+        b"X-SHM-ROOM" if data.is_empty() => Command::SideRoom,
+        b"X-SHM-ROOM" => return Err(Malformed),
         _ => Command::Unknown,
     })
 }
@@ -119,6 +154,31 @@ pub(crate) fn subscription(subscribe: bool, topic: &[u8]) -> BytesMut {
     out
 }
 
+/// An `X-SHM-RING` body.
+pub(crate) fn side_ring(capacity: u64) -> BytesMut {
+    let mut out = BytesMut::new();
+    name(&mut out, SIDE_RING);
+    out.put_u64(capacity);
+    out
+}
+
+/// An `X-SHM-FRAME` body.
+pub(crate) fn side_frame(more: bool, pos: u64, len: u64) -> BytesMut {
+    let mut out = BytesMut::with_capacity(1 + SIDE_FRAME.len() + 17);
+    name(&mut out, SIDE_FRAME);
+    out.put_u8(u8::from(more));
+    out.put_u64(pos);
+    out.put_u64(len);
+    out
+}
+
+/// An `X-SHM-ROOM` body.
+pub(crate) fn side_room() -> BytesMut {
+    let mut out = BytesMut::new();
+    name(&mut out, SIDE_ROOM);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +224,32 @@ mod tests {
             parse(&Bytes::from_static(b"\x05HELLOx")).unwrap(),
             Command::Unknown
         );
+    }
+
+    #[test]
+    fn side_channel_commands_round_trip_and_reject_bad_lengths() {
+        assert_eq!(
+            parse(&side_ring(1 << 22).freeze()).unwrap(),
+            Command::SideRing(1 << 22)
+        );
+        let f = side_frame(true, 5 << 30, 1 << 20).freeze();
+        assert_eq!(
+            parse(&f).unwrap(),
+            Command::SideFrame {
+                more: true,
+                pos: 5 << 30,
+                len: 1 << 20
+            }
+        );
+        assert_eq!(parse(&f.slice(..f.len() - 1)), Err(Malformed));
+        let mut bad = f.to_vec();
+        bad[1 + SIDE_FRAME.len()] = 2;
+        assert_eq!(parse(&Bytes::from(bad)), Err(Malformed));
+        let r = side_ring(7).freeze();
+        assert_eq!(parse(&r.slice(..r.len() - 1)), Err(Malformed));
+        assert_eq!(parse(&side_room().freeze()).unwrap(), Command::SideRoom);
+        let mut room = side_room().to_vec();
+        room.push(0);
+        assert_eq!(parse(&Bytes::from(room)), Err(Malformed));
     }
 }

@@ -55,6 +55,24 @@ const ZERO_COPY_MIN: usize = 8 * 1024;
 /// write; copying a small frame costs less than that line moving between cores.
 pub(crate) const COPY_MAX: usize = 256;
 
+/// The READY property by which a connection offers the shared-memory side channel (both
+/// ends must offer it; libzmq never does): `X-SHM-RING` and `X-SHM-FRAME` commands then
+/// carry large frames through a ring the sender shares (see `sys::shm`).
+pub(crate) const SIDE_CHANNEL_PROPERTY: &str = "X-ZmqRs-Shm";
+
+/// Where a connection that offered the side channel gets the frames the peer put in its
+/// ring. The session implements it over `sys::shm`; the protocol core only calls it.
+pub(crate) trait SideChannel: Send {
+    /// Takes a descriptor that came with the stream (the ring, before its announcement).
+    fn add_fd(&mut self, fd: std::os::fd::OwnedFd);
+    /// The peer announced its ring of `capacity` octets; false if it cannot be used.
+    fn open(&mut self, capacity: u64) -> bool;
+    /// The frame of `len` octets at absolute position `pos` of the ring, copied out, and
+    /// whether the peer waits for the room it took (answered with `X-SHM-ROOM`); `None` if
+    /// there is no ring or the frame cannot lie in it.
+    fn frame(&mut self, pos: u64, len: usize) -> Option<(Msg, bool)>;
+}
+
 /// Length of the ZMTP 3 greeting.
 pub(crate) const GREETING_LEN: usize = 64;
 
@@ -200,6 +218,8 @@ pub(crate) struct Connection {
     /// Properties for `PeerInfo::metadata`: the peer's, then ZAP's.
     peer_props: Vec<(String, Bytes)>,
     zap_props: Vec<(String, Bytes)>,
+    /// The side channel, when this connection offered it (see [`SIDE_CHANNEL_PROPERTY`]).
+    side: Option<Box<dyn SideChannel>>,
 }
 
 /// The ZMTP name of a socket type.
@@ -298,7 +318,32 @@ impl Connection {
             peer_routing_id: None,
             peer_props: Vec::new(),
             zap_props: Vec::new(),
+            side: None,
         }
+    }
+
+    /// Accepts `X-SHM-*` commands from the peer, served by `side` (the session offers the
+    /// channel in its READY through [`Config::metadata`]). Without it they fail the
+    /// connection.
+    pub(crate) fn set_side_channel(&mut self, side: Box<dyn SideChannel>) {
+        self.side = Some(side);
+    }
+
+    /// The side channel, to hand it descriptors received with the stream.
+    pub(crate) fn side_channel(&mut self) -> Option<&mut (dyn SideChannel + 'static)> {
+        self.side.as_deref_mut()
+    }
+
+    /// Queues the announcement of our ring of `capacity` octets (the session passes its
+    /// descriptor with the stream, at or before these octets). Only to a peer that offered
+    /// the side channel, once active.
+    pub(crate) fn send_side_ring(&mut self, capacity: u64) {
+        self.emit(frame::COMMAND, &[&command::side_ring(capacity)]);
+    }
+
+    /// Queues a message frame of `len` octets that the session put at `pos` in our ring.
+    pub(crate) fn send_side_frame(&mut self, more: bool, pos: u64, len: u64) {
+        self.emit(frame::COMMAND, &[&command::side_frame(more, pos, len)]);
     }
 
     /// True once a raw (STREAM) connection was asked to close by an empty frame.
@@ -830,6 +875,37 @@ impl Connection {
                 self.push_subscription(0, &topic, sink);
                 Ok(())
             }
+            command::Command::SideRing(capacity) => {
+                if self.side.as_mut().is_some_and(|s| s.open(capacity)) {
+                    return Ok(());
+                }
+                self.fail(
+                    Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
+                    "Unexpected command",
+                )
+            }
+            command::Command::SideFrame { more, pos, len } => {
+                if u64::try_from(self.cfg.maxmsgsize).is_ok_and(|max| len > max) {
+                    return self.fail(Failure::MessageTooLarge, "Message too large");
+                }
+                let msg = usize::try_from(len)
+                    .ok()
+                    .and_then(|len| self.side.as_mut()?.frame(pos, len));
+                let Some((mut msg, wake)) = msg else {
+                    return self.fail(
+                        Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
+                        "Unexpected command",
+                    );
+                };
+                msg.set_more(more);
+                self.deliver(msg, sink);
+                if wake {
+                    self.emit(frame::COMMAND, &[&command::side_room()]);
+                }
+                Ok(())
+            }
+            // The session looks at its ring again after every read.
+            command::Command::SideRoom => Ok(()),
             command::Command::Unknown => Ok(()),
             command::Command::Ready(_) => self.fail(
                 Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
