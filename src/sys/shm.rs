@@ -289,12 +289,16 @@ fn passed_fds(control: &[u8], fds: &mut Vec<OwnedFd>) {
         Some(usize::from_ne_bytes(b.get(at..at + 8)?.try_into().ok()?))
     };
     let int = |b: &[u8], at: usize| -> Option<libc::c_int> {
-        Some(libc::c_int::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
+        Some(libc::c_int::from_ne_bytes(
+            b.get(at..at + 4)?.try_into().ok()?,
+        ))
     };
     let mut at = 0;
-    while let (Some(len), Some(level), Some(kind)) =
-        (word(control, at), int(control, at + 8), int(control, at + 12))
-    {
+    while let (Some(len), Some(level), Some(kind)) = (
+        word(control, at),
+        int(control, at + 8),
+        int(control, at + 12),
+    ) {
         if len < CMSG_HEADER || at + len > control.len() {
             break;
         }

@@ -365,3 +365,81 @@ fn commands_between_data_frames_keep_their_place() {
     let datas: Vec<&[u8]> = got.iter().map(|m| m.data()).collect();
     assert_eq!(datas, [&[7u8; 100][..], b"\x01topic", &[8u8; 10]]);
 }
+
+/// A side channel over a map of frames by position, counting what it was asked.
+#[derive(Default)]
+struct FakeSide {
+    frames: std::collections::HashMap<u64, Vec<u8>>,
+    fds: usize,
+    opened: Option<u64>,
+    wake_next: bool,
+}
+
+impl SideChannel for FakeSide {
+    fn add_fd(&mut self, _fd: std::os::fd::OwnedFd) {
+        self.fds += 1;
+    }
+
+    fn open(&mut self, capacity: u64) -> bool {
+        self.opened = Some(capacity);
+        capacity > 0
+    }
+
+    fn frame(&mut self, pos: u64, len: usize) -> Option<(Msg, bool)> {
+        let f = self.frames.get(&pos).filter(|f| f.len() == len)?;
+        Some((Msg::copy_from(f), std::mem::take(&mut self.wake_next)))
+    }
+}
+
+#[test]
+fn side_frames_arrive_in_stream_order_with_their_more_flags() {
+    let (mut a, mut b) = push_pull();
+    let mut side = FakeSide::default();
+    side.frames.insert(64, vec![1u8; 5000]);
+    side.frames.insert(9000, vec![2u8; 300]);
+    side.wake_next = true;
+    b.set_side_channel(Box::new(side));
+    a.send(&Msg::copy_from(b"head"), false);
+    a.send_side_ring(1 << 20);
+    a.send_side_frame(true, 64, 5000);
+    a.send(&Msg::copy_from(b"mid"), false);
+    a.send_side_frame(false, 9000, 300);
+    let got = carry(&mut a, &mut b);
+    let shape: Vec<(usize, bool)> = got.iter().map(|m| (m.len(), m.more())).collect();
+    assert_eq!(shape, [(4, false), (5000, true), (3, false), (300, false)]);
+    assert_eq!(got[1].data(), &[1u8; 5000][..]);
+    // The first side frame asked for a wake-up: b answers X-SHM-ROOM, which a takes quietly.
+    let room = b.output().split();
+    assert!(!room.is_empty());
+    a.input(&room, 0).unwrap();
+    assert!(a.poll_event().is_none());
+}
+
+#[test]
+fn side_commands_fail_a_connection_that_did_not_offer_the_channel() {
+    let (mut a, mut b) = push_pull();
+    a.send_side_frame(false, 0, 100);
+    assert!(matches!(pump(&mut a, &mut b, 0), Err(Failure::Protocol(_))));
+    let (mut a, mut b) = push_pull();
+    a.send_side_ring(1 << 20);
+    assert!(matches!(pump(&mut a, &mut b, 0), Err(Failure::Protocol(_))));
+}
+
+#[test]
+fn a_side_frame_the_ring_cannot_hold_or_too_large_fails_the_connection() {
+    let (mut a, mut b) = push_pull();
+    b.set_side_channel(Box::<FakeSide>::default());
+    a.send_side_frame(false, 128, 100);
+    assert!(matches!(pump(&mut a, &mut b, 0), Err(Failure::Protocol(_))));
+
+    let mut pull = cfg(ZMQ_PULL);
+    pull.maxmsgsize = 10;
+    let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
+    let mut b = Connection::new(pull, 0);
+    handshake(&mut a, &mut b);
+    let mut side = FakeSide::default();
+    side.frames.insert(0, vec![0u8; 11]);
+    b.set_side_channel(Box::new(side));
+    a.send_side_frame(false, 0, 11);
+    assert_eq!(pump(&mut a, &mut b, 0), Err(Failure::MessageTooLarge));
+}
