@@ -54,8 +54,10 @@ struct Conn {
     side_offered: bool,
     /// Where large frames go once the peer offered the side channel too.
     side_tx: side::Sender,
-    /// Our ring's descriptor, passed with the next write.
-    pass_fd: Option<std::os::fd::OwnedFd>,
+    /// Our ring's descriptor and its bell's, passed with the next write.
+    pass_fds: Vec<std::os::fd::OwnedFd>,
+    /// The bell the peer rings when it frees room in our ring (registered under our key).
+    bell: Option<Registered<crate::sys::shm::Bell>>,
     /// A frame taken from the pipe that waits for room in our ring (`side::Sent::Held`).
     held: Option<Msg>,
     /// The last pump put a frame in the ring: its output understates the work it took, so
@@ -528,7 +530,8 @@ impl Session {
                     may_grow_sndbuf,
                     side_offered,
                     side_tx: side::Sender::Off,
-                    pass_fd: None,
+                    pass_fds: Vec::new(),
+                    bell: None,
                     held: None,
                     ring_pumped: false,
                 });
@@ -616,6 +619,10 @@ impl Session {
             return;
         }
         if readable {
+            // The peer may have rung our ring's bell (its event comes under our key too).
+            if let Some(bell) = &conn.bell {
+                bell.get().drain();
+            }
             self.read_in(ctx);
         }
         if writable || readable {
@@ -904,7 +911,6 @@ impl Session {
         let Some(Conn {
             zmtp: Some(zmtp),
             side_tx,
-            pass_fd,
             held,
             ring_pumped,
             ..
@@ -926,7 +932,7 @@ impl Session {
         // A frame waiting for room in the ring goes first, and nothing passes it.
         *ring_pumped = false;
         if let Some(m) = held.take() {
-            match side_tx.send(zmtp, &m, pass_fd) {
+            match side_tx.send(zmtp, &m) {
                 side::Sent::Ring => *ring_pumped = true,
                 side::Sent::Socket => zmtp.send(&m, is_sub),
                 side::Sent::Held => {
@@ -944,7 +950,7 @@ impl Session {
             match if is_sub {
                 side::Sent::Socket
             } else {
-                side_tx.send(zmtp, &m, pass_fd)
+                side_tx.send(zmtp, &m)
             } {
                 side::Sent::Ring => *ring_pumped = true,
                 side::Sent::Socket => zmtp.send(&m, is_sub),
@@ -962,7 +968,25 @@ impl Session {
             self.pipe = None;
             self.socket_gone = true;
         }
+        self.take_new_ring(ctx);
         taken
+    }
+
+    /// A ring the last pump made: keeps its descriptors for the next write and watches its
+    /// bell under this session's key. A bell that cannot be watched would leave a held frame
+    /// waiting for ever, so the connection is dropped instead (and made again).
+    fn take_new_ring(&mut self, ctx: &mut IoCtx<'_>) {
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
+        let Some((fds, bell)) = conn.side_tx.take_new() else {
+            return;
+        };
+        conn.pass_fds = fds;
+        match Registered::new(ctx.remote.poller(), bell, self.key, true, false) {
+            Ok(bell) => conn.bell = Some(bell),
+            Err(_) => self.disconnected(ctx),
+        }
     }
 
     /// Lets a one-way stream build a bigger write: after a pump that took more than one frame
@@ -1026,17 +1050,16 @@ impl Session {
             }
             let mut slices = [std::io::IoSlice::new(&[]); MAX_IOV];
             let n = zmtp.output_slices(&mut slices, conn.write_limit);
-            let written = match conn.pass_fd.take() {
-                // The ring's descriptor goes with these octets, which reach the peer before
-                // (or with) the ring's announcement queued behind them.
-                Some(pass) => {
-                    let r = crate::sys::shm::write_with_fd(conn.fd, &slices[..n], &pass);
-                    if r.is_err() {
-                        conn.pass_fd = Some(pass);
-                    }
-                    r
+            let written = if conn.pass_fds.is_empty() {
+                conn.stream.get_mut().write_vectored(&slices[..n])
+            } else {
+                // The ring's descriptors go with these octets, which reach the peer before (or
+                // with) the ring's announcement queued behind them.
+                let r = crate::sys::shm::write_with_fds(conn.fd, &slices[..n], &conn.pass_fds);
+                if r.is_ok() {
+                    conn.pass_fds.clear();
                 }
-                None => conn.stream.get_mut().write_vectored(&slices[..n]),
+                r
             };
             match written {
                 Ok(n) => zmtp.consume_output(n),

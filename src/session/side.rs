@@ -11,15 +11,20 @@
 //! Both ends offer the channel in their READY ([`zmtp::SIDE_CHANNEL_PROPERTY`]) when the
 //! connection is ipc, its mechanism NULL and `LIBZMQ_RS_SHM` is not `0`; a libzmq peer never
 //! offers it, so the wire stays ZMTP 3.1 with it. The sender makes its ring at its first
-//! large frame and passes the descriptor with the stream; when the ring has no room (the
-//! peer reads slowly) a frame goes through the socket as usual, in order with the rest.
+//! large frame and passes its descriptor with the stream, with a bell (an eventfd) that the
+//! peer rings when it frees room the sender waits for. A frame that finds the ring full is
+//! held, and nothing passes it, until then; frames the ring cannot take at all (larger than
+//! it) go through the socket, in order with the rest.
 #![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
 use std::os::fd::OwnedFd;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use crate::msg::Msg;
-use crate::sys::shm::{RecvRing, Refused, SendRing};
+use crate::sys::shm::{Bell, RecvRing, Refused, SendRing};
 use crate::zmtp::{self, SideChannel};
 
 /// Frames from this size up go through the ring.
@@ -39,8 +44,8 @@ fn ring_capacity(len: usize) -> usize {
         .unwrap_or(RING_MAX)
         .clamp(RING_MIN, RING_MAX)
 }
-/// Descriptors a receiver holds before the announcement that claims them; a peer sending
-/// more gets them closed.
+/// Descriptors a receiver holds before the announcement that claims them (a ring and its
+/// bell); a peer sending more gets them closed.
 const MAX_PENDING_FDS: usize = 2;
 
 /// Whether connections of this process offer the side channel (`LIBZMQ_RS_SHM=0` turns it
@@ -71,8 +76,9 @@ pub(super) enum Sender {
     Off,
     /// The peer offered it; no ring yet.
     Offered,
-    /// Our ring, announced to the peer.
-    Ring(SendRing),
+    /// Our ring, announced to the peer; its descriptors and bell until the session takes
+    /// them ([`Sender::take_new`]).
+    Ring(SendRing, Option<(Vec<OwnedFd>, Bell)>),
 }
 
 /// What became of a frame offered to [`Sender::send`].
@@ -82,35 +88,31 @@ pub(super) enum Sent {
     Ring,
     /// Not for the ring: send it through the socket.
     Socket,
-    /// The ring is full: hold the frame (nothing after it may be sent) until the peer's
-    /// `X-SHM-ROOM`, then offer it again.
+    /// The ring is full: hold the frame (nothing after it may be sent) until the peer rings
+    /// the bell, then offer it again.
     Held,
 }
 
 impl Sender {
     /// Puts `frame` in the ring and queues its reference on `zmtp`, or says where it goes
-    /// instead. The first call makes the ring, queues its announcement and returns the
-    /// descriptor to pass with the next write in `pass`.
-    pub(super) fn send(
-        &mut self,
-        zmtp: &mut zmtp::Connection,
-        frame: &Msg,
-        pass: &mut Option<OwnedFd>,
-    ) -> Sent {
+    /// instead. The first large frame makes the ring and its bell and queues their
+    /// announcement (see [`Sender::take_new`]).
+    pub(super) fn send(&mut self, zmtp: &mut zmtp::Connection, frame: &Msg) -> Sent {
         if frame.len() < SIDE_MIN {
             return Sent::Socket;
         }
         if matches!(self, Sender::Offered) {
-            *self = match SendRing::create(ring_capacity(frame.len())) {
-                Ok((ring, fd)) => {
+            let made = SendRing::create(ring_capacity(frame.len()))
+                .and_then(|(ring, fd)| Bell::new().map(|(bell, peer)| (ring, fd, bell, peer)));
+            *self = match made {
+                Ok((ring, fd, bell, peer_bell)) => {
                     zmtp.send_side_ring(ring.capacity());
-                    *pass = Some(fd);
-                    Sender::Ring(ring)
+                    Sender::Ring(ring, Some((vec![fd, peer_bell], bell)))
                 }
                 Err(_) => Sender::Off,
             };
         }
-        let Sender::Ring(ring) = self else {
+        let Sender::Ring(ring, _) = self else {
             return Sent::Socket;
         };
         match ring.write(frame.data()) {
@@ -122,13 +124,68 @@ impl Sender {
             Err(Refused::Never) => Sent::Socket,
         }
     }
+
+    /// A ring just made: the descriptors to pass with the next write (at or before its
+    /// announcement) and the bell to watch.
+    pub(super) fn take_new(&mut self) -> Option<(Vec<OwnedFd>, Bell)> {
+        match self {
+            Sender::Ring(_, new) => new.take(),
+            _ => None,
+        }
+    }
 }
 
 /// The receiving half, held by the protocol core of a connection that offered the channel.
 #[derive(Default)]
 pub(super) struct Receiver {
     fds: VecDeque<OwnedFd>,
-    ring: Option<RecvRing>,
+    ring: Option<(RecvRing, Bell)>,
+    spares: Spares,
+}
+
+/// Frame buffers a receiver copied into and its application has dropped, kept for the next
+/// frames (at most [`SPARES`]): without them each 1 MiB frame was a fresh allocation that
+/// glibc often mapped anew, 9-22 page faults per frame.
+#[derive(Default, Clone)]
+struct Spares(Arc<Mutex<Vec<Vec<u8>>>>);
+
+/// Buffers a receiver keeps for reuse.
+const SPARES: usize = 2;
+
+impl Spares {
+    /// A spare buffer that holds `len` octets without more than doubling it, or a new one.
+    fn take(&self, len: usize) -> Vec<u8> {
+        let mut spares = self.0.lock();
+        match spares
+            .iter()
+            .position(|b| b.capacity() >= len && b.capacity() / 2 <= len)
+        {
+            Some(i) => spares.swap_remove(i),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// A received frame's buffer, which goes back to its receiver's spares when the frame is
+/// dropped.
+struct Recycled {
+    buf: Vec<u8>,
+    home: Spares,
+}
+
+impl AsRef<[u8]> for Recycled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for Recycled {
+    fn drop(&mut self) {
+        let mut spares = self.home.0.lock();
+        if spares.len() < SPARES {
+            spares.push(std::mem::take(&mut self.buf));
+        }
+    }
 }
 
 impl SideChannel for Receiver {
@@ -139,23 +196,32 @@ impl SideChannel for Receiver {
     }
 
     fn open(&mut self, capacity: u64) -> bool {
-        let Some(fd) = self.fds.pop_front() else {
+        let (Some(ring), Some(bell)) = (self.fds.pop_front(), self.fds.pop_front()) else {
             return false;
         };
-        match RecvRing::open(fd, capacity) {
-            Ok(ring) => {
-                self.ring = Some(ring);
+        match (RecvRing::open(ring, capacity), Bell::open(bell)) {
+            (Ok(ring), Ok(bell)) => {
+                self.ring = Some((ring, bell));
                 true
             }
-            Err(_) => false,
+            _ => false,
         }
     }
 
-    fn frame(&mut self, pos: u64, len: usize) -> Option<(Msg, bool)> {
-        let ring = self.ring.as_ref()?;
-        let frame = ring.read(pos, len)?;
-        let wake = ring.release(pos + len as u64);
-        Some((Msg::from_bytes(frame.into()), wake))
+    fn frame(&mut self, pos: u64, len: usize) -> Option<Msg> {
+        let (ring, bell) = self.ring.as_ref()?;
+        let mut buf = self.spares.take(len);
+        if !ring.read(pos, len, &mut buf) {
+            return None;
+        }
+        if ring.release(pos + len as u64) {
+            bell.ring();
+        }
+        let home = self.spares.clone();
+        Some(Msg::from_bytes(bytes::Bytes::from_owner(Recycled {
+            buf,
+            home,
+        })))
     }
 }
 
@@ -180,28 +246,42 @@ mod tests {
             security: zmtp::Security::default(),
         };
         let mut conn = zmtp::Connection::new(cfg, 0);
-        let mut pass = None;
         let big = Msg::copy_from(&vec![3u8; SIDE_MIN]);
         let small = Msg::copy_from(&[1; 100]);
-        assert_eq!(tx.send(&mut conn, &small, &mut pass), Sent::Socket);
-        assert!(pass.is_none(), "small frames do not make the ring");
-        assert_eq!(tx.send(&mut conn, &big, &mut pass), Sent::Ring);
-        rx.add_fd(pass.take().expect("the ring's descriptor"));
+        assert_eq!(tx.send(&mut conn, &small), Sent::Socket);
+        assert!(tx.take_new().is_none(), "small frames do not make the ring");
+        assert_eq!(tx.send(&mut conn, &big), Sent::Ring);
+        let (fds, bell) = tx.take_new().expect("the ring's descriptors");
+        assert!(tx.take_new().is_none(), "taken once");
+        fds.into_iter().for_each(|f| rx.add_fd(f));
         let cap = ring_capacity(SIDE_MIN) as u64;
         assert!(rx.open(cap));
-        let (got, wake) = rx.frame(0, SIDE_MIN).expect("the frame");
+        let got = rx.frame(0, SIDE_MIN).expect("the frame");
         assert_eq!(got.data(), big.data());
-        assert!(!wake);
+        assert!(!rung(&bell), "nobody waited");
         assert!(rx.frame(cap - 1, 2).is_none());
-        // Fill the ring: the frame that does not fit is held, and the release wakes us.
+        // Fill the ring: the frame that does not fit is held, and the release rings the bell.
         let mut at = SIDE_MIN as u64;
-        while tx.send(&mut conn, &big, &mut pass) == Sent::Ring {
+        while tx.send(&mut conn, &big) == Sent::Ring {
             at += SIDE_MIN as u64;
         }
         assert_eq!(at, cap + SIDE_MIN as u64);
-        let (_, wake) = rx.frame(SIDE_MIN as u64, SIDE_MIN).unwrap();
-        assert!(wake, "the sender waits for room");
-        assert_eq!(tx.send(&mut conn, &big, &mut pass), Sent::Ring);
+        assert!(rx.frame(SIDE_MIN as u64, SIDE_MIN).is_some());
+        assert!(rung(&bell), "the sender waits for room");
+        bell.drain();
+        assert!(!rung(&bell));
+        assert_eq!(tx.send(&mut conn, &big), Sent::Ring);
+    }
+
+    /// Whether `bell` is readable now.
+    fn rung(bell: &Bell) -> bool {
+        use std::os::fd::{AsFd, AsRawFd};
+        let mut pfd = crate::sys::PollFd {
+            fd: bell.as_fd().as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        crate::sys::poll_fds(std::slice::from_mut(&mut pfd), 0).unwrap_or(0) == 1
     }
 
     #[test]
@@ -215,9 +295,13 @@ mod tests {
     }
 
     #[test]
-    fn a_ring_announcement_without_a_descriptor_is_refused() {
+    fn a_ring_announcement_without_its_descriptors_is_refused() {
         let mut rx = Receiver::default();
         assert!(!rx.open(RING_MIN as u64));
         assert!(rx.frame(0, 10).is_none());
+        // A ring without a bell.
+        let (_ring, fd) = SendRing::create(RING_MIN).unwrap();
+        rx.add_fd(fd);
+        assert!(!rx.open(RING_MIN as u64));
     }
 }

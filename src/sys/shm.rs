@@ -8,7 +8,10 @@
 //! the peer maps the ring too, copies the frame out ([`RecvRing::read`]) and publishes how far
 //! it has read in the header ([`RecvRing::release`]), which is the sender's only signal that
 //! room is free again. A sender that finds no room raises a flag in the header; the reader
-//! that releases room and finds the flag raised tells the sender through the stream.
+//! that releases room and finds the flag raised rings the sender's [`Bell`], an eventfd the
+//! sender passed with the ring and watches. (Not a command on the stream: a Unix socket's
+//! wake-up is a "sync" one, which puts the woken thread on the waker's CPU, and the two I/O
+//! threads then took turns on one core while the other idled.)
 //!
 //! Every access to the frame area is a raw copy inside this module, never a Rust reference;
 //! the header's two words are atomics.
@@ -23,7 +26,7 @@
 )]
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering, fence};
 
@@ -106,10 +109,64 @@ fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
+/// An eventfd that a ring's reader rings when it releases room the writer waits for: the
+/// writer watches it (readable), the reader holds the peer's copy.
+pub(crate) struct Bell(OwnedFd);
+
+impl Bell {
+    /// A new bell and the copy to pass to the reader.
+    pub(crate) fn new() -> io::Result<(Bell, OwnedFd)> {
+        // SAFETY: plain call; the result is checked.
+        let raw = check(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
+        // SAFETY: eventfd returned a fresh descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let peer = fd.try_clone()?;
+        Ok((Bell(fd), peer))
+    }
+
+    /// The peer's bell, `fd` as it came with the stream. Refused unless it is an anonymous
+    /// inode (eventfd and its kind: no pipe, socket or file to block on or raise SIGPIPE);
+    /// made non-blocking, so that ringing never waits.
+    pub(crate) fn open(fd: OwnedFd) -> io::Result<Bell> {
+        // SAFETY: a zeroed libc::stat is a valid out-parameter.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: st is a valid out-pointer.
+        check(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) })?;
+        if st.st_mode & libc::S_IFMT != 0 {
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        // SAFETY: plain calls on a descriptor we own; results are checked.
+        let flags = check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) })?;
+        // SAFETY: as above.
+        check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
+        Ok(Bell(fd))
+    }
+
+    /// Rings (a full or broken bell is the peer's loss: errors are ignored).
+    pub(crate) fn ring(&self) {
+        let one = 1u64.to_ne_bytes();
+        // SAFETY: `one` is a live 8-byte buffer; the descriptor is non-blocking.
+        let _ = unsafe { libc::write(self.0.as_raw_fd(), one.as_ptr().cast(), one.len()) };
+    }
+
+    /// Takes the rings so far (the watcher, before it looks at the ring again).
+    pub(crate) fn drain(&self) {
+        let mut buf = [0u8; 8];
+        // SAFETY: `buf` is a live 8-byte buffer; the descriptor is non-blocking.
+        let _ = unsafe { libc::read(self.0.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+    }
+}
+
+impl AsFd for Bell {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
 /// Why [`SendRing::write`] did not take a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refused {
-    /// No room until the reader releases some; the reader will say so through the stream.
+    /// No room until the reader releases some; the reader will ring the bell.
     Full,
     /// Never: the frame is larger than the ring, or the reader published an impossible
     /// position and the ring is no longer used.
@@ -245,15 +302,17 @@ impl RecvRing {
         Ok(RecvRing { map, capacity })
     }
 
-    /// The frame of `len` octets at absolute position `pos`, copied out into a buffer of its
-    /// own; `None` if that frame cannot lie in the ring (or memory is short).
-    pub(crate) fn read(&self, pos: u64, len: usize) -> Option<Vec<u8>> {
+    /// Copies the frame of `len` octets at absolute position `pos` into `v` (emptied first);
+    /// false if that frame cannot lie in the ring (or memory is short).
+    pub(crate) fn read(&self, pos: u64, len: usize, v: &mut Vec<u8>) -> bool {
         let at = pos % self.capacity;
         if len as u64 > self.capacity - at {
-            return None;
+            return false;
         }
-        let mut v: Vec<u8> = Vec::new();
-        v.try_reserve_exact(len).ok()?;
+        v.clear();
+        if v.try_reserve_exact(len).is_err() {
+            return false;
+        }
         fence(Ordering::Acquire);
         let src = self.map.base.as_ptr().wrapping_add(HEADER + at as usize);
         // SAFETY: at + len <= capacity, so `src` starts a stretch of our mapping's frame area
@@ -263,11 +322,11 @@ impl RecvRing {
         unsafe { std::ptr::copy_nonoverlapping(src, v.as_mut_ptr(), len) };
         // SAFETY: the copy initialised all len bytes of the reserved capacity.
         unsafe { v.set_len(len) };
-        Some(v)
+        true
     }
 
     /// Tells the writer that everything before absolute position `end` has been read; true
-    /// if the writer waits for room and must be told through the stream (once).
+    /// if the writer waits for room and must be told (once: ring its bell).
     pub(crate) fn release(&self, end: u64) -> bool {
         self.map.released().store(end, Ordering::SeqCst);
         self.map.waiting().load(Ordering::SeqCst) != 0
@@ -356,34 +415,36 @@ pub(crate) fn read_with_fds(
     Ok(rc as usize)
 }
 
-/// Writes `bufs` to the stream `fd` as `writev` would, passing `pass` along with the first
-/// octet written.
-pub(crate) fn write_with_fd(
+/// Writes `bufs` to the stream `fd` as `writev` would, passing `pass` (at most [`MAX_FDS`])
+/// along with the first octet written.
+pub(crate) fn write_with_fds(
     fd: i32,
     bufs: &[std::io::IoSlice<'_>],
-    pass: &OwnedFd,
+    pass: &[OwnedFd],
 ) -> io::Result<usize> {
-    // One cmsghdr (length, level, type) and the descriptor, padded to 8 octets, aligned.
+    // One cmsghdr (length, level, type) and the descriptors, padded to 8 octets, aligned.
     #[repr(C, align(8))]
-    struct Control([u8; CMSG_HEADER + 8]);
-    let mut control = Control([0; CMSG_HEADER + 8]);
-    let parts: [&[u8]; 4] = [
-        &(CMSG_HEADER + 4).to_ne_bytes(),
-        &libc::SOL_SOCKET.to_ne_bytes(),
-        &libc::SCM_RIGHTS.to_ne_bytes(),
-        &pass.as_raw_fd().to_ne_bytes(),
-    ];
+    struct Control([u8; CMSG_HEADER + MAX_FDS * 4]);
+    let pass = &pass[..pass.len().min(MAX_FDS)];
+    let mut control = Control([0; CMSG_HEADER + MAX_FDS * 4]);
     let mut at = 0;
-    for p in parts {
+    let mut put = |p: &[u8]| {
         control.0[at..at + p.len()].copy_from_slice(p);
         at += p.len();
+    };
+    put(&(CMSG_HEADER + 4 * pass.len()).to_ne_bytes());
+    put(&libc::SOL_SOCKET.to_ne_bytes());
+    put(&libc::SCM_RIGHTS.to_ne_bytes());
+    for f in pass {
+        put(&f.as_raw_fd().to_ne_bytes());
     }
+    let used = (CMSG_HEADER + 4 * pass.len()).next_multiple_of(8);
     // SAFETY: a zeroed msghdr is valid; IoSlice is ABI-compatible with iovec.
     let mut hdr: libc::msghdr = unsafe { std::mem::zeroed() };
     hdr.msg_iov = bufs.as_ptr().cast_mut().cast();
     hdr.msg_iovlen = bufs.len();
     hdr.msg_control = control.0.as_mut_ptr().cast();
-    hdr.msg_controllen = size_of_val(&control);
+    hdr.msg_controllen = used;
     // SAFETY: hdr points at the caller's live buffers (read only) and our control buffer.
     let rc = unsafe { libc::sendmsg(fd, &hdr, libc::MSG_NOSIGNAL) };
     if rc < 0 {
@@ -409,20 +470,24 @@ mod tests {
             Err(Refused::Full),
             "no room until the reader releases"
         );
-        assert_eq!(rx.read(pa, a.len()).unwrap(), a);
+        let mut out = Vec::new();
+        assert!(rx.read(pa, a.len(), &mut out));
+        assert_eq!(out, a);
         assert!(rx.release(pa + a.len() as u64), "the writer waits: wake it");
         assert!(!rx.release(pa + a.len() as u64), "once");
         // b does not fit behind a: it wraps to the start of the ring.
         let pb = tx.write(&b).unwrap();
         assert_eq!(pb, 64 * 1024);
-        assert_eq!(rx.read(pb, b.len()).unwrap(), b);
+        assert!(rx.read(pb, b.len(), &mut out));
+        assert_eq!(out, b);
         assert!(!rx.release(pb + b.len() as u64), "nobody waits");
         // A frame as large as the ring fits once everything before it is read, wherever the
         // last one ended.
         let c = vec![5u8; 64 * 1024];
         let pc = tx.write(&c).unwrap();
         assert_eq!(pc, 128 * 1024);
-        assert_eq!(rx.read(pc, c.len()).unwrap(), c);
+        assert!(rx.read(pc, c.len(), &mut out));
+        assert_eq!(out, c);
         assert_eq!(tx.write(&vec![0; 64 * 1024 + 1]), Err(Refused::Never));
     }
 
@@ -430,10 +495,11 @@ mod tests {
     fn a_frame_cannot_be_read_across_the_rings_end() {
         let (_tx, fd) = SendRing::create(8192).unwrap();
         let rx = RecvRing::open(fd, 8192).unwrap();
-        assert!(rx.read(4096, 4096).is_some());
-        assert!(rx.read(4097, 4096).is_none());
-        assert!(rx.read(u64::MAX, 4096).is_none());
-        assert!(rx.read(0, 8193).is_none());
+        let mut out = Vec::new();
+        assert!(rx.read(4096, 4096, &mut out));
+        assert!(!rx.read(4097, 4096, &mut out));
+        assert!(!rx.read(u64::MAX, 4096, &mut out));
+        assert!(!rx.read(0, 8193, &mut out));
     }
 
     #[test]
@@ -471,14 +537,33 @@ mod tests {
     fn descriptors_travel_with_the_stream() {
         let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
         let (_tx, ring) = SendRing::create(4096).unwrap();
-        let n = write_with_fd(a.as_raw_fd(), &[std::io::IoSlice::new(b"hello")], &ring).unwrap();
+        let (bell, peer_bell) = Bell::new().unwrap();
+        let hello = [std::io::IoSlice::new(b"hello")];
+        let n = write_with_fds(a.as_raw_fd(), &hello, &[ring, peer_bell]).unwrap();
         assert_eq!(n, 5);
         let mut buf = bytes::BytesMut::new();
         let mut fds = Vec::new();
         let got = read_with_fds(b.as_raw_fd(), &mut buf, 64, 64, &mut fds).unwrap();
         assert_eq!(got, 5);
         assert_eq!(&buf[..], b"hello");
-        assert_eq!(fds.len(), 1);
+        assert_eq!(fds.len(), 2);
+        let their_bell = Bell::open(fds.pop().unwrap()).unwrap();
         assert!(RecvRing::open(fds.pop().unwrap(), 4096).is_ok());
+        their_bell.ring();
+        let mut pfd = libc::pollfd {
+            fd: bell.as_fd().as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 1000) }, 1, "rung");
+        bell.drain();
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 0) }, 0, "drained");
+        // Only anonymous inodes are taken as a bell.
+        let f = std::fs::File::open("/dev/null").unwrap();
+        assert!(Bell::open(OwnedFd::from(f)).is_err());
+        let (x, _y) = std::os::unix::net::UnixStream::pair().unwrap();
+        assert!(Bell::open(OwnedFd::from(x)).is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! ZMTP commands (RFC 23 §"Commands", RFC 37): a name (one length octet, then the name), then
 //! command data. READY and the metadata it carries (names of one length octet, values of four),
 //! ERROR, PING/PONG (RFC 37 heartbeats) and SUBSCRIBE/CANCEL (RFC 37); and our own
-//! side-channel commands (`X-SHM-RING`, `X-SHM-FRAME`, `X-SHM-ROOM`), sent only to a peer that offered
+//! side-channel commands (`X-SHM-RING`, `X-SHM-FRAME`), sent only to a peer that offered
 //! them in its READY (see `zmtp::SIDE_CHANNEL_PROPERTY`).
 #![forbid(unsafe_code)]
 
@@ -27,8 +27,6 @@ pub(crate) enum Command {
     SideRing(u64),
     /// `X-SHM-FRAME`: the next message frame lies in the peer's shared ring.
     SideFrame { more: bool, pos: u64, len: u64 },
-    /// `X-SHM-ROOM`: the peer read from our ring after we found it full.
-    SideRoom,
     /// A command this implementation does not know (ignored).
     Unknown,
 }
@@ -37,8 +35,6 @@ pub(crate) enum Command {
 const SIDE_RING: &str = "X-SHM-RING";
 /// Name of the side-channel frame reference.
 const SIDE_FRAME: &str = "X-SHM-FRAME";
-/// Name of the side-channel wake-up.
-const SIDE_ROOM: &str = "X-SHM-ROOM";
 
 /// Why a command body is malformed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,8 +84,6 @@ pub(crate) fn parse(body: &Bytes) -> Result<Command, Malformed> {
                 len: u64::from_be_bytes(len.try_into().map_err(|_| Malformed)?),
             }
         }
-        b"X-SHM-ROOM" if data.is_empty() => Command::SideRoom,
-        b"X-SHM-ROOM" => return Err(Malformed),
         _ => Command::Unknown,
     })
 }
@@ -172,13 +166,6 @@ pub(crate) fn side_frame(more: bool, pos: u64, len: u64) -> BytesMut {
     out
 }
 
-/// An `X-SHM-ROOM` body.
-pub(crate) fn side_room() -> BytesMut {
-    let mut out = BytesMut::new();
-    name(&mut out, SIDE_ROOM);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,9 +234,5 @@ mod tests {
         assert_eq!(parse(&Bytes::from(bad)), Err(Malformed));
         let r = side_ring(7).freeze();
         assert_eq!(parse(&r.slice(..r.len() - 1)), Err(Malformed));
-        assert_eq!(parse(&side_room().freeze()).unwrap(), Command::SideRoom);
-        let mut room = side_room().to_vec();
-        room.push(0);
-        assert_eq!(parse(&Bytes::from(room)), Err(Malformed));
     }
 }

@@ -57,20 +57,21 @@ pub(crate) const COPY_MAX: usize = 256;
 
 /// The READY property by which a connection offers the shared-memory side channel (both
 /// ends must offer it; libzmq never does): `X-SHM-RING` and `X-SHM-FRAME` commands then
-/// carry large frames through a ring the sender shares (see `sys::shm`).
+/// carry large frames through a ring the sender shares (see `session::side`).
 pub(crate) const SIDE_CHANNEL_PROPERTY: &str = "X-ZmqRs-Shm";
 
 /// Where a connection that offered the side channel gets the frames the peer put in its
 /// ring. The session implements it over `sys::shm`; the protocol core only calls it.
 pub(crate) trait SideChannel: Send {
-    /// Takes a descriptor that came with the stream (the ring, before its announcement).
+    /// Takes a descriptor that came with the stream (the ring and its bell, at or before
+    /// their announcement).
     fn add_fd(&mut self, fd: std::os::fd::OwnedFd);
     /// The peer announced its ring of `capacity` octets; false if it cannot be used.
     fn open(&mut self, capacity: u64) -> bool;
-    /// The frame of `len` octets at absolute position `pos` of the ring, copied out, and
-    /// whether the peer waits for the room it took (answered with `X-SHM-ROOM`); `None` if
-    /// there is no ring or the frame cannot lie in it.
-    fn frame(&mut self, pos: u64, len: usize) -> Option<(Msg, bool)>;
+    /// The frame of `len` octets at absolute position `pos` of the ring, copied out (the
+    /// room it took is given back to the peer); `None` if there is no ring or the frame
+    /// cannot lie in it.
+    fn frame(&mut self, pos: u64, len: usize) -> Option<Msg>;
 }
 
 /// Length of the ZMTP 3 greeting.
@@ -891,7 +892,7 @@ impl Connection {
                 let msg = usize::try_from(len)
                     .ok()
                     .and_then(|len| self.side.as_mut()?.frame(pos, len));
-                let Some((mut msg, wake)) = msg else {
+                let Some(mut msg) = msg else {
                     return self.fail(
                         Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
                         "Unexpected command",
@@ -899,13 +900,8 @@ impl Connection {
                 };
                 msg.set_more(more);
                 self.deliver(msg, sink);
-                if wake {
-                    self.emit(frame::COMMAND, &[&command::side_room()]);
-                }
                 Ok(())
             }
-            // The session looks at its ring again after every read.
-            command::Command::SideRoom => Ok(()),
             command::Command::Unknown => Ok(()),
             command::Command::Ready(_) => self.fail(
                 Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
