@@ -74,7 +74,7 @@ static void *pull_socket (void *ctx)
 
 static void test_sizes_and_order (void *ctx, const char *dir)
 {
-    /* The ring is sized for the first large frame (40 KiB: 256 KiB): the 1 MiB and 2 MiB
+    /* The ring is sized for the first large frame (40 KiB: 512 KiB): the 1 MiB and 2 MiB
      * frames are larger than it and take the socket, between frames that take the ring. */
     static const size_t sizes[] = {100,     40960, 5,       300000, 1048576, 65536, 0,
                                    2097152, 32768, 32767,   250000, 40960,   7,     131072};
@@ -135,7 +135,7 @@ static void test_multipart_router_dealer (void *ctx, const char *dir)
     CHECK_RC (zmq_close (dealer), 0);
 }
 
-/* The receiver reads nothing until the sender has closed: the ring (five 200 KiB frames) fills,
+/* The receiver reads nothing until the sender has closed: the ring (two 200 KiB frames) fills,
  * the sender holds the next frame for room, and its linger must deliver every frame. */
 static void test_linger_delivers_held_frames (const char *dir)
 {
