@@ -918,18 +918,11 @@ impl Session {
         else {
             return 0;
         };
-        if !zmtp.is_active() {
+        if !zmtp.is_active() || zmtp.output_len() >= OUTPUT_HIGH {
             return 0;
         }
-        let Some(p) = &self.pipe else {
-            return 0;
-        };
-        // Frames are encoded under one lock of the pipe's reader cache, and their slab slots
-        // released together (one atomic operation per chunk, not per frame).
-        if zmtp.output_len() >= OUTPUT_HIGH {
-            return 0;
-        }
-        // A frame waiting for room in the ring goes first, and nothing passes it.
+        // A frame waiting for room in the ring goes first (the pipe may be gone meanwhile),
+        // and nothing passes it.
         *ring_pumped = false;
         if let Some(m) = held.take() {
             match side_tx.send(zmtp, &m) {
@@ -941,6 +934,11 @@ impl Session {
                 }
             }
         }
+        let Some(p) = &self.pipe else {
+            return 0;
+        };
+        // Frames are encoded under one lock of the pipe's reader cache, and their slab slots
+        // released together (one atomic operation per chunk, not per frame).
         let mut releases = Releases::default();
         let out_incomplete = &mut self.out_incomplete;
         let mut taken = 0;
