@@ -921,6 +921,9 @@ impl Session {
         if !zmtp.is_active() || zmtp.output_len() >= OUTPUT_HIGH {
             return 0;
         }
+        if zmtp.take_side_ready() {
+            side_tx.peer_ready();
+        }
         // A frame waiting for room in the ring goes first (the pipe may be gone meanwhile),
         // and nothing passes it.
         *ring_pumped = false;

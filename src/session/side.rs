@@ -12,7 +12,8 @@
 //! connection is ipc, its mechanism NULL and `LIBZMQ_RS_SHM` is not `0`; a libzmq peer never
 //! offers it, so the wire stays ZMTP 3.1 with it. The sender makes its ring at its first
 //! large frame and passes its descriptor with the stream, with a bell (an eventfd) that the
-//! peer rings when it frees room the sender waits for. A frame that finds the ring full is
+//! peer rings when it frees room the sender waits for; frames take the ring once the peer
+//! has answered that it mapped it (until then, and for good if it never does, the socket). A frame that finds the ring full is
 //! held, and nothing passes it, until then; frames the ring cannot take at all (larger than
 //! it) go through the socket, in order with the rest.
 #![forbid(unsafe_code)]
@@ -80,8 +81,12 @@ pub(super) enum Sender {
     /// The peer offered it; no ring yet.
     Offered,
     /// Our ring, announced to the peer; its descriptors and bell until the session takes
-    /// them ([`Sender::take_new`]).
-    Ring(SendRing, Option<(Vec<OwnedFd>, Bell)>),
+    /// them ([`Sender::take_new`]). Frames take the ring once the peer mapped it.
+    Ring {
+        ring: SendRing,
+        new: Option<(Vec<OwnedFd>, Bell)>,
+        peer_ready: bool,
+    },
 }
 
 /// What became of a frame offered to [`Sender::send`].
@@ -110,12 +115,21 @@ impl Sender {
             *self = match made {
                 Ok((ring, fd, bell, peer_bell)) => {
                     zmtp.send_side_ring(ring.capacity());
-                    Sender::Ring(ring, Some((vec![fd, peer_bell], bell)))
+                    Sender::Ring {
+                        ring,
+                        new: Some((vec![fd, peer_bell], bell)),
+                        peer_ready: false,
+                    }
                 }
                 Err(_) => Sender::Off,
             };
         }
-        let Sender::Ring(ring, _) = self else {
+        let Sender::Ring {
+            ring,
+            peer_ready: true,
+            ..
+        } = self
+        else {
             return Sent::Socket;
         };
         match ring.write(frame.data()) {
@@ -132,8 +146,15 @@ impl Sender {
     /// announcement) and the bell to watch.
     pub(super) fn take_new(&mut self) -> Option<(Vec<OwnedFd>, Bell)> {
         match self {
-            Sender::Ring(_, new) => new.take(),
+            Sender::Ring { new, .. } => new.take(),
             _ => None,
+        }
+    }
+
+    /// The peer mapped our ring (`X-SHM-READY`): frames may take it.
+    pub(super) fn peer_ready(&mut self) {
+        if let Sender::Ring { peer_ready, .. } = self {
+            *peer_ready = true;
         }
     }
 }
@@ -253,12 +274,17 @@ mod tests {
         let small = Msg::copy_from(&[1; 100]);
         assert_eq!(tx.send(&mut conn, &small), Sent::Socket);
         assert!(tx.take_new().is_none(), "small frames do not make the ring");
-        assert_eq!(tx.send(&mut conn, &big), Sent::Ring);
+        // The first large frame makes the ring, and takes the socket: the peer has not
+        // mapped the ring yet.
+        assert_eq!(tx.send(&mut conn, &big), Sent::Socket);
         let (fds, bell) = tx.take_new().expect("the ring's descriptors");
         assert!(tx.take_new().is_none(), "taken once");
+        assert_eq!(tx.send(&mut conn, &big), Sent::Socket);
         fds.into_iter().for_each(|f| rx.add_fd(f));
         let cap = ring_capacity(SIDE_MIN) as u64;
         assert!(rx.open(cap));
+        tx.peer_ready();
+        assert_eq!(tx.send(&mut conn, &big), Sent::Ring);
         let got = rx.frame(0, SIDE_MIN).expect("the frame");
         assert_eq!(got.data(), big.data());
         assert!(!rung(&bell), "nobody waited");

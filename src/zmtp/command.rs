@@ -1,7 +1,7 @@
 //! ZMTP commands (RFC 23 §"Commands", RFC 37): a name (one length octet, then the name), then
 //! command data. READY and the metadata it carries (names of one length octet, values of four),
 //! ERROR, PING/PONG (RFC 37 heartbeats) and SUBSCRIBE/CANCEL (RFC 37); and our own
-//! side-channel commands (`X-SHM-RING`, `X-SHM-FRAME`), sent only to a peer that offered
+//! side-channel commands (`X-SHM-RING`, `X-SHM-READY`, `X-SHM-FRAME`), sent only to a peer that offered
 //! them in its READY (see `zmtp::SIDE_CHANNEL_PROPERTY`).
 #![forbid(unsafe_code)]
 
@@ -25,6 +25,8 @@ pub(crate) enum Command {
     /// `X-SHM-RING`: the descriptor passed with the stream is a shared ring of this many
     /// octets of frames.
     SideRing(u64),
+    /// `X-SHM-READY`: the peer mapped our ring; frames may go through it now.
+    SideReady,
     /// `X-SHM-FRAME`: the next message frame lies in the peer's shared ring.
     SideFrame { more: bool, pos: u64, len: u64 },
     /// A command this implementation does not know (ignored).
@@ -33,6 +35,8 @@ pub(crate) enum Command {
 
 /// Name of the side-channel ring announcement.
 const SIDE_RING: &str = "X-SHM-RING";
+/// Name of the side-channel ring's acknowledgement.
+const SIDE_READY: &str = "X-SHM-READY";
 /// Name of the side-channel frame reference.
 const SIDE_FRAME: &str = "X-SHM-FRAME";
 
@@ -71,6 +75,8 @@ pub(crate) fn parse(body: &Bytes) -> Result<Command, Malformed> {
             let v: [u8; 8] = data.as_ref().try_into().map_err(|_| Malformed)?;
             Command::SideRing(u64::from_be_bytes(v))
         }
+        b"X-SHM-READY" if data.is_empty() => Command::SideReady,
+        b"X-SHM-READY" => return Err(Malformed),
         b"X-SHM-FRAME" => {
             let v: [u8; 17] = data.as_ref().try_into().map_err(|_| Malformed)?;
             let (flags, rest) = v.split_at(1);
@@ -156,6 +162,13 @@ pub(crate) fn side_ring(capacity: u64) -> BytesMut {
     out
 }
 
+/// An `X-SHM-READY` body.
+pub(crate) fn side_ready() -> BytesMut {
+    let mut out = BytesMut::new();
+    name(&mut out, SIDE_READY);
+    out
+}
+
 /// An `X-SHM-FRAME` body.
 pub(crate) fn side_frame(more: bool, pos: u64, len: u64) -> BytesMut {
     let mut out = BytesMut::with_capacity(1 + SIDE_FRAME.len() + 17);
@@ -234,5 +247,9 @@ mod tests {
         assert_eq!(parse(&Bytes::from(bad)), Err(Malformed));
         let r = side_ring(7).freeze();
         assert_eq!(parse(&r.slice(..r.len() - 1)), Err(Malformed));
+        assert_eq!(parse(&side_ready().freeze()).unwrap(), Command::SideReady);
+        let mut ready = side_ready().to_vec();
+        ready.push(0);
+        assert_eq!(parse(&Bytes::from(ready)), Err(Malformed));
     }
 }

@@ -56,8 +56,10 @@ const ZERO_COPY_MIN: usize = 8 * 1024;
 pub(crate) const COPY_MAX: usize = 256;
 
 /// The READY property by which a connection offers the shared-memory side channel (both
-/// ends must offer it; libzmq never does): `X-SHM-RING` and `X-SHM-FRAME` commands then
-/// carry large frames through a ring the sender shares (see `session::side`).
+/// ends must offer it; libzmq never does): the sender announces its ring (`X-SHM-RING`), and
+/// once the peer answers that it mapped it (`X-SHM-READY`: a peer that merely claimed the
+/// property, and ignores commands it does not know, never does), `X-SHM-FRAME` commands
+/// carry large frames through it (see `session::side`).
 pub(crate) const SIDE_CHANNEL_PROPERTY: &str = "X-ZmqRs-Shm";
 
 /// Where a connection that offered the side channel gets the frames the peer put in its
@@ -221,6 +223,8 @@ pub(crate) struct Connection {
     zap_props: Vec<(String, Bytes)>,
     /// The side channel, when this connection offered it (see [`SIDE_CHANNEL_PROPERTY`]).
     side: Option<Box<dyn SideChannel>>,
+    /// The peer said it mapped our ring (`X-SHM-READY`), not yet taken by the session.
+    side_ready: bool,
 }
 
 /// The ZMTP name of a socket type.
@@ -320,6 +324,7 @@ impl Connection {
             peer_props: Vec::new(),
             zap_props: Vec::new(),
             side: None,
+            side_ready: false,
         }
     }
 
@@ -333,6 +338,12 @@ impl Connection {
     /// The side channel, to hand it descriptors received with the stream.
     pub(crate) fn side_channel(&mut self) -> Option<&mut (dyn SideChannel + 'static)> {
         self.side.as_deref_mut()
+    }
+
+    /// True once after the peer said it mapped our ring (`X-SHM-READY`): frames may go
+    /// through it from now on.
+    pub(crate) fn take_side_ready(&mut self) -> bool {
+        std::mem::take(&mut self.side_ready)
     }
 
     /// Queues the announcement of our ring of `capacity` octets (the session passes its
@@ -878,12 +889,17 @@ impl Connection {
             }
             command::Command::SideRing(capacity) => {
                 if self.side.as_mut().is_some_and(|s| s.open(capacity)) {
+                    self.emit(frame::COMMAND, &[&command::side_ready()]);
                     return Ok(());
                 }
                 self.fail(
                     Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
                     "Unexpected command",
                 )
+            }
+            command::Command::SideReady => {
+                self.side_ready = self.side.is_some();
+                Ok(())
             }
             command::Command::SideFrame { more, pos, len } => {
                 if u64::try_from(self.cfg.maxmsgsize).is_ok_and(|max| len > max) {

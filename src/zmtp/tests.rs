@@ -437,3 +437,34 @@ fn a_side_frame_the_ring_cannot_hold_or_too_large_fails_the_connection() {
     a.send_side_frame(false, 0, 11);
     assert_eq!(pump(&mut a, &mut b, 0), Err(Failure::MessageTooLarge));
 }
+
+#[test]
+fn a_mapped_ring_is_acknowledged_and_the_acknowledgement_reported_once() {
+    let (mut a, mut b) = push_pull();
+    a.set_side_channel(Box::<FakeSide>::default());
+    b.set_side_channel(Box::<FakeSide>::default());
+    a.send_side_ring(1 << 20);
+    pump(&mut a, &mut b, 0).unwrap();
+    assert!(
+        !b.take_side_ready(),
+        "the receiver of a ring is not the one told"
+    );
+    // b answered X-SHM-READY.
+    pump(&mut b, &mut a, 0).unwrap();
+    assert!(a.take_side_ready());
+    assert!(!a.take_side_ready(), "once");
+    assert!(a.poll_event().is_none());
+}
+
+#[test]
+fn a_ring_that_cannot_be_mapped_is_not_acknowledged() {
+    let (mut a, mut b) = push_pull();
+    b.set_side_channel(Box::<FakeSide>::default());
+    a.send_side_ring(0);
+    assert!(matches!(pump(&mut a, &mut b, 0), Err(Failure::Protocol(_))));
+    let answer = b.output().split();
+    assert!(
+        !answer.windows(11).any(|w| w == b"X-SHM-READY"),
+        "no acknowledgement"
+    );
+}
