@@ -257,18 +257,7 @@ mod tests {
     fn frames_cross_between_a_sender_and_a_receiver() {
         let mut rx = Receiver::default();
         let mut tx = Sender::Offered;
-        let cfg = zmtp::Config {
-            socket_type: crate::consts::ZMQ_PUSH,
-            routing_id: None,
-            maxmsgsize: -1,
-            handshake_ivl: 0,
-            heartbeat_ivl: 0,
-            heartbeat_timeout: None,
-            heartbeat_ttl: 0,
-            raw: false,
-            metadata: Vec::new(),
-            security: zmtp::Security::default(),
-        };
+        let cfg = zmtp::Config::with_defaults(crate::consts::ZMQ_PUSH, Default::default());
         let mut conn = zmtp::Connection::new(cfg, 0);
         let big = Msg::copy_from(&vec![3u8; SIDE_MIN]);
         let small = Msg::copy_from(&[1; 100]);

@@ -104,6 +104,26 @@ pub(crate) struct Config {
     pub(crate) security: Security,
 }
 
+impl Config {
+    /// A `socket_type` side with `security` and every other setting at libzmq's default (no
+    /// handshake limit): for tests and the testing peer.
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn with_defaults(socket_type: i32, security: Security) -> Config {
+        Config {
+            socket_type,
+            routing_id: None,
+            maxmsgsize: -1,
+            handshake_ivl: 0,
+            heartbeat_ivl: 0,
+            heartbeat_timeout: None,
+            heartbeat_ttl: 0,
+            raw: false,
+            metadata: Vec::new(),
+            security,
+        }
+    }
+}
+
 /// What the handshake learned about the peer.
 #[derive(Clone, Debug)]
 pub(crate) struct PeerInfo {

@@ -9,16 +9,8 @@ use crate::mechanism::zap;
 
 fn cfg(socket_type: i32, security: Security) -> Config {
     Config {
-        socket_type,
-        routing_id: None,
-        maxmsgsize: -1,
         handshake_ivl: 30_000,
-        heartbeat_ivl: 0,
-        heartbeat_timeout: None,
-        heartbeat_ttl: 0,
-        raw: false,
-        metadata: Vec::new(),
-        security,
+        ..Config::with_defaults(socket_type, security)
     }
 }
 

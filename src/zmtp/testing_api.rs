@@ -46,18 +46,7 @@ pub fn curve_keypair() -> ([u8; 32], [u8; 32]) {
 
 impl Peer {
     fn new(socket_type: i32, security: Security) -> Peer {
-        let cfg = Config {
-            socket_type,
-            routing_id: None,
-            maxmsgsize: -1,
-            handshake_ivl: 0,
-            heartbeat_ivl: 0,
-            heartbeat_timeout: None,
-            heartbeat_ttl: 0,
-            raw: false,
-            metadata: Vec::new(),
-            security,
-        };
+        let cfg = Config::with_defaults(socket_type, security);
         Peer {
             conn: Connection::new(cfg, 0),
         }

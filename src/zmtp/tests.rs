@@ -4,16 +4,8 @@ use super::*;
 
 fn cfg(socket_type: i32) -> Config {
     Config {
-        socket_type,
-        routing_id: None,
-        maxmsgsize: -1,
         handshake_ivl: 30_000,
-        heartbeat_ivl: 0,
-        heartbeat_timeout: None,
-        heartbeat_ttl: 0,
-        raw: false,
-        metadata: Vec::new(),
-        security: Security::default(),
+        ..Config::with_defaults(socket_type, Security::default())
     }
 }
 
