@@ -3,9 +3,10 @@
  * peers never see it). Checked here: both ends announce it (the X-ZmqRs-Shm property), the
  * ring appears in the process only once a large frame is sent, and frames of every size keep
  * their content, order and MORE flags through it: mixed with small ones, larger than the
- * ring, in multipart messages, through ROUTER/DEALER, and when the receiver reads nothing
- * until the sender has closed (the sender then holds frames for room in the ring, and its
- * linger must deliver them all). */
+ * ring, in multipart messages, through ROUTER/DEALER, from PUB to a filtering SUB, and when
+ * the receiver reads nothing until the sender has closed (the sender then holds frames for
+ * room in the ring, and its linger must deliver them all); and no ring outlives its
+ * connections. */
 #include "../testutil.h"
 
 #include <unistd.h>
@@ -135,6 +136,48 @@ static void test_multipart_router_dealer (void *ctx, const char *dir)
     CHECK_RC (zmq_close (dealer), 0);
 }
 
+/* PUB -> SUB: large frames through the publisher's ring, the subscription filter applied. */
+static void test_pub_sub (void *ctx, const char *dir)
+{
+    char ep[192];
+    snprintf (ep, sizeof ep, "ipc://%s/ps.ipc", dir);
+    void *pub = zmq_socket (ctx, ZMQ_PUB);
+    void *sub = zmq_socket (ctx, ZMQ_SUB);
+    int timeo = 10000;
+    CHECK_RC (zmq_setsockopt (sub, ZMQ_RCVTIMEO, &timeo, sizeof timeo), 0);
+    /* The topic is the first octet of pattern 7's frames (707 mod 256 = 0xc3); pattern 5's
+     * start with 0xf9 and are filtered out. */
+    const unsigned char topic = pattern (7, 0);
+    CHECK_RC (zmq_setsockopt (sub, ZMQ_SUBSCRIBE, &topic, 1), 0);
+    CHECK_RC (zmq_bind (pub, ep), 0);
+    CHECK_RC (zmq_connect (sub, ep), 0);
+    /* Until the subscription has arrived, what the publisher sends is dropped. */
+    int got = 0;
+    for (int tries = 0; tries < 100 && !got; tries++) {
+        send_frame (pub, 7, 100, 0);
+        zmq_pollitem_t item = {sub, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll (&item, 1, 50) == 1)
+            got = 1;
+    }
+    CHECK (got);
+    zmq_msg_t drain;
+    zmq_msg_init (&drain);
+    int timeo_short = 200;
+    CHECK_RC (zmq_setsockopt (sub, ZMQ_RCVTIMEO, &timeo_short, sizeof timeo_short), 0);
+    while (zmq_msg_recv (&drain, sub, 0) >= 0)
+        ;
+    zmq_msg_close (&drain);
+    CHECK_RC (zmq_setsockopt (sub, ZMQ_RCVTIMEO, &timeo, sizeof timeo), 0);
+    for (int i = 0; i < 30; i++) {
+        send_frame (pub, 5, 80000, 0); /* filtered out */
+        send_frame (pub, 7, 80000 + (size_t) i, 0);
+    }
+    for (int i = 0; i < 30; i++)
+        expect_frame (sub, 7, 80000 + (size_t) i, 0, NULL, 0);
+    CHECK_RC (zmq_close (pub), 0);
+    CHECK_RC (zmq_close (sub), 0);
+}
+
 /* The receiver reads nothing until the sender has closed: the ring (two 200 KiB frames) fills,
  * the sender holds the next frame for room, and its linger must deliver every frame. */
 static void test_linger_delivers_held_frames (const char *dir)
@@ -176,8 +219,11 @@ int main (void)
     void *ctx = zmq_ctx_new ();
     test_sizes_and_order (ctx, dir);
     test_multipart_router_dealer (ctx, dir);
+    test_pub_sub (ctx, dir);
     CHECK_RC (zmq_ctx_term (ctx), 0);
     test_linger_delivers_held_frames (dir);
+    /* Every ring is unmapped once its connections are gone. */
+    CHECK_RC (ring_mapped (), 0);
     char cmd[128];
     snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK_RC (system (cmd), 0);
