@@ -238,7 +238,7 @@ impl SideChannel for Receiver {
         if !ring.read(pos, len, &mut buf) {
             return None;
         }
-        if ring.release(pos + len as u64) {
+        if ring.release(pos.saturating_add(len as u64)) {
             bell.ring();
         }
         let home = self.spares.clone();
@@ -300,6 +300,19 @@ mod tests {
             revents: 0,
         };
         crate::sys::poll_fds(std::slice::from_mut(&mut pfd), 0).unwrap_or(0) == 1
+    }
+
+    #[test]
+    fn a_frame_at_the_last_positions_does_not_overflow_the_release() {
+        let mut rx = Receiver::default();
+        let (_ring, fd) = SendRing::create(RING_MIN).unwrap();
+        let (_bell, peer_bell) = Bell::new().unwrap();
+        rx.add_fd(fd);
+        rx.add_fd(peer_bell);
+        assert!(rx.open(RING_MIN as u64));
+        // The frame lies at the ring's end, and its end position is past u64::MAX.
+        let got = rx.frame(u64::MAX - 9, 10).expect("a frame inside the ring");
+        assert_eq!(got.len(), 10);
     }
 
     #[test]
