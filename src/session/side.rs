@@ -3,19 +3,20 @@
 //! (`sys::shm`), and only a reference to them crosses the socket.
 //!
 //! A Unix stream copies each frame twice in the kernel (into its buffers, then out), in
-//! 32 KiB pieces it allocates and queues under a lock; at 1 MiB that work caps one
-//! connection's sender near 6 k msg/s here. Through the ring the same frame costs one copy on
-//! each side and no system call: PUSH -> PULL 1 MiB over ipc 5.8 -> see the README's
-//! features table for the measurement.
+//! 32 KiB pieces it allocates and queues under a lock; at 1 MiB that work capped one
+//! connection near 6 k msg/s here. Through the ring the same frame costs one copy in user
+//! space on each side and no allocation: PUSH -> PULL over ipc, 1 MiB 5.8 -> 8-9 k msg/s,
+//! 64 KiB 54 -> about 150 k (BENCHMARKS.md, twelfth session).
 //!
 //! Both ends offer the channel in their READY ([`zmtp::SIDE_CHANNEL_PROPERTY`]) when the
 //! connection is ipc, its mechanism NULL and `LIBZMQ_RS_SHM` is not `0`; a libzmq peer never
 //! offers it, so the wire stays ZMTP 3.1 with it. The sender makes its ring at its first
 //! large frame and passes its descriptor with the stream, with a bell (an eventfd) that the
-//! peer rings when it frees room the sender waits for; frames take the ring once the peer
-//! has answered that it mapped it (until then, and for good if it never does, the socket). A frame that finds the ring full is
-//! held, and nothing passes it, until then; frames the ring cannot take at all (larger than
-//! it) go through the socket, in order with the rest.
+//! peer rings when it frees room the sender waits for. Frames take the ring once the peer
+//! has answered that it mapped it (until then, and for good if it never does, the socket).
+//! A frame that finds the ring full is held, and nothing passes it, until the bell rings;
+//! frames the ring cannot take at all (larger than it) go through the socket, in order with
+//! the rest.
 #![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
@@ -48,6 +49,7 @@ fn ring_capacity(len: usize) -> usize {
         .unwrap_or(RING_MAX)
         .clamp(RING_MIN, RING_MAX)
 }
+
 /// Descriptors a receiver holds before the announcement that claims them (a ring and its
 /// bell); a peer sending more gets them closed.
 const MAX_PENDING_FDS: usize = 2;

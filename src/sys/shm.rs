@@ -409,9 +409,15 @@ pub(crate) fn read_with_fds(
     }
     // SAFETY: the kernel initialised exactly rc <= len bytes of the spare capacity.
     unsafe { buf.advance_mut(rc as usize) };
-    let bytes: Vec<u8> = control.iter().flat_map(|w| w.to_ne_bytes()).collect();
-    let filled = hdr.msg_controllen.min(bytes.len());
-    passed_fds(&bytes[..filled], fds);
+    // Almost every read brings no descriptor: nothing to parse then (and no copy).
+    if hdr.msg_controllen > 0 {
+        let mut bytes = [0u8; size_of::<[u64; (CMSG_HEADER + MAX_FDS * 4).div_ceil(8)]>()];
+        for (chunk, w) in bytes.chunks_exact_mut(8).zip(&control) {
+            chunk.copy_from_slice(&w.to_ne_bytes());
+        }
+        let filled = hdr.msg_controllen.min(bytes.len());
+        passed_fds(&bytes[..filled], fds);
+    }
     Ok(rc as usize)
 }
 
