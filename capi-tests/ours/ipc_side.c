@@ -5,7 +5,8 @@
  * their content, order and MORE flags through it: mixed with small ones, larger than the
  * ring, in multipart messages, through ROUTER/DEALER, from PUB to a filtering SUB, and when
  * the receiver reads nothing until the sender has closed (the sender then holds frames for
- * room in the ring, and its linger must deliver them all); and no ring outlives its
+ * room in the ring, and its linger must deliver them all); that a receiver which reads
+ * nothing leaves frames in the ring rather than copying them out; and no ring outlives its
  * connections. */
 #include "../testutil.h"
 
@@ -208,6 +209,51 @@ static void test_linger_delivers_held_frames (const char *dir)
     CHECK_RC (zmq_ctx_term (rctx), 0);
 }
 
+/* A receiver that reads nothing holds few of the frames sent to it: a frame stays in the
+ * sender's ring until the receiving socket's queue has room for it (RCVHWM 1 here), so the
+ * sender, SNDHWM 1, soon refuses more. Counted once the link is quiet; then all arrive. */
+static void test_unread_frames_stay_in_the_ring (void *ctx, const char *dir)
+{
+    const size_t size = 200000;
+    char ep[192];
+    snprintf (ep, sizeof ep, "ipc://%s/unread.ipc", dir);
+    void *pull = pull_socket (ctx);
+    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    int one = 1;
+    CHECK_RC (zmq_setsockopt (pull, ZMQ_RCVHWM, &one, sizeof one), 0);
+    CHECK_RC (zmq_setsockopt (push, ZMQ_SNDHWM, &one, sizeof one), 0);
+    CHECK_RC (zmq_bind (pull, ep), 0);
+    CHECK_RC (zmq_connect (push, ep), 0);
+    /* The first large frame sets the ring up (512 KiB: two of these frames). */
+    send_frame (push, 0, size, 0);
+    expect_frame (pull, 0, size, 0, NULL, 0);
+    usleep (100 * 1000);
+    int sent = 0, refused = 0;
+    while (sent < 50 && refused < 10) {
+        zmq_msg_t m;
+        CHECK_RC (zmq_msg_init_size (&m, size), 0);
+        unsigned char *d = zmq_msg_data (&m);
+        for (size_t i = 0; i < size; i++)
+            d[i] = pattern (sent + 1, i);
+        if (zmq_msg_send (&m, push, ZMQ_DONTWAIT) == (int) size) {
+            sent++;
+            refused = 0;
+        } else {
+            CHECK_RC (zmq_errno (), EAGAIN);
+            CHECK_RC (zmq_msg_close (&m), 0);
+            refused++;
+            usleep (50 * 1000);
+        }
+    }
+    /* Two in the ring, one in each socket's queue, one held by the sender's connection. */
+    printf ("unread: the sender took %d frames of %zu octets\n", sent, size);
+    CHECK (sent >= 3 && sent <= 5);
+    for (int n = 1; n <= sent; n++)
+        expect_frame (pull, n, size, 0, NULL, 0);
+    CHECK_RC (zmq_close (push), 0);
+    CHECK_RC (zmq_close (pull), 0);
+}
+
 int main (void)
 {
     char dir[64];
@@ -220,6 +266,7 @@ int main (void)
     test_sizes_and_order (ctx, dir);
     test_multipart_router_dealer (ctx, dir);
     test_pub_sub (ctx, dir);
+    test_unread_frames_stay_in_the_ring (ctx, dir);
     CHECK_RC (zmq_ctx_term (ctx), 0);
     test_linger_delivers_held_frames (dir);
     /* Every ring is unmapped once its connections are gone. */

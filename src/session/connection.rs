@@ -414,6 +414,7 @@ impl Session {
         self.durable_id = Some(id);
         self.emit(ZMQ_EVENT_DURABLE_REATTACHED, 0);
         self.flush_pending_in();
+        self.resume_input(ctx);
         self.flush_out(ctx);
     }
 
@@ -422,6 +423,7 @@ impl Session {
         self.create_pipe(ctx, Some(id.clone()));
         self.durable_id = Some(id);
         self.flush_pending_in();
+        self.resume_input(ctx);
         self.flush_out(ctx);
     }
 
@@ -630,9 +632,45 @@ impl Session {
         }
     }
 
+    /// Once what waits for the socket (the backlog, then side frames still in the peer's
+    /// ring) is all in its pipe, reads on; otherwise the pipe's `Writable` comes back here.
+    fn resume_input(&mut self, ctx: &mut IoCtx<'_>) {
+        self.handle_events(ctx);
+        if self.input_waits() {
+            return;
+        }
+        if let Some(c) = &mut self.conn {
+            let w = c.stream.interest().1;
+            let _ = c.stream.set_interest(true, w);
+        }
+        self.read_in(ctx);
+    }
+
+    /// True while received frames wait for room in the pipe (the backlog, or side frames left
+    /// in the peer's ring): the connection is not read meanwhile.
+    fn input_waits(&self) -> bool {
+        !self.pending_in.is_empty()
+            || self
+                .conn
+                .as_ref()
+                .and_then(|c| c.zmtp.as_ref())
+                .is_some_and(|z| z.has_events())
+    }
+
+    /// True if a side frame may be copied out of the peer's ring now: nothing waits before it
+    /// and the pipe takes it (if not, the pipe's `Writable` follows; a socket that has gone
+    /// takes nothing, and the frame is dropped as any other would be).
+    fn room_for_side_frame(&self) -> bool {
+        self.pending_in.is_empty()
+            && self
+                .pipe
+                .as_ref()
+                .is_none_or(|p| p.check_write() || p.peer_closed())
+    }
+
     fn read_in(&mut self, ctx: &mut IoCtx<'_>) {
         for _ in 0..READS_PER_EVENT {
-            if !self.pending_in.is_empty() {
+            if self.input_waits() {
                 if let Some(c) = &mut self.conn {
                     let w = c.stream.interest().1;
                     let _ = c.stream.set_interest(false, w);
@@ -733,15 +771,33 @@ impl Session {
             match ev {
                 Event::HandshakeDone(peer) => self.on_handshake(ctx, peer),
                 Event::Message(m) => {
-                    self.peer_sent = true;
-                    let mut inbox = inbox!(self);
-                    inbox.take(m);
-                    inbox.flush();
-                    if inbox.malformed {
-                        // As in read_in.
-                        self.socket_gone = true;
-                        self.disconnected(ctx);
+                    if !self.deliver(ctx, m) {
                         return;
+                    }
+                }
+                Event::SideFrame { more, pos, len } => {
+                    if !self.room_for_side_frame() {
+                        if let Some(z) = self.conn.as_mut().and_then(|c| c.zmtp.as_mut()) {
+                            z.unpoll_event(Event::SideFrame { more, pos, len });
+                        }
+                        return;
+                    }
+                    let copied = self
+                        .conn
+                        .as_mut()
+                        .and_then(|c| c.zmtp.as_mut())
+                        .map(|z| z.side_frame(more, pos, len));
+                    match copied {
+                        Some(Ok(m)) => {
+                            if !self.deliver(ctx, m) {
+                                return;
+                            }
+                        }
+                        Some(Err(f)) => {
+                            self.failed(ctx, f);
+                            return;
+                        }
+                        None => return,
                     }
                 }
                 Event::ZapRequest(frames) => {
@@ -760,6 +816,21 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Delivers a frame that came as an event; false if it was a malformed reply, which ends
+    /// the connection (as in `read_in`).
+    fn deliver(&mut self, ctx: &mut IoCtx<'_>, m: Msg) -> bool {
+        self.peer_sent = true;
+        let mut inbox = inbox!(self);
+        inbox.take(m);
+        inbox.flush();
+        if inbox.malformed {
+            self.socket_gone = true;
+            self.disconnected(ctx);
+            return false;
+        }
+        true
     }
 
     /// Carries a ZAP request to the handler bound at `inproc://zeromq.zap.01` over a pipe of
@@ -1108,11 +1179,7 @@ impl Session {
                     // Full again: the rest waits for the next Writable.
                     return;
                 }
-                if let Some(c) = &mut self.conn {
-                    let w = c.stream.interest().1;
-                    let _ = c.stream.set_interest(true, w);
-                }
-                self.read_in(ctx);
+                self.resume_input(ctx);
                 self.flush_out(ctx);
             }
             // Sessions write to their socket without swap: nothing to report.

@@ -14,6 +14,10 @@
 //! large frame and passes its descriptor with the stream, with a bell (an eventfd) that the
 //! peer rings when it frees room the sender waits for. Frames take the ring once the peer
 //! has answered that it mapped it (until then, and for good if it never does, the socket).
+//! The receiver copies a frame out only when its socket's queue has room for it (the session,
+//! on `zmtp::Event::SideFrame`): until then it stays in the ring, and a full ring stops the
+//! sender, so an unread receiver holds no backlog of copies (its peak RSS at ipc 1 MiB went
+//! 8.7 -> 7.5 MiB, three frame buffers instead of four or five).
 //! A frame that finds the ring full is held, and nothing passes it, until the bell rings;
 //! frames the ring cannot take at all (larger than it) go through the socket, in order with
 //! the rest.
@@ -232,6 +236,12 @@ impl SideChannel for Receiver {
             }
             _ => false,
         }
+    }
+
+    fn holds(&self, pos: u64, len: usize) -> bool {
+        self.ring
+            .as_ref()
+            .is_some_and(|(ring, _)| ring.holds(pos, len))
     }
 
     fn frame(&mut self, pos: u64, len: usize) -> Option<Msg> {

@@ -302,13 +302,18 @@ impl RecvRing {
         Ok(RecvRing { map, capacity })
     }
 
+    /// True if a frame of `len` octets at absolute position `pos` lies within the ring.
+    pub(crate) fn holds(&self, pos: u64, len: usize) -> bool {
+        len as u64 <= self.capacity - pos % self.capacity
+    }
+
     /// Copies the frame of `len` octets at absolute position `pos` into `v` (emptied first);
     /// false if that frame cannot lie in the ring (or memory is short).
     pub(crate) fn read(&self, pos: u64, len: usize, v: &mut Vec<u8>) -> bool {
-        let at = pos % self.capacity;
-        if len as u64 > self.capacity - at {
+        if !self.holds(pos, len) {
             return false;
         }
+        let at = pos % self.capacity;
         v.clear();
         if v.try_reserve_exact(len).is_err() {
             return false;

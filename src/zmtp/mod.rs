@@ -70,6 +70,9 @@ pub(crate) trait SideChannel: Send {
     fn add_fd(&mut self, fd: std::os::fd::OwnedFd);
     /// The peer announced its ring of `capacity` octets; false if it cannot be used.
     fn open(&mut self, capacity: u64) -> bool;
+    /// True if a frame of `len` octets at absolute position `pos` can lie in the ring (one
+    /// is open, and the frame is within it).
+    fn holds(&self, pos: u64, len: usize) -> bool;
     /// The frame of `len` octets at absolute position `pos` of the ring, copied out (the
     /// room it took is given back to the peer); `None` if there is no ring or the frame
     /// cannot lie in it.
@@ -202,6 +205,11 @@ pub(crate) enum Event {
     /// [`Connection::handle_zap_reply`], or call [`Connection::zap_handler_missing`] if nothing
     /// is bound there. The connection reads no further input until then.
     ZapRequest(Vec<Bytes>),
+    /// A message frame of `len` octets the peer put at `pos` in its ring (MORE as `more`),
+    /// still there: [`Connection::side_frame`] copies it out when the socket has room for it.
+    /// Until then the ring holds it, and the sender waits for room rather than this side
+    /// piling copies up; every later frame queues behind it.
+    SideFrame { more: bool, pos: u64, len: usize },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -495,6 +503,34 @@ impl Connection {
     /// The next event, if any.
     pub(crate) fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// Puts back an event just polled, to be polled first again (a side frame the socket has
+    /// no room for yet).
+    pub(crate) fn unpoll_event(&mut self, event: Event) {
+        self.events.push_front(event);
+    }
+
+    /// True while events wait to be polled.
+    pub(crate) fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// Copies out the side frame of an [`Event::SideFrame`], giving its room back to the
+    /// peer; a frame that cannot be read fails the connection.
+    pub(crate) fn side_frame(&mut self, more: bool, pos: u64, len: usize) -> Result<Msg, Failure> {
+        match self.side.as_mut().and_then(|s| s.frame(pos, len)) {
+            Some(mut msg) => {
+                msg.set_more(more);
+                Ok(msg)
+            }
+            None => self
+                .fail(
+                    Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
+                    "Unexpected command",
+                )
+                .map(|()| Msg::new()),
+        }
     }
 
     /// Fails the connection; during the handshake an ERROR command with `reason` is queued.
@@ -925,17 +961,16 @@ impl Connection {
                 if u64::try_from(self.cfg.maxmsgsize).is_ok_and(|max| len > max) {
                     return self.fail(Failure::MessageTooLarge, "Message too large");
                 }
-                let msg = usize::try_from(len)
+                let len = usize::try_from(len)
                     .ok()
-                    .and_then(|len| self.side.as_mut()?.frame(pos, len));
-                let Some(mut msg) = msg else {
+                    .filter(|&len| self.side.as_ref().is_some_and(|s| s.holds(pos, len)));
+                let Some(len) = len else {
                     return self.fail(
                         Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
                         "Unexpected command",
                     );
                 };
-                msg.set_more(more);
-                self.deliver(msg, sink);
+                self.events.push_back(Event::SideFrame { more, pos, len });
                 Ok(())
             }
             command::Command::Unknown => Ok(()),

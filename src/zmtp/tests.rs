@@ -261,6 +261,19 @@ fn carry(from: &mut Connection, to: &mut Connection) -> Vec<Msg> {
     .unwrap();
     sunk
 }
+
+/// [`carry`], then the frames queued as events, side frames copied out as a session does.
+fn carry_all(from: &mut Connection, to: &mut Connection) -> Vec<Msg> {
+    let mut got = carry(from, to);
+    while let Some(ev) = to.poll_event() {
+        match ev {
+            Event::Message(m) => got.push(m),
+            Event::SideFrame { more, pos, len } => got.push(to.side_frame(more, pos, len).unwrap()),
+            other => panic!("{other:?}"),
+        }
+    }
+    got
+}
 #[test]
 fn process_with_sinks_frames_in_stream_order_and_queues_what_is_declined() {
     let mut a = Connection::new(cfg(ZMQ_PUB), 0);
@@ -297,6 +310,7 @@ fn process_with_sinks_frames_in_stream_order_and_queues_what_is_declined() {
                 got.push(m);
             }
             Event::ZapRequest(_) => panic!("unexpected ZAP request"),
+            Event::SideFrame { .. } => panic!("no side channel here"),
         }
     }
     assert!(handshake_seen);
@@ -376,6 +390,10 @@ impl SideChannel for FakeSide {
         capacity > 0
     }
 
+    fn holds(&self, pos: u64, len: usize) -> bool {
+        self.opened.is_some() || self.frames.get(&pos).is_some_and(|f| f.len() == len)
+    }
+
     fn frame(&mut self, pos: u64, len: usize) -> Option<Msg> {
         let f = self.frames.get(&pos).filter(|f| f.len() == len)?;
         Some(Msg::copy_from(f))
@@ -394,11 +412,47 @@ fn side_frames_arrive_in_stream_order_with_their_more_flags() {
     a.send_side_frame(true, 64, 5000);
     a.send(&Msg::copy_from(b"mid"), false);
     a.send_side_frame(false, 9000, 300);
-    let got = carry(&mut a, &mut b);
+    let got = carry_all(&mut a, &mut b);
     let shape: Vec<(usize, bool)> = got.iter().map(|m| (m.len(), m.more())).collect();
     assert_eq!(shape, [(4, false), (5000, true), (3, false), (300, false)]);
     assert_eq!(got[1].data(), &[1u8; 5000][..]);
     assert!(b.poll_event().is_none());
+}
+
+#[test]
+fn a_side_frame_stays_in_the_ring_until_asked_for_and_later_frames_wait_behind_it() {
+    let (mut a, mut b) = push_pull();
+    let mut side = FakeSide::default();
+    side.frames.insert(64, vec![1u8; 5000]);
+    b.set_side_channel(Box::new(side));
+    a.send_side_frame(false, 64, 5000);
+    a.send(&Msg::copy_from(b"after"), false);
+    assert!(
+        carry(&mut a, &mut b).is_empty(),
+        "nothing sunk past the side frame"
+    );
+    assert!(b.has_events());
+    let Some(Event::SideFrame { more, pos, len }) = b.poll_event() else {
+        panic!("the side frame first");
+    };
+    assert_eq!((more, pos, len), (false, 64, 5000));
+    // A session without room puts it back; it stays first.
+    b.unpoll_event(Event::SideFrame { more, pos, len });
+    assert!(matches!(
+        b.poll_event(),
+        Some(Event::SideFrame { pos: 64, .. })
+    ));
+    assert_eq!(
+        b.side_frame(more, pos, len).unwrap().data(),
+        &[1u8; 5000][..]
+    );
+    assert!(matches!(b.poll_event(), Some(Event::Message(m)) if m.data() == b"after"));
+    assert!(!b.has_events());
+    // A frame the ring no longer gives fails the connection when it is copied out.
+    assert!(matches!(
+        b.side_frame(false, 64, 4),
+        Err(Failure::Protocol(_))
+    ));
 }
 
 #[test]
