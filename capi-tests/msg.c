@@ -1,6 +1,7 @@
 /* msg.c: the message API as libzmq documents it (zmq_msg_init, zmq_msg_init_size,
  * zmq_msg_init_data, zmq_msg_close, zmq_msg_move, zmq_msg_copy, zmq_msg_data, zmq_msg_size,
- * zmq_msg_more, zmq_msg_get, zmq_msg_set, zmq_msg_gets). Only behaviour both Debian's libzmq
+ * zmq_msg_more, zmq_msg_get, zmq_msg_set, zmq_msg_gets), and what a failed zmq_msg_recv does
+ * to the message. Only behaviour both Debian's libzmq
  * and libzmq-rs show identically is asserted here; libzmq-rs-only behaviour lives in ours/. */
 #include "testutil.h"
 
@@ -246,6 +247,59 @@ static void test_many (void)
     CHECK (ok);
 }
 
+/* Puts 100 octets of content in m (closing what it held). */
+static void refill (zmq_msg_t *m)
+{
+    CHECK_RC (zmq_msg_close (m), 0);
+    CHECK_RC (zmq_msg_init_size (m, 100), 0);
+    memset (zmq_msg_data (m), 7, 100);
+}
+
+static void test_failed_receive (void)
+{
+    /* A receive that finds nothing (EAGAIN, at once or after ZMQ_RCVTIMEO) releases what the
+     * message held and leaves it empty; one the socket refuses outright (EFSM, ENOTSUP)
+     * leaves it as it was. The message stays valid either way. */
+    void *ctx = zmq_ctx_new ();
+    zmq_msg_t m;
+    CHECK_RC (zmq_msg_init (&m), 0);
+    int count_before = free_calls;
+    void *data = malloc (64);
+    memset (data, 3, 64);
+    CHECK_RC (zmq_msg_close (&m), 0);
+    CHECK_RC (zmq_msg_init_data (&m, data, 64, count_free, NULL), 0);
+    void *pull = zmq_socket (ctx, ZMQ_PULL);
+    CHECK_ERRNO (zmq_msg_recv (&m, pull, ZMQ_DONTWAIT), EAGAIN);
+    CHECK_RC (zmq_msg_size (&m), 0);
+    CHECK_RC (free_calls, count_before + 1);
+    refill (&m);
+    int timeo = 10;
+    CHECK_RC (zmq_setsockopt (pull, ZMQ_RCVTIMEO, &timeo, sizeof timeo), 0);
+    CHECK_ERRNO (zmq_msg_recv (&m, pull, 0), EAGAIN);
+    CHECK_RC (zmq_msg_size (&m), 0);
+    static const int types[] = {ZMQ_SUB, ZMQ_ROUTER, ZMQ_DEALER, ZMQ_REP, ZMQ_PAIR};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        void *s = zmq_socket (ctx, types[i]);
+        refill (&m);
+        CHECK_ERRNO (zmq_msg_recv (&m, s, ZMQ_DONTWAIT), EAGAIN);
+        CHECK_RC (zmq_msg_size (&m), 0);
+        CHECK_RC (zmq_close (s), 0);
+    }
+    void *req = zmq_socket (ctx, ZMQ_REQ);
+    refill (&m);
+    CHECK_ERRNO (zmq_msg_recv (&m, req, ZMQ_DONTWAIT), EFSM);
+    CHECK_RC (zmq_msg_size (&m), 100);
+    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    CHECK_ERRNO (zmq_msg_recv (&m, push, ZMQ_DONTWAIT), ENOTSUP);
+    CHECK_RC (zmq_msg_size (&m), 100);
+    CHECK_RC (((unsigned char *) zmq_msg_data (&m))[99], 7);
+    CHECK_RC (zmq_msg_close (&m), 0);
+    CHECK_RC (zmq_close (req), 0);
+    CHECK_RC (zmq_close (push), 0);
+    CHECK_RC (zmq_close (pull), 0);
+    CHECK_RC (zmq_ctx_term (ctx), 0);
+}
+
 int main (void)
 {
     test_init_empty ();
@@ -256,5 +310,6 @@ int main (void)
     test_properties ();
     test_close_twice ();
     test_many ();
+    test_failed_receive ();
     return TEST_SUMMARY ("msg");
 }

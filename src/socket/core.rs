@@ -220,6 +220,13 @@ impl Socket {
                 self.retire(old);
                 Ok(slot.len())
             }
+            // A receive that found nothing leaves the message empty, as libzmq's (it closes
+            // the message before looking); one the socket refuses outright (EFSM, ENOTSUP)
+            // leaves it as it was.
+            Err(e @ (Error::Again | Error::Interrupted)) => {
+                self.retire(old);
+                Err(e)
+            }
             Err(e) => {
                 *slot = old;
                 Err(e)
