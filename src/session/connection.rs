@@ -775,10 +775,10 @@ impl Session {
                         return;
                     }
                 }
-                Event::SideFrame { more, pos, len } => {
+                Event::SideFrame(piece) => {
                     if !self.room_for_side_frame() {
                         if let Some(z) = self.conn.as_mut().and_then(|c| c.zmtp.as_mut()) {
-                            z.unpoll_event(Event::SideFrame { more, pos, len });
+                            z.unpoll_event(Event::SideFrame(piece));
                         }
                         return;
                     }
@@ -786,13 +786,14 @@ impl Session {
                         .conn
                         .as_mut()
                         .and_then(|c| c.zmtp.as_mut())
-                        .map(|z| z.side_frame(more, pos, len));
+                        .map(|z| z.side_frame(piece));
                     match copied {
-                        Some(Ok(m)) => {
+                        Some(Ok(Some(m))) => {
                             if !self.deliver(ctx, m) {
                                 return;
                             }
                         }
+                        Some(Ok(None)) => {}
                         Some(Err(f)) => {
                             self.failed(ctx, f);
                             return;
@@ -1002,7 +1003,7 @@ impl Session {
             match side_tx.send(zmtp, &m) {
                 side::Sent::Ring => *ring_pumped = true,
                 side::Sent::Socket => zmtp.send(&m, is_sub),
-                side::Sent::Held => {
+                side::Sent::Held | side::Sent::Broken => {
                     *held = Some(m);
                     return 0;
                 }
@@ -1026,7 +1027,7 @@ impl Session {
             } {
                 side::Sent::Ring => *ring_pumped = true,
                 side::Sent::Socket => zmtp.send(&m, is_sub),
-                side::Sent::Held => {
+                side::Sent::Held | side::Sent::Broken => {
                     *held = Some(m);
                     return false;
                 }
@@ -1095,6 +1096,11 @@ impl Session {
     fn flush_out(&mut self, ctx: &mut IoCtx<'_>) {
         loop {
             let taken = self.pump_out(ctx);
+            if self.conn.as_ref().is_some_and(|c| c.side_tx.is_broken()) {
+                // The peer broke our ring with a frame half through it.
+                self.failed(ctx, Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED));
+                return;
+            }
             self.gather_out(ctx, taken);
             let Some(conn) = &mut self.conn else {
                 break;

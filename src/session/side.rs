@@ -14,13 +14,15 @@
 //! large frame and passes its descriptor with the stream, with a bell (an eventfd) that the
 //! peer rings when it frees room the sender waits for. Frames take the ring once the peer
 //! has answered that it mapped it (until then, and for good if it never does, the socket).
+//! A frame larger than half the ring goes in pieces of half the ring, so that the sender
+//! fills one half while the receiver copies out the other; a frame that finds the ring full
+//! is held (what of it is in the ring stays sent), and nothing passes it, until the bell
+//! rings.
+//!
 //! The receiver copies a frame out only when its socket's queue has room for it (the session,
 //! on `zmtp::Event::SideFrame`): until then it stays in the ring, and a full ring stops the
-//! sender, so an unread receiver holds no backlog of copies (its peak RSS at ipc 1 MiB went
-//! 8.7 -> 7.5 MiB, three frame buffers instead of four or five).
-//! A frame that finds the ring full is held, and nothing passes it, until the bell rings;
-//! frames the ring cannot take at all (larger than it) go through the socket, in order with
-//! the rest.
+//! sender, so an unread receiver holds no backlog of copies. At ipc 1 MiB its frame buffers
+//! went from four or five to two (peak RSS 8.7 -> 7.5 MiB).
 #![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
@@ -31,16 +33,18 @@ use parking_lot::Mutex;
 
 use crate::msg::Msg;
 use crate::sys::shm::{Bell, RecvRing, Refused, SendRing};
-use crate::zmtp::{self, SideChannel};
+use crate::zmtp::{self, Copied, SideChannel, SidePiece};
 
 /// Frames from this size up go through the ring.
 pub(super) const SIDE_MIN: usize = 32 * 1024;
 /// Room for frames in a sender's ring: two frames as large as the first one sent through it,
-/// within these bounds (its pages become resident in both processes). Measured with PUSH ->
-/// PULL over ipc: 64 KiB frames ran 100 k msg/s with a ring of 128 KiB, 124-142 k with
-/// 256 KiB, 158-160 k with 512 KiB; 1 MiB frames 7.4-7.8 k msg/s with 4 MiB (receiver peak
-/// RSS 12.9 MiB) and 8.7-9.0 k with 2 MiB (8.9 MiB): a ring that stays in the caches
-/// beats a deeper one.
+/// within these bounds (its pages become resident in both processes; larger frames go in
+/// pieces). Measured with PUSH -> PULL over ipc: 64 KiB frames ran 100 k msg/s with a ring
+/// of 128 KiB, 124-142 k with 256 KiB, 158-160 k with 512 KiB; 1 MiB frames whole,
+/// 7.4-7.8 k msg/s with 4 MiB (receiver peak RSS 12.9 MiB) and 8.7-9.0 k with 2 MiB
+/// (8.9 MiB): a ring that stays in the caches beats a deeper one. But not a shallower one:
+/// 1 MiB frames in pieces through a ring of 1 MiB ran a median 4.6 k msg/s against 6.9 k
+/// whole through 2 MiB (8 paired runs; receiver peak RSS 6.6-7.7 against 7.6-8.8 MiB).
 const RING_MIN: usize = 512 << 10;
 const RING_MAX: usize = 2 << 20;
 /// Frames of the first large frame's size a ring is sized for.
@@ -65,16 +69,20 @@ pub(super) fn enabled() -> bool {
     *ENABLED.get_or_init(|| std::env::var_os("LIBZMQ_RS_SHM").is_none_or(|v| v != "0"))
 }
 
+/// The value of the offer: the version of the channel's commands (2: `X-SHM-FRAME` carries
+/// pieces). A peer offering another version gets the socket.
+const OFFER: &[u8] = b"2";
+
 /// The READY property that offers the channel.
 pub(super) fn offer() -> (String, Vec<u8>) {
-    (zmtp::SIDE_CHANNEL_PROPERTY.to_owned(), b"1".to_vec())
+    (zmtp::SIDE_CHANNEL_PROPERTY.to_owned(), OFFER.to_vec())
 }
 
 /// True when the peer's handshake metadata offers the channel.
 pub(super) fn peer_offers(metadata: &crate::msg::Metadata) -> bool {
     metadata
         .get(zmtp::SIDE_CHANNEL_PROPERTY)
-        .is_some_and(|v| v.to_bytes() == b"1")
+        .is_some_and(|v| v.to_bytes() == OFFER)
 }
 
 /// The sending half: nothing until the first large frame, then the ring (or `Off` if it
@@ -92,6 +100,8 @@ pub(super) enum Sender {
         ring: SendRing,
         new: Option<(Vec<OwnedFd>, Bell)>,
         peer_ready: bool,
+        /// Octets of the frame under way already in the ring (it was held for room).
+        sent: usize,
     },
 }
 
@@ -103,8 +113,10 @@ pub(super) enum Sent {
     /// Not for the ring: send it through the socket.
     Socket,
     /// The ring is full: hold the frame (nothing after it may be sent) until the peer rings
-    /// the bell, then offer it again.
+    /// the bell, then offer it again (what of it is in the ring stays sent).
     Held,
+    /// The peer broke the ring with a frame half through it: the connection must end.
+    Broken,
 }
 
 impl Sender {
@@ -125,6 +137,7 @@ impl Sender {
                         ring,
                         new: Some((vec![fd, peer_bell], bell)),
                         peer_ready: false,
+                        sent: 0,
                     }
                 }
                 Err(_) => Sender::Off,
@@ -133,19 +146,33 @@ impl Sender {
         let Sender::Ring {
             ring,
             peer_ready: true,
+            sent,
             ..
         } = self
         else {
             return Sent::Socket;
         };
-        match ring.write(frame.data()) {
-            Ok(pos) => {
-                zmtp.send_side_frame(frame.more(), pos, frame.len() as u64);
-                Sent::Ring
+        let data = frame.data();
+        let most = usize::try_from(ring.capacity() / 2).unwrap_or(usize::MAX);
+        while let Some(rest) = data.get(*sent..).filter(|r| !r.is_empty()) {
+            let part = rest.get(..most).unwrap_or(rest);
+            match ring.write(part) {
+                Ok(pos) => {
+                    zmtp.send_side_frame(SidePiece {
+                        more: frame.more(),
+                        pos,
+                        len: part.len(),
+                        total: data.len(),
+                    });
+                    *sent += part.len();
+                }
+                Err(Refused::Full) => return Sent::Held,
+                Err(Refused::Never) if *sent == 0 => return Sent::Socket,
+                Err(Refused::Never) => return Sent::Broken,
             }
-            Err(Refused::Full) => Sent::Held,
-            Err(Refused::Never) => Sent::Socket,
         }
+        *sent = 0;
+        Sent::Ring
     }
 
     /// A ring just made: the descriptors to pass with the next write (at or before its
@@ -155,6 +182,12 @@ impl Sender {
             Sender::Ring { new, .. } => new.take(),
             _ => None,
         }
+    }
+
+    /// True once the peer broke our ring (published an impossible position) with a frame
+    /// half through it: the rest of that frame cannot follow.
+    pub(super) fn is_broken(&self) -> bool {
+        matches!(self, Sender::Ring { ring, sent, .. } if *sent > 0 && ring.is_broken())
     }
 
     /// The peer mapped our ring (`X-SHM-READY`): frames may take it.
@@ -171,6 +204,9 @@ pub(super) struct Receiver {
     fds: VecDeque<OwnedFd>,
     ring: Option<(RecvRing, Bell)>,
     spares: Spares,
+    /// The frame whose pieces are coming in: its buffer (as long as what came), its length
+    /// and MORE flag.
+    partial: Option<(Vec<u8>, usize, bool)>,
 }
 
 /// Frame buffers a receiver copied into and its application has dropped, kept for the next
@@ -244,17 +280,38 @@ impl SideChannel for Receiver {
             .is_some_and(|(ring, _)| ring.holds(pos, len))
     }
 
-    fn frame(&mut self, pos: u64, len: usize) -> Option<Msg> {
-        let (ring, bell) = self.ring.as_ref()?;
-        let mut buf = self.spares.take(len);
-        if !ring.read(pos, len, &mut buf) {
-            return None;
+    fn piece(&mut self, p: SidePiece) -> Copied {
+        let Some((ring, bell)) = self.ring.as_ref() else {
+            return Copied::Refused;
+        };
+        let mut buf = match self.partial.take() {
+            Some((buf, total, more))
+                if total == p.total && more == p.more && p.len <= total - buf.len() =>
+            {
+                buf
+            }
+            Some(_) => return Copied::Refused,
+            None => {
+                let mut buf = self.spares.take(p.total);
+                buf.clear();
+                if buf.try_reserve_exact(p.total).is_err() {
+                    return Copied::Refused;
+                }
+                buf
+            }
+        };
+        if !ring.read(p.pos, p.len, &mut buf) {
+            return Copied::Refused;
         }
-        if ring.release(pos.saturating_add(len as u64)) {
+        if ring.release(p.pos.saturating_add(p.len as u64)) {
             bell.ring();
         }
+        if buf.len() < p.total {
+            self.partial = Some((buf, p.total, p.more));
+            return Copied::Partial;
+        }
         let home = self.spares.clone();
-        Some(Msg::from_bytes(bytes::Bytes::from_owner(Recycled {
+        Copied::Frame(Msg::from_bytes(bytes::Bytes::from_owner(Recycled {
             buf,
             home,
         })))
@@ -286,21 +343,126 @@ mod tests {
         assert!(rx.open(cap));
         tx.peer_ready();
         assert_eq!(tx.send(&mut conn, &big), Sent::Ring);
-        let got = rx.frame(0, SIDE_MIN).expect("the frame");
+        let got = frame(rx.piece(whole(0, SIDE_MIN)));
         assert_eq!(got.data(), big.data());
         assert!(!rung(&bell), "nobody waited");
-        assert!(rx.frame(cap - 1, 2).is_none());
+        assert!(matches!(rx.piece(whole(cap - 1, 2)), Copied::Refused));
         // Fill the ring: the frame that does not fit is held, and the release rings the bell.
         let mut at = SIDE_MIN as u64;
         while tx.send(&mut conn, &big) == Sent::Ring {
             at += SIDE_MIN as u64;
         }
         assert_eq!(at, cap + SIDE_MIN as u64);
-        assert!(rx.frame(SIDE_MIN as u64, SIDE_MIN).is_some());
+        frame(rx.piece(whole(SIDE_MIN as u64, SIDE_MIN)));
         assert!(rung(&bell), "the sender waits for room");
         bell.drain();
         assert!(!rung(&bell));
         assert_eq!(tx.send(&mut conn, &big), Sent::Ring);
+    }
+
+    /// A piece of `len` octets at `pos`, the whole of its frame.
+    fn whole(pos: u64, len: usize) -> SidePiece {
+        SidePiece {
+            more: false,
+            pos,
+            len,
+            total: len,
+        }
+    }
+
+    /// The frame a piece completed.
+    fn frame(copied: Copied) -> Msg {
+        match copied {
+            Copied::Frame(m) => m,
+            other => panic!("not a whole frame: {other:?}"),
+        }
+    }
+
+    /// A sender and a receiver with a ring of RING_MIN octets between them.
+    fn linked() -> (Sender, Receiver, Bell, zmtp::Connection) {
+        let mut rx = Receiver::default();
+        let mut tx = Sender::Offered;
+        let cfg = zmtp::Config::with_defaults(crate::consts::ZMQ_PUSH, Default::default());
+        let mut conn = zmtp::Connection::new(cfg, 0);
+        let first = Msg::copy_from(&vec![0u8; SIDE_MIN]);
+        assert_eq!(tx.send(&mut conn, &first), Sent::Socket);
+        let (fds, bell) = tx.take_new().expect("the ring's descriptors");
+        fds.into_iter().for_each(|f| rx.add_fd(f));
+        assert!(rx.open(RING_MIN as u64));
+        tx.peer_ready();
+        (tx, rx, bell, conn)
+    }
+
+    #[test]
+    fn a_frame_larger_than_half_the_ring_goes_in_pieces_and_resumes_where_it_was_held() {
+        let (mut tx, mut rx, bell, mut conn) = linked();
+        let half = RING_MIN / 2;
+        let data: Vec<u8> = (0..RING_MIN + 5000)
+            .map(|i| (i * 7 + i / 999) as u8)
+            .collect();
+        let mut big = Msg::copy_from(&data);
+        big.set_more(true);
+        // Two pieces fill the ring; the third waits for room.
+        assert_eq!(tx.send(&mut conn, &big), Sent::Held);
+        let piece = |pos: u64, len: usize| SidePiece {
+            more: true,
+            pos,
+            len,
+            total: data.len(),
+        };
+        assert!(matches!(rx.piece(piece(0, half)), Copied::Partial));
+        assert!(rung(&bell), "room for the held piece");
+        assert_eq!(tx.send(&mut conn, &big), Sent::Ring, "the rest of it");
+        assert!(matches!(
+            rx.piece(piece(half as u64, half)),
+            Copied::Partial
+        ));
+        // A piece of another frame cannot come in the middle of this one.
+        assert!(matches!(
+            rx.piece(SidePiece {
+                total: 5000,
+                ..piece(RING_MIN as u64, 5000)
+            }),
+            Copied::Refused
+        ));
+    }
+
+    #[test]
+    fn pieces_make_up_their_frame() {
+        let (mut tx, mut rx, _bell, mut conn) = linked();
+        let half = RING_MIN / 2;
+        let data: Vec<u8> = (0..RING_MIN + 5000)
+            .map(|i| (i * 7 + i / 999) as u8)
+            .collect();
+        let big = Msg::copy_from(&data);
+        assert_eq!(tx.send(&mut conn, &big), Sent::Held);
+        let piece = |pos: u64, len: usize| SidePiece {
+            more: false,
+            pos,
+            len,
+            total: data.len(),
+        };
+        assert!(matches!(rx.piece(piece(0, half)), Copied::Partial));
+        assert!(matches!(
+            rx.piece(piece(half as u64, half)),
+            Copied::Partial
+        ));
+        assert_eq!(tx.send(&mut conn, &big), Sent::Ring);
+        let got = frame(rx.piece(piece(RING_MIN as u64, 5000)));
+        assert_eq!(got.data(), &data[..]);
+    }
+
+    #[test]
+    fn a_ring_broken_in_the_middle_of_a_frame_says_so() {
+        let (mut tx, rx, _bell, mut conn) = linked();
+        let big = Msg::copy_from(&vec![1u8; RING_MIN + 1]);
+        assert_eq!(tx.send(&mut conn, &big), Sent::Held);
+        assert!(!tx.is_broken());
+        // The receiver publishes a position past anything written.
+        let (ring, _) = rx.ring.as_ref().expect("mapped");
+        ring.release(u64::MAX / 2);
+        assert_eq!(tx.send(&mut conn, &big), Sent::Broken);
+        assert!(tx.is_broken());
     }
 
     /// Whether `bell` is readable now.
@@ -323,7 +485,7 @@ mod tests {
         rx.add_fd(peer_bell);
         assert!(rx.open(RING_MIN as u64));
         // The frame lies at the ring's end, and its end position is past u64::MAX.
-        let got = rx.frame(u64::MAX - 9, 10).expect("a frame inside the ring");
+        let got = frame(rx.piece(whole(u64::MAX - 9, 10)));
         assert_eq!(got.len(), 10);
     }
 
@@ -341,7 +503,7 @@ mod tests {
     fn a_ring_announcement_without_its_descriptors_is_refused() {
         let mut rx = Receiver::default();
         assert!(!rx.open(RING_MIN as u64));
-        assert!(rx.frame(0, 10).is_none());
+        assert!(matches!(rx.piece(whole(0, 10)), Copied::Refused));
         // A ring without a bell.
         let (_ring, fd) = SendRing::create(RING_MIN).unwrap();
         rx.add_fd(fd);

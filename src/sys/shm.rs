@@ -214,6 +214,11 @@ impl SendRing {
         self.capacity
     }
 
+    /// True once the reader published an impossible position: the ring takes nothing more.
+    pub(crate) fn is_broken(&self) -> bool {
+        self.broken
+    }
+
     /// Copies `frame` into the ring and returns its absolute position; refused when the ring
     /// lacks room for it now (the reader has not read far enough: the waiting flag is then
     /// raised) or for good.
@@ -307,26 +312,27 @@ impl RecvRing {
         len as u64 <= self.capacity - pos % self.capacity
     }
 
-    /// Copies the frame of `len` octets at absolute position `pos` into `v` (emptied first);
-    /// false if that frame cannot lie in the ring (or memory is short).
+    /// Appends the `len` octets at absolute position `pos` to `v`; false if they cannot lie
+    /// in the ring (or memory is short).
     pub(crate) fn read(&self, pos: u64, len: usize, v: &mut Vec<u8>) -> bool {
         if !self.holds(pos, len) {
             return false;
         }
         let at = pos % self.capacity;
-        v.clear();
         if v.try_reserve_exact(len).is_err() {
             return false;
         }
         fence(Ordering::Acquire);
         let src = self.map.base.as_ptr().wrapping_add(HEADER + at as usize);
+        let dst = v.spare_capacity_mut().as_mut_ptr().cast::<u8>();
         // SAFETY: at + len <= capacity, so `src` starts a stretch of our mapping's frame area
-        // (HEADER + capacity long) len octets long; the destination is the Vec's reserved
-        // capacity (len bytes of our own memory, which cannot overlap a shared mapping). A
-        // sender writing these octets meanwhile only changes what we copy, its own frame.
-        unsafe { std::ptr::copy_nonoverlapping(src, v.as_mut_ptr(), len) };
-        // SAFETY: the copy initialised all len bytes of the reserved capacity.
-        unsafe { v.set_len(len) };
+        // (HEADER + capacity long) len octets long; `dst` is the Vec's spare capacity, at
+        // least len bytes (reserved above) of our own memory, which cannot overlap a shared
+        // mapping. A sender writing these octets meanwhile only changes what we copy, its own
+        // frame.
+        unsafe { std::ptr::copy_nonoverlapping(src, dst, len) };
+        // SAFETY: the copy initialised the len bytes after the Vec's length.
+        unsafe { v.set_len(v.len() + len) };
         true
     }
 
@@ -489,6 +495,7 @@ mod tests {
         // b does not fit behind a: it wraps to the start of the ring.
         let pb = tx.write(&b).unwrap();
         assert_eq!(pb, 64 * 1024);
+        out.clear();
         assert!(rx.read(pb, b.len(), &mut out));
         assert_eq!(out, b);
         assert!(!rx.release(pb + b.len() as u64), "nobody waits");
@@ -498,7 +505,7 @@ mod tests {
         let pc = tx.write(&c).unwrap();
         assert_eq!(pc, 128 * 1024);
         assert!(rx.read(pc, c.len(), &mut out));
-        assert_eq!(out, c);
+        assert_eq!(&out[b.len()..], c, "appended");
         assert_eq!(tx.write(&vec![0; 64 * 1024 + 1]), Err(Refused::Never));
     }
 

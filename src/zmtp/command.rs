@@ -27,8 +27,14 @@ pub(crate) enum Command {
     SideRing(u64),
     /// `X-SHM-READY`: the peer mapped our ring; frames may go through it now.
     SideReady,
-    /// `X-SHM-FRAME`: the next message frame lies in the peer's shared ring.
-    SideFrame { more: bool, pos: u64, len: u64 },
+    /// `X-SHM-FRAME`: the next message frame, or its next piece, lies in the peer's shared
+    /// ring.
+    SideFrame {
+        more: bool,
+        pos: u64,
+        len: u64,
+        total: u64,
+    },
     /// A command this implementation does not know (ignored).
     Unknown,
 }
@@ -78,16 +84,19 @@ pub(crate) fn parse(body: &Bytes) -> Result<Command, Malformed> {
         b"X-SHM-READY" if data.is_empty() => Command::SideReady,
         b"X-SHM-READY" => return Err(Malformed),
         b"X-SHM-FRAME" => {
-            let v: [u8; 17] = data.as_ref().try_into().map_err(|_| Malformed)?;
-            let (flags, rest) = v.split_at(1);
-            let (pos, len) = rest.split_at(8);
-            if flags[0] > 1 {
+            let v: [u8; 25] = data.as_ref().try_into().map_err(|_| Malformed)?;
+            let word = |at: usize| -> Result<u64, Malformed> {
+                let b = v.get(at..at + 8).ok_or(Malformed)?;
+                Ok(u64::from_be_bytes(b.try_into().map_err(|_| Malformed)?))
+            };
+            if v[0] > 1 {
                 return Err(Malformed);
             }
             Command::SideFrame {
-                more: flags[0] == 1,
-                pos: u64::from_be_bytes(pos.try_into().map_err(|_| Malformed)?),
-                len: u64::from_be_bytes(len.try_into().map_err(|_| Malformed)?),
+                more: v[0] == 1,
+                pos: word(1)?,
+                len: word(9)?,
+                total: word(17)?,
             }
         }
         _ => Command::Unknown,
@@ -169,13 +178,15 @@ pub(crate) fn side_ready() -> BytesMut {
     out
 }
 
-/// An `X-SHM-FRAME` body.
-pub(crate) fn side_frame(more: bool, pos: u64, len: u64) -> BytesMut {
-    let mut out = BytesMut::with_capacity(1 + SIDE_FRAME.len() + 17);
+/// An `X-SHM-FRAME` body: `len` octets at `pos` in the ring, the next piece of a frame of
+/// `total` octets (all of it when they are equal).
+pub(crate) fn side_frame(more: bool, pos: u64, len: u64, total: u64) -> BytesMut {
+    let mut out = BytesMut::with_capacity(1 + SIDE_FRAME.len() + 25);
     name(&mut out, SIDE_FRAME);
     out.put_u8(u8::from(more));
     out.put_u64(pos);
     out.put_u64(len);
+    out.put_u64(total);
     out
 }
 
@@ -232,13 +243,14 @@ mod tests {
             parse(&side_ring(1 << 22).freeze()).unwrap(),
             Command::SideRing(1 << 22)
         );
-        let f = side_frame(true, 5 << 30, 1 << 20).freeze();
+        let f = side_frame(true, 5 << 30, 1 << 18, 1 << 20).freeze();
         assert_eq!(
             parse(&f).unwrap(),
             Command::SideFrame {
                 more: true,
                 pos: 5 << 30,
-                len: 1 << 20
+                len: 1 << 18,
+                total: 1 << 20
             }
         );
         assert_eq!(parse(&f.slice(..f.len() - 1)), Err(Malformed));

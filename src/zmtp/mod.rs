@@ -59,7 +59,8 @@ pub(crate) const COPY_MAX: usize = 256;
 /// ends must offer it; libzmq never does): the sender announces its ring (`X-SHM-RING`), and
 /// once the peer answers that it mapped it (`X-SHM-READY`: a peer that merely claimed the
 /// property, and ignores commands it does not know, never does), `X-SHM-FRAME` commands
-/// carry large frames through it (see `session::side`).
+/// carry large frames through it, whole or in pieces (see `session::side`; the property's
+/// value is the version of these commands).
 pub(crate) const SIDE_CHANNEL_PROPERTY: &str = "X-ZmqRs-Shm";
 
 /// Where a connection that offered the side channel gets the frames the peer put in its
@@ -70,13 +71,34 @@ pub(crate) trait SideChannel: Send {
     fn add_fd(&mut self, fd: std::os::fd::OwnedFd);
     /// The peer announced its ring of `capacity` octets; false if it cannot be used.
     fn open(&mut self, capacity: u64) -> bool;
-    /// True if a frame of `len` octets at absolute position `pos` can lie in the ring (one
-    /// is open, and the frame is within it).
+    /// True if `len` octets at absolute position `pos` can lie in the ring (one is open, and
+    /// they are within it).
     fn holds(&self, pos: u64, len: usize) -> bool;
-    /// The frame of `len` octets at absolute position `pos` of the ring, copied out (the
-    /// room it took is given back to the peer); `None` if there is no ring or the frame
-    /// cannot lie in it.
-    fn frame(&mut self, pos: u64, len: usize) -> Option<Msg>;
+    /// Copies `piece` out of the ring (the room it took is given back to the peer).
+    fn piece(&mut self, piece: SidePiece) -> Copied;
+}
+
+/// A frame, or the next piece of one, that the peer put in its ring (`X-SHM-FRAME`): `len`
+/// octets at absolute position `pos`, of a frame `total` octets long (all of it when equal).
+/// A frame larger than half the ring comes in pieces, so that the sender fills one while the
+/// receiver copies out the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SidePiece {
+    pub(crate) more: bool,
+    pub(crate) pos: u64,
+    pub(crate) len: usize,
+    pub(crate) total: usize,
+}
+
+/// What [`SideChannel::piece`] made of a piece.
+#[derive(Debug)]
+pub(crate) enum Copied {
+    /// The frame's last piece: the whole frame.
+    Frame(Msg),
+    /// A piece of a frame not complete yet.
+    Partial,
+    /// Not readable: no ring, outside it, or not the continuation of the frame under way.
+    Refused,
 }
 
 /// Length of the ZMTP 3 greeting.
@@ -205,11 +227,11 @@ pub(crate) enum Event {
     /// [`Connection::handle_zap_reply`], or call [`Connection::zap_handler_missing`] if nothing
     /// is bound there. The connection reads no further input until then.
     ZapRequest(Vec<Bytes>),
-    /// A message frame of `len` octets the peer put at `pos` in its ring (MORE as `more`),
-    /// still there: [`Connection::side_frame`] copies it out when the socket has room for it.
-    /// Until then the ring holds it, and the sender waits for room rather than this side
-    /// piling copies up; every later frame queues behind it.
-    SideFrame { more: bool, pos: u64, len: usize },
+    /// A message frame (or a piece of one) the peer put in its ring, still there:
+    /// [`Connection::side_frame`] copies it out when the socket has room for it. Until then
+    /// the ring holds it, and the sender waits for room rather than this side piling copies
+    /// up; every later frame queues behind it.
+    SideFrame(SidePiece),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -381,9 +403,10 @@ impl Connection {
         self.emit(frame::COMMAND, &[&command::side_ring(capacity)]);
     }
 
-    /// Queues a message frame of `len` octets that the session put at `pos` in our ring.
-    pub(crate) fn send_side_frame(&mut self, more: bool, pos: u64, len: u64) {
-        self.emit(frame::COMMAND, &[&command::side_frame(more, pos, len)]);
+    /// Queues a message frame, or a piece of one, that the session put in our ring.
+    pub(crate) fn send_side_frame(&mut self, piece: SidePiece) {
+        let body = command::side_frame(piece.more, piece.pos, piece.len as u64, piece.total as u64);
+        self.emit(frame::COMMAND, &[&body]);
     }
 
     /// True once a raw (STREAM) connection was asked to close by an empty frame.
@@ -516,20 +539,22 @@ impl Connection {
         !self.events.is_empty()
     }
 
-    /// Copies out the side frame of an [`Event::SideFrame`], giving its room back to the
-    /// peer; a frame that cannot be read fails the connection.
-    pub(crate) fn side_frame(&mut self, more: bool, pos: u64, len: usize) -> Result<Msg, Failure> {
-        match self.side.as_mut().and_then(|s| s.frame(pos, len)) {
-            Some(mut msg) => {
-                msg.set_more(more);
-                Ok(msg)
+    /// Copies out the side frame or piece of an [`Event::SideFrame`], giving its room back to
+    /// the peer: the frame once complete, `None` after a piece that does not complete it. One
+    /// that cannot be read fails the connection.
+    pub(crate) fn side_frame(&mut self, piece: SidePiece) -> Result<Option<Msg>, Failure> {
+        match self.side.as_mut().map(|s| s.piece(piece)) {
+            Some(Copied::Frame(mut msg)) => {
+                msg.set_more(piece.more);
+                Ok(Some(msg))
             }
-            None => self
+            Some(Copied::Partial) => Ok(None),
+            Some(Copied::Refused) | None => self
                 .fail(
                     Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
                     "Unexpected command",
                 )
-                .map(|()| Msg::new()),
+                .map(|()| None),
         }
     }
 
@@ -957,20 +982,35 @@ impl Connection {
                 self.side_ready = self.side.is_some();
                 Ok(())
             }
-            command::Command::SideFrame { more, pos, len } => {
-                if u64::try_from(self.cfg.maxmsgsize).is_ok_and(|max| len > max) {
+            command::Command::SideFrame {
+                more,
+                pos,
+                len,
+                total,
+            } => {
+                if u64::try_from(self.cfg.maxmsgsize).is_ok_and(|max| total > max) {
                     return self.fail(Failure::MessageTooLarge, "Message too large");
                 }
-                let len = usize::try_from(len)
+                let side = self.side.as_ref();
+                let piece = usize::try_from(len)
                     .ok()
-                    .filter(|&len| self.side.as_ref().is_some_and(|s| s.holds(pos, len)));
-                let Some(len) = len else {
+                    .zip(usize::try_from(total).ok())
+                    .filter(|&(len, total)| {
+                        len > 0 && len <= total && side.is_some_and(|s| s.holds(pos, len))
+                    })
+                    .map(|(len, total)| SidePiece {
+                        more,
+                        pos,
+                        len,
+                        total,
+                    });
+                let Some(piece) = piece else {
                     return self.fail(
                         Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
                         "Unexpected command",
                     );
                 };
-                self.events.push_back(Event::SideFrame { more, pos, len });
+                self.events.push_back(Event::SideFrame(piece));
                 Ok(())
             }
             command::Command::Unknown => Ok(()),

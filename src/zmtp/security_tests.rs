@@ -44,7 +44,7 @@ fn drain(c: &mut Connection, o: &mut Outcome, zap: &mut dyn FnMut(&[Bytes]) -> Z
                     o.failure = Some(f);
                 }
             }
-            Event::SideFrame { .. } => panic!("no side channel here"),
+            Event::SideFrame(_) => panic!("no side channel here"),
         }
     }
 }

@@ -149,8 +149,8 @@ impl Peer {
                 PeerEvent::ZapRequest(frames.iter().map(|f| f.to_vec()).collect())
             }
             // Only a connection given a side channel (never one of these) gets side frames.
-            Event::SideFrame { more, pos, len } => {
-                let m = self.conn.side_frame(more, pos, len).ok()?;
+            Event::SideFrame(piece) => {
+                let m = self.conn.side_frame(piece).ok()??;
                 PeerEvent::Message {
                     data: m.data().to_vec(),
                     more: m.more(),

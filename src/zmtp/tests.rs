@@ -268,7 +268,7 @@ fn carry_all(from: &mut Connection, to: &mut Connection) -> Vec<Msg> {
     while let Some(ev) = to.poll_event() {
         match ev {
             Event::Message(m) => got.push(m),
-            Event::SideFrame { more, pos, len } => got.push(to.side_frame(more, pos, len).unwrap()),
+            Event::SideFrame(piece) => got.extend(to.side_frame(piece).unwrap()),
             other => panic!("{other:?}"),
         }
     }
@@ -310,7 +310,7 @@ fn process_with_sinks_frames_in_stream_order_and_queues_what_is_declined() {
                 got.push(m);
             }
             Event::ZapRequest(_) => panic!("unexpected ZAP request"),
-            Event::SideFrame { .. } => panic!("no side channel here"),
+            Event::SideFrame(_) => panic!("no side channel here"),
         }
     }
     assert!(handshake_seen);
@@ -378,6 +378,8 @@ struct FakeSide {
     frames: std::collections::HashMap<u64, Vec<u8>>,
     fds: usize,
     opened: Option<u64>,
+    /// The pieces of a frame under way.
+    partial: Vec<u8>,
 }
 
 impl SideChannel for FakeSide {
@@ -394,10 +396,31 @@ impl SideChannel for FakeSide {
         self.opened.is_some() || self.frames.get(&pos).is_some_and(|f| f.len() == len)
     }
 
-    fn frame(&mut self, pos: u64, len: usize) -> Option<Msg> {
-        let f = self.frames.get(&pos).filter(|f| f.len() == len)?;
-        Some(Msg::copy_from(f))
+    fn piece(&mut self, p: SidePiece) -> Copied {
+        let Some(f) = self.frames.get(&p.pos).filter(|f| f.len() == p.len) else {
+            return Copied::Refused;
+        };
+        self.partial.extend_from_slice(f);
+        if self.partial.len() < p.total {
+            return Copied::Partial;
+        }
+        Copied::Frame(Msg::copy_from(&std::mem::take(&mut self.partial)))
     }
+}
+
+/// A piece of `len` octets at `pos` of a frame of `total`.
+fn piece(more: bool, pos: u64, len: usize, total: usize) -> SidePiece {
+    SidePiece {
+        more,
+        pos,
+        len,
+        total,
+    }
+}
+
+/// A whole frame of `len` octets at `pos`.
+fn whole(more: bool, pos: u64, len: usize) -> SidePiece {
+    piece(more, pos, len, len)
 }
 
 #[test]
@@ -409,9 +432,9 @@ fn side_frames_arrive_in_stream_order_with_their_more_flags() {
     b.set_side_channel(Box::new(side));
     a.send(&Msg::copy_from(b"head"), false);
     a.send_side_ring(1 << 20);
-    a.send_side_frame(true, 64, 5000);
+    a.send_side_frame(whole(true, 64, 5000));
     a.send(&Msg::copy_from(b"mid"), false);
-    a.send_side_frame(false, 9000, 300);
+    a.send_side_frame(whole(false, 9000, 300));
     let got = carry_all(&mut a, &mut b);
     let shape: Vec<(usize, bool)> = got.iter().map(|m| (m.len(), m.more())).collect();
     assert_eq!(shape, [(4, false), (5000, true), (3, false), (300, false)]);
@@ -420,37 +443,54 @@ fn side_frames_arrive_in_stream_order_with_their_more_flags() {
 }
 
 #[test]
+fn a_frame_in_pieces_is_delivered_once_with_all_of_them() {
+    let (mut a, mut b) = push_pull();
+    let mut side = FakeSide::default();
+    side.frames.insert(0, vec![1u8; 4000]);
+    side.frames.insert(4096, vec![2u8; 4000]);
+    side.frames.insert(8192, vec![3u8; 100]);
+    b.set_side_channel(Box::new(side));
+    a.send_side_frame(piece(true, 0, 4000, 8100));
+    a.send_side_frame(piece(true, 4096, 4000, 8100));
+    a.send_side_frame(piece(true, 8192, 100, 8100));
+    a.send(&Msg::copy_from(b"last"), false);
+    let got = carry_all(&mut a, &mut b);
+    let shape: Vec<(usize, bool)> = got.iter().map(|m| (m.len(), m.more())).collect();
+    assert_eq!(shape, [(8100, true), (4, false)]);
+    assert_eq!(
+        &got[0].data()[3990..4010],
+        &[[1u8; 10], [2u8; 10]].concat()[..]
+    );
+    assert_eq!(got[0].data()[8099], 3);
+}
+
+#[test]
 fn a_side_frame_stays_in_the_ring_until_asked_for_and_later_frames_wait_behind_it() {
     let (mut a, mut b) = push_pull();
     let mut side = FakeSide::default();
     side.frames.insert(64, vec![1u8; 5000]);
     b.set_side_channel(Box::new(side));
-    a.send_side_frame(false, 64, 5000);
+    a.send_side_frame(whole(false, 64, 5000));
     a.send(&Msg::copy_from(b"after"), false);
     assert!(
         carry(&mut a, &mut b).is_empty(),
         "nothing sunk past the side frame"
     );
     assert!(b.has_events());
-    let Some(Event::SideFrame { more, pos, len }) = b.poll_event() else {
+    let Some(Event::SideFrame(p)) = b.poll_event() else {
         panic!("the side frame first");
     };
-    assert_eq!((more, pos, len), (false, 64, 5000));
+    assert_eq!(p, whole(false, 64, 5000));
     // A session without room puts it back; it stays first.
-    b.unpoll_event(Event::SideFrame { more, pos, len });
-    assert!(matches!(
-        b.poll_event(),
-        Some(Event::SideFrame { pos: 64, .. })
-    ));
-    assert_eq!(
-        b.side_frame(more, pos, len).unwrap().data(),
-        &[1u8; 5000][..]
-    );
+    b.unpoll_event(Event::SideFrame(p));
+    assert!(matches!(b.poll_event(), Some(Event::SideFrame(q)) if q == p));
+    let m = b.side_frame(p).unwrap().expect("a whole frame");
+    assert_eq!(m.data(), &[1u8; 5000][..]);
     assert!(matches!(b.poll_event(), Some(Event::Message(m)) if m.data() == b"after"));
     assert!(!b.has_events());
     // A frame the ring no longer gives fails the connection when it is copied out.
     assert!(matches!(
-        b.side_frame(false, 64, 4),
+        b.side_frame(whole(false, 64, 4)),
         Err(Failure::Protocol(_))
     ));
 }
@@ -458,7 +498,7 @@ fn a_side_frame_stays_in_the_ring_until_asked_for_and_later_frames_wait_behind_i
 #[test]
 fn side_commands_fail_a_connection_that_did_not_offer_the_channel() {
     let (mut a, mut b) = push_pull();
-    a.send_side_frame(false, 0, 100);
+    a.send_side_frame(whole(false, 0, 100));
     assert!(matches!(pump(&mut a, &mut b, 0), Err(Failure::Protocol(_))));
     let (mut a, mut b) = push_pull();
     a.send_side_ring(1 << 20);
@@ -469,8 +509,19 @@ fn side_commands_fail_a_connection_that_did_not_offer_the_channel() {
 fn a_side_frame_the_ring_cannot_hold_or_too_large_fails_the_connection() {
     let (mut a, mut b) = push_pull();
     b.set_side_channel(Box::<FakeSide>::default());
-    a.send_side_frame(false, 128, 100);
+    a.send_side_frame(whole(false, 128, 100));
     assert!(matches!(pump(&mut a, &mut b, 0), Err(Failure::Protocol(_))));
+    // A piece longer than its frame, or empty.
+    for bad in [piece(false, 0, 100, 99), piece(false, 0, 0, 10)] {
+        let (mut a, mut b) = push_pull();
+        let side = FakeSide {
+            opened: Some(1 << 20),
+            ..Default::default()
+        };
+        b.set_side_channel(Box::new(side));
+        a.send_side_frame(bad);
+        assert!(matches!(pump(&mut a, &mut b, 0), Err(Failure::Protocol(_))));
+    }
 
     let mut pull = cfg(ZMQ_PULL);
     pull.maxmsgsize = 10;
@@ -480,7 +531,18 @@ fn a_side_frame_the_ring_cannot_hold_or_too_large_fails_the_connection() {
     let mut side = FakeSide::default();
     side.frames.insert(0, vec![0u8; 11]);
     b.set_side_channel(Box::new(side));
-    a.send_side_frame(false, 0, 11);
+    a.send_side_frame(whole(false, 0, 11));
+    assert_eq!(pump(&mut a, &mut b, 0), Err(Failure::MessageTooLarge));
+    // The frame's length counts, not the piece's.
+    let mut pull = cfg(ZMQ_PULL);
+    pull.maxmsgsize = 10;
+    let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
+    let mut b = Connection::new(pull, 0);
+    handshake(&mut a, &mut b);
+    let mut side = FakeSide::default();
+    side.frames.insert(0, vec![0u8; 5]);
+    b.set_side_channel(Box::new(side));
+    a.send_side_frame(piece(false, 0, 5, 11));
     assert_eq!(pump(&mut a, &mut b, 0), Err(Failure::MessageTooLarge));
 }
 
