@@ -8,6 +8,7 @@
 //! closed fd can reach a reused key (`reactor::Registered` does this on drop).
 #![allow(unsafe_code, reason = "epoll_create1 / epoll_ctl / epoll_wait")]
 
+use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 /// One readiness report of [`Epoll::wait`].
@@ -102,10 +103,13 @@ impl Epoll {
     pub(crate) fn wait(&self, out: &mut Vec<EpollEvent>, timeout_ms: i32) -> std::io::Result<()> {
         const MAX: usize = 256;
         out.clear();
-        let mut raw = [libc::epoll_event { events: 0, u64: 0 }; MAX];
-        // SAFETY: raw is a valid, exclusively borrowed array of MAX epoll_events; the kernel
-        // writes at most MAX of them.
-        let rc = unsafe { libc::epoll_wait(self.fd, raw.as_mut_ptr(), MAX as i32, timeout_ms) };
+        // Not zeroed: the reactor's watch calls this every few microseconds, and clearing
+        // 3 KiB each time was 3 % of a busy I/O thread's time (perf, tcp 1 MiB receiver).
+        let mut raw = [MaybeUninit::<libc::epoll_event>::uninit(); MAX];
+        let events = raw.as_mut_ptr().cast::<libc::epoll_event>();
+        // SAFETY: `events` points to MAX exclusively borrowed epoll_event slots (MaybeUninit
+        // has the same layout); the kernel writes at most MAX of them and reads none.
+        let rc = unsafe { libc::epoll_wait(self.fd, events, MAX as i32, timeout_ms) };
         if rc < 0 {
             let e = std::io::Error::last_os_error();
             if e.kind() == std::io::ErrorKind::Interrupted {
@@ -115,10 +119,14 @@ impl Epoll {
         }
         let n = (rc as usize).min(MAX);
         let err = (libc::EPOLLERR | libc::EPOLLHUP | libc::EPOLLRDHUP) as u32;
-        out.extend(raw.iter().take(n).map(|e| EpollEvent {
-            key: e.u64,
-            readable: e.events & (libc::EPOLLIN as u32 | err) != 0,
-            writable: e.events & (libc::EPOLLOUT as u32 | libc::EPOLLERR as u32) != 0,
+        out.extend(raw.iter().take(n).map(|slot| {
+            // SAFETY: epoll_wait initialised the first n slots (n <= its return value).
+            let e = unsafe { slot.assume_init_read() };
+            EpollEvent {
+                key: e.u64,
+                readable: e.events & (libc::EPOLLIN as u32 | err) != 0,
+                writable: e.events & (libc::EPOLLOUT as u32 | libc::EPOLLERR as u32) != 0,
+            }
         }));
         Ok(())
     }
