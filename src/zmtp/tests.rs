@@ -523,27 +523,20 @@ fn a_side_frame_the_ring_cannot_hold_or_too_large_fails_the_connection() {
         assert!(matches!(pump(&mut a, &mut b, 0), Err(Failure::Protocol(_))));
     }
 
-    let mut pull = cfg(ZMQ_PULL);
-    pull.maxmsgsize = 10;
-    let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
-    let mut b = Connection::new(pull, 0);
-    handshake(&mut a, &mut b);
-    let mut side = FakeSide::default();
-    side.frames.insert(0, vec![0u8; 11]);
-    b.set_side_channel(Box::new(side));
-    a.send_side_frame(whole(false, 0, 11));
-    assert_eq!(pump(&mut a, &mut b, 0), Err(Failure::MessageTooLarge));
-    // The frame's length counts, not the piece's.
-    let mut pull = cfg(ZMQ_PULL);
-    pull.maxmsgsize = 10;
-    let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
-    let mut b = Connection::new(pull, 0);
-    handshake(&mut a, &mut b);
-    let mut side = FakeSide::default();
-    side.frames.insert(0, vec![0u8; 5]);
-    b.set_side_channel(Box::new(side));
-    a.send_side_frame(piece(false, 0, 5, 11));
-    assert_eq!(pump(&mut a, &mut b, 0), Err(Failure::MessageTooLarge));
+    // ZMQ_MAXMSGSIZE 10 against a frame of 11 octets, whole or as a first piece of 5: the
+    // frame's length counts, not the piece's.
+    for (len, sent) in [(11, whole(false, 0, 11)), (5, piece(false, 0, 5, 11))] {
+        let mut pull = cfg(ZMQ_PULL);
+        pull.maxmsgsize = 10;
+        let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
+        let mut b = Connection::new(pull, 0);
+        handshake(&mut a, &mut b);
+        let mut side = FakeSide::default();
+        side.frames.insert(0, vec![0u8; len]);
+        b.set_side_channel(Box::new(side));
+        a.send_side_frame(sent);
+        assert_eq!(pump(&mut a, &mut b, 0), Err(Failure::MessageTooLarge));
+    }
 }
 
 #[test]
