@@ -408,6 +408,15 @@ impl SideChannel for FakeSide {
     }
 }
 
+/// A side channel holding `frames`, each `(position, length, fill octet)`.
+fn side_with(frames: &[(u64, usize, u8)]) -> Box<FakeSide> {
+    let mut side = FakeSide::default();
+    for &(pos, len, fill) in frames {
+        side.frames.insert(pos, vec![fill; len]);
+    }
+    Box::new(side)
+}
+
 /// A piece of `len` octets at `pos` of a frame of `total`.
 fn piece(more: bool, pos: u64, len: usize, total: usize) -> SidePiece {
     SidePiece {
@@ -426,10 +435,7 @@ fn whole(more: bool, pos: u64, len: usize) -> SidePiece {
 #[test]
 fn side_frames_arrive_in_stream_order_with_their_more_flags() {
     let (mut a, mut b) = push_pull();
-    let mut side = FakeSide::default();
-    side.frames.insert(64, vec![1u8; 5000]);
-    side.frames.insert(9000, vec![2u8; 300]);
-    b.set_side_channel(Box::new(side));
+    b.set_side_channel(side_with(&[(64, 5000, 1), (9000, 300, 2)]));
     a.send(&Msg::copy_from(b"head"), false);
     a.send_side_ring(1 << 20);
     a.send_side_frame(whole(true, 64, 5000));
@@ -445,11 +451,7 @@ fn side_frames_arrive_in_stream_order_with_their_more_flags() {
 #[test]
 fn a_frame_in_pieces_is_delivered_once_with_all_of_them() {
     let (mut a, mut b) = push_pull();
-    let mut side = FakeSide::default();
-    side.frames.insert(0, vec![1u8; 4000]);
-    side.frames.insert(4096, vec![2u8; 4000]);
-    side.frames.insert(8192, vec![3u8; 100]);
-    b.set_side_channel(Box::new(side));
+    b.set_side_channel(side_with(&[(0, 4000, 1), (4096, 4000, 2), (8192, 100, 3)]));
     a.send_side_frame(piece(true, 0, 4000, 8100));
     a.send_side_frame(piece(true, 4096, 4000, 8100));
     a.send_side_frame(piece(true, 8192, 100, 8100));
@@ -467,9 +469,7 @@ fn a_frame_in_pieces_is_delivered_once_with_all_of_them() {
 #[test]
 fn a_side_frame_stays_in_the_ring_until_asked_for_and_later_frames_wait_behind_it() {
     let (mut a, mut b) = push_pull();
-    let mut side = FakeSide::default();
-    side.frames.insert(64, vec![1u8; 5000]);
-    b.set_side_channel(Box::new(side));
+    b.set_side_channel(side_with(&[(64, 5000, 1)]));
     a.send_side_frame(whole(false, 64, 5000));
     a.send(&Msg::copy_from(b"after"), false);
     assert!(
@@ -531,9 +531,7 @@ fn a_side_frame_the_ring_cannot_hold_or_too_large_fails_the_connection() {
         let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
         let mut b = Connection::new(pull, 0);
         handshake(&mut a, &mut b);
-        let mut side = FakeSide::default();
-        side.frames.insert(0, vec![0u8; len]);
-        b.set_side_channel(Box::new(side));
+        b.set_side_channel(side_with(&[(0, len, 0)]));
         a.send_side_frame(sent);
         assert_eq!(pump(&mut a, &mut b, 0), Err(Failure::MessageTooLarge));
     }
