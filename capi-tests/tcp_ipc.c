@@ -2,7 +2,8 @@
  * PUSH/PULL over ipc (a path and the ipc wildcard), ZMQ_LAST_ENDPOINT formats, peer metadata,
  * zmq_unbind and zmq_disconnect on live endpoints, EADDRINUSE (tcp) and the takeover of a
  * bound ipc path, bad endpoints, zmq_has("ipc"),
- * delivery when a connecting socket closes at once, and ZMQ_LINGER set after connecting.
+ * delivery when a connecting socket closes at once, ZMQ_LINGER set after connecting, and a raw
+ * tcp peer sending a large frame in parts (or closing in its middle).
  * Prints nothing that depends on ports, paths or timing. */
 #include "testutil.h"
 
@@ -350,6 +351,84 @@ static void test_linger_set_after_connect (void)
     printf ("ZMQ_LINGER 0 set after connect: zmq_ctx_term does not wait\n");
 }
 
+/* Sends `n` raw octets to the STREAM socket's peer `id`. */
+static void raw_send (void *stream, const char *id, const void *data, size_t n)
+{
+    CHECK_RC (zmq_send (stream, id, strlen (id), ZMQ_SNDMORE), (int) strlen (id));
+    CHECK_RC (zmq_send (stream, data, n, 0), (int) n);
+}
+
+/* The ZMTP 3.0 header of a long frame of `len` octets (no MORE flag). */
+static void long_frame_header (unsigned char *h, uint64_t len)
+{
+    h[0] = 0x02;
+    for (int i = 0; i < 8; i++)
+        h[1 + i] = (unsigned char) (len >> (56 - 8 * i));
+}
+
+/* A peer that writes frames in parts with pauses, through a STREAM socket speaking ZMTP 3.0 as a
+ * PUSH: a large frame is delivered whole once its last part arrives (not before), a small frame
+ * after it still arrives on its own, and a peer that closes in the middle of a large frame is
+ * seen to disconnect, the partial frame dropped. */
+static void test_large_frame_in_parts (void)
+{
+    void *pull = new_socket (ZMQ_PULL);
+    char ep[256];
+    CHECK_RC (zmq_bind (pull, "tcp://127.0.0.1:*"), 0);
+    last_endpoint (pull, ep, sizeof ep);
+    CHECK_RC (zmq_socket_monitor (pull, "inproc://parts-monitor", ZMQ_EVENT_DISCONNECTED), 0);
+    void *events = new_socket (ZMQ_PAIR);
+    CHECK_RC (zmq_connect (events, "inproc://parts-monitor"), 0);
+
+    void *raw = new_socket (ZMQ_STREAM);
+    const char *id = "raw-peer";
+    CHECK_RC (zmq_setsockopt (raw, ZMQ_CONNECT_ROUTING_ID, id, strlen (id)), 0);
+    CHECK_RC (zmq_connect (raw, ep), 0);
+    char buf[64];
+    CHECK_RC (zmq_recv (raw, buf, sizeof buf, 0), (int) strlen (id)); /* connect notice */
+    CHECK_RC (zmq_recv (raw, buf, sizeof buf, 0), 0);
+
+    unsigned char greeting[64] = {0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0, 'N', 'U', 'L', 'L'};
+    raw_send (raw, id, greeting, sizeof greeting);
+    const unsigned char ready[] = {0x04, 26,  5,   'R', 'E', 'A', 'D', 'Y', 11,  'S',
+                                   'o',  'c', 'k', 'e', 't', '-', 'T', 'y', 'p', 'e',
+                                   0,    0,   0,   4,   'P', 'U', 'S', 'H'};
+    raw_send (raw, id, ready, sizeof ready);
+
+    const size_t size = 1 << 20, first = 600000;
+    unsigned char *frame = malloc (9 + size);
+    CHECK (frame != NULL);
+    long_frame_header (frame, size);
+    for (size_t i = 0; i < size; i++)
+        frame[9 + i] = (unsigned char) (i * 7 + i / 4096);
+    raw_send (raw, id, frame, 9 + first);
+    expect_nothing (pull, 200);
+    raw_send (raw, id, frame + 9 + first, size - first);
+    zmq_msg_t m;
+    zmq_msg_init (&m);
+    CHECK_RC (zmq_msg_recv (&m, pull, 0), (int) size);
+    CHECK (zmq_msg_size (&m) == size && memcmp (zmq_msg_data (&m), frame + 9, size) == 0);
+    zmq_msg_close (&m);
+
+    expect_nothing (pull, 100);
+    const unsigned char small[] = {0x00, 5, 'h', 'e', 'l', 'l', 'o'};
+    raw_send (raw, id, small, sizeof small);
+    recv_str (pull, "hello", 0);
+
+    raw_send (raw, id, frame, 9 + 300000);
+    expect_nothing (pull, 100);
+    CHECK_RC (zmq_close (raw), 0); /* its linger lets the part out first */
+    CHECK_RC (tu_read_event_ (events), ZMQ_EVENT_DISCONNECTED);
+    expect_nothing (pull, 100);
+    printf ("tcp: a 1 MiB frame sent in two parts arrives whole, a small one after it alone; a "
+            "peer closing in a frame's middle disconnects\n");
+
+    free (frame);
+    CHECK_RC (zmq_socket_monitor (pull, NULL, 0), 0);
+    CHECK_RC (zmq_close (events), 0);
+    CHECK_RC (zmq_close (pull), 0);
+}
+
 int main (void)
 {
     snprintf (tmpdir, sizeof tmpdir, "/tmp/zmq-tcp-ipc-XXXXXX");
@@ -372,6 +451,7 @@ int main (void)
     snprintf (ipc, sizeof ipc, "ipc://%s/close.ipc", tmpdir);
     test_close_before_connected (ipc);
     test_linger_set_after_connect ();
+    test_large_frame_in_parts ();
 
     CHECK_RC (zmq_ctx_term (ctx), 0);
     /* Everything bound under tmpdir is gone once the sockets are closed. */

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::read_sizing::{READ_MAX, low_water_for, read_plan};
 use super::{IoCtx, Link, side};
 use crate::consts::*;
 use crate::msg::{Msg, PropsLease, Releases};
@@ -15,13 +16,6 @@ use crate::reactor::Registered;
 use crate::transport::{Endpoint, Stream};
 use crate::zmtp::{self, Connection, Event, Failure};
 
-/// Bytes asked of the kernel per read.
-const READ_CHUNK: usize = 64 * 1024;
-/// What is asked for after a large frame, or beyond its rest (the next header and a little).
-const READ_TAIL: usize = 8 * 1024;
-/// At most this much is asked for at once to complete a large frame (as the decoder reserves
-/// memory for a frame in steps, a peer's claimed size alone does not make us allocate).
-const READ_MAX: usize = 4 << 20;
 /// Buffers per vectored write.
 const MAX_IOV: usize = 64;
 /// Extra pumps a one-way stream may make before a write (see `Session::gather_out`).
@@ -34,9 +28,6 @@ const OUTPUT_HIGH: usize = 256 * 1024;
 /// (`Stream::grow_send_buffer`): pumping stops at [`OUTPUT_HIGH`], so only a frame longer
 /// than that brings the output here.
 const GROW_SNDBUF_AT: usize = 2 * OUTPUT_HIGH;
-/// A frame at least this long (header and body) is read to its end and no further: see
-/// [`read_plan`].
-const LARGE_FRAME: usize = READ_CHUNK / 2;
 /// Reads per readiness event before yielding to other connections.
 const READS_PER_EVENT: usize = 16;
 
@@ -63,32 +54,8 @@ struct Conn {
     /// The last pump put a frame in the ring: its output understates the work it took, so
     /// there is nothing to gather (`Session::gather_out`).
     ring_pumped: bool,
-}
-
-/// How to size the next read: `(room, ask)` = reserve `room` octets in the input buffer and
-/// read at most `ask`. `total` is the length of the frame at the front of the input (0 before
-/// its header is in), `wanted` what it still lacks, `last_large` the size of the last large
-/// frame (0 = none; updated here).
-///
-/// The rest of a large frame is read in one call, straight into the buffer the decoder
-/// reserved for it (asking for more room would move what arrived so far), and no further: the
-/// next frame's first octets would otherwise land behind it in the buffer the delivered frame
-/// keeps, and have to be copied out of it. After a large frame, the next read asks for a
-/// little only, into a buffer as large as that frame: a next frame of the same size then needs
-/// neither a copy nor another allocation (libzmq's decoder reads a large body straight into
-/// its message, after copying at most one batch).
-fn read_plan(total: usize, wanted: usize, last_large: &mut usize) -> (usize, usize) {
-    if wanted > 0 && total >= LARGE_FRAME {
-        *last_large = total.min(READ_MAX);
-        (wanted, wanted)
-    } else if wanted > READ_TAIL {
-        (wanted, wanted + READ_TAIL)
-    } else {
-        match std::mem::take(last_large) {
-            0 => (READ_CHUNK, READ_CHUNK),
-            size => (size, READ_TAIL),
-        }
-    }
+    /// The stream's receive low-water mark now (see [`low_water_for`]).
+    low_water: usize,
 }
 
 /// Octets a session may have delivered to its socket and not yet read before it stops
@@ -536,6 +503,7 @@ impl Session {
                     bell: None,
                     held: None,
                     ring_pumped: false,
+                    low_water: 1,
                 });
                 if connected {
                     self.handle_events(ctx);
@@ -669,6 +637,12 @@ impl Session {
     }
 
     fn read_in(&mut self, ctx: &mut IoCtx<'_>) {
+        self.read_batch(ctx);
+        self.update_low_water();
+    }
+
+    /// Reads until the stream is drained, input must wait, or [`READS_PER_EVENT`] reads.
+    fn read_batch(&mut self, ctx: &mut IoCtx<'_>) {
         for _ in 0..READS_PER_EVENT {
             if self.input_waits() {
                 if let Some(c) = &mut self.conn {
@@ -739,6 +713,26 @@ impl Session {
             if n < room.min(ask) {
                 return;
             }
+        }
+    }
+
+    /// Sets the stream's receive low-water mark for what the front frame still lacks.
+    fn update_low_water(&mut self) {
+        let Some(conn) = &mut self.conn else {
+            return;
+        };
+        let Some(zmtp) = &conn.zmtp else {
+            return;
+        };
+        let (total, wanted) = zmtp.input_frame();
+        let mark = if zmtp.watches_liveness() {
+            1
+        } else {
+            low_water_for(total, wanted)
+        };
+        if mark != conn.low_water {
+            conn.stream.get().set_read_low_water(mark);
+            conn.low_water = mark;
         }
     }
 
@@ -1417,10 +1411,7 @@ impl Session {
 
 #[cfg(test)]
 mod tests {
-    use super::{
-        LARGE_FRAME, READ_AHEAD_BYTES, READ_CHUNK, READ_MAX, READ_TAIL, ReplyShape, WAKE_BYTES,
-        pipe_directions, read_plan,
-    };
+    use super::{READ_AHEAD_BYTES, ReplyShape, WAKE_BYTES, pipe_directions};
     use crate::consts::ZMQ_PULL;
     use crate::options::Options;
 
@@ -1461,42 +1452,5 @@ mod tests {
         assert!(!check(&[(true, 3), (false, 3)])); // a non-empty first frame
         assert!(!check(&[(true, 4), (false, 3)])); // a request id without the delimiter
         assert!(!check(&[(true, 4), (true, 4), (true, 0), (false, 1)]));
-    }
-
-    #[test]
-    fn a_large_frame_is_read_to_its_end_and_no_further() {
-        let mut last = 0;
-        // 64 KiB frames: the first read took all but the last 9 octets of the first one.
-        let total = 65536 + 9;
-        assert_eq!(read_plan(total, 9, &mut last), (9, 9), "exactly the rest");
-        assert_eq!(last, total);
-        assert_eq!(
-            read_plan(0, 0, &mut last),
-            (total, READ_TAIL),
-            "then a little, into room for a frame as large"
-        );
-        assert_eq!(last, 0);
-        let rest = total - READ_TAIL;
-        assert_eq!(read_plan(total, rest, &mut last), (rest, rest));
-        // A frame beyond READ_MAX comes in steps of READ_MAX (the caller caps `wanted`).
-        assert_eq!(
-            read_plan(64 << 20, READ_MAX, &mut last),
-            (READ_MAX, READ_MAX)
-        );
-        assert_eq!(last, READ_MAX);
-    }
-
-    #[test]
-    fn small_and_medium_frames_read_ahead() {
-        let mut last = 0;
-        assert_eq!(read_plan(0, 0, &mut last), (READ_CHUNK, READ_CHUNK));
-        assert_eq!(read_plan(300, 100, &mut last), (READ_CHUNK, READ_CHUNK));
-        let medium = LARGE_FRAME - 1;
-        assert_eq!(
-            read_plan(medium, medium - 10, &mut last),
-            (medium - 10, medium - 10 + READ_TAIL),
-            "a medium frame's rest and the next header in one read"
-        );
-        assert_eq!(last, 0);
     }
 }

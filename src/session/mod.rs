@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod connection;
+mod read_sizing;
 mod side;
 
 use std::collections::HashMap;

@@ -127,6 +127,31 @@ pub(crate) fn read_into(
     Ok(n)
 }
 
+/// Sets a socket's receive low-water mark (`SO_RCVLOWAT`): a TCP socket then reports readable
+/// only once `octets` are queued (or the peer closed, or the kernel's window runs short).
+pub(crate) fn set_recv_low_water(
+    fd: std::os::fd::BorrowedFd<'_>,
+    octets: usize,
+) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let value = libc::c_int::try_from(octets).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `value` is a live c_int and the length passed is its size; the fd is borrowed
+    // open for the call.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVLOWAT,
+            (&raw const value).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Milliseconds on the monotonic clock since an arbitrary fixed point.
 pub(crate) fn now_ms() -> u64 {
     now_us() / 1000

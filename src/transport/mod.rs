@@ -187,6 +187,15 @@ impl Stream {
         }
     }
 
+    /// Asks a TCP stream to report readable only once `octets` are queued (1 = at the first
+    /// octet, the default); see [`crate::sys::set_recv_low_water`]. Unix sockets ignore the
+    /// mark in poll, so ipc is left alone. Errors are ignored: the mark only saves wake-ups.
+    pub(crate) fn set_read_low_water(&self, octets: usize) {
+        if let Stream::Tcp(s) = self {
+            let _ = crate::sys::set_recv_low_water(s.as_fd(), octets.max(1));
+        }
+    }
+
     /// The most octets one write should carry, 0 for no bound. TCP: 56 KiB, so that a write
     /// stays one offload unit (64 KiB with headers) whatever the connection's segment size
     /// (loopback's MSS here moves between 32741 and 65483 as the window grows; Ethernet's is

@@ -436,6 +436,12 @@ impl Connection {
         (total, total.saturating_sub(self.input.len()))
     }
 
+    /// True if a deadline rides on input arriving (we send heartbeats, or the peer asked for a
+    /// TTL): input must then be read as it comes, since any of it proves the peer alive.
+    pub(crate) fn watches_liveness(&self) -> bool {
+        self.cfg.heartbeat_ivl > 0 || self.ttl.is_some()
+    }
+
     /// Appends received bytes and processes them.
     #[cfg(test)]
     pub(crate) fn input(&mut self, data: &[u8], now: u64) -> Result<(), Failure> {
