@@ -398,7 +398,7 @@ impl Session {
     pub(crate) fn refuse(&mut self, ctx: &mut IoCtx<'_>) {
         self.emit(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, 0);
         self.pending_in.clear();
-        self.disconnected(ctx);
+        self.end_connection(ctx, None);
         self.done = true;
     }
 
@@ -679,8 +679,8 @@ impl Session {
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => {
-                    self.disconnected(ctx);
+                Err(e) => {
+                    self.broken(ctx, &e);
                     return;
                 }
             };
@@ -701,7 +701,7 @@ impl Session {
                 // socket (its frames so far are rolled back).
                 self.wake();
                 self.socket_gone = true;
-                self.disconnected(ctx);
+                self.end_connection(ctx, None);
                 return;
             }
             if let Err(f) = r {
@@ -822,7 +822,7 @@ impl Session {
         inbox.flush();
         if inbox.malformed {
             self.socket_gone = true;
-            self.disconnected(ctx);
+            self.end_connection(ctx, None);
             return false;
         }
         true
@@ -943,7 +943,10 @@ impl Session {
         }
         // After the pipe is on its way to the socket, as libzmq (engine_ready, then the
         // event): whoever sees the event can make the socket take the peer in (ZMQ_EVENTS).
-        self.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0);
+        // A raw (ZMQ_STREAM) connection has no handshake, and libzmq reports none.
+        if !self.link.options.raw {
+            self.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0);
+        }
     }
 
     fn create_pipe(&mut self, ctx: &mut IoCtx<'_>, peer_routing_id: Option<Bytes>) {
@@ -1104,7 +1107,7 @@ impl Session {
             };
             if zmtp.output_len() == 0 {
                 if zmtp.close_requested() {
-                    self.disconnected(ctx);
+                    self.end_connection(ctx, None);
                     return;
                 }
                 if taken > 0 {
@@ -1141,8 +1144,8 @@ impl Session {
                     return;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => {
-                    self.disconnected(ctx);
+                Err(e) => {
+                    self.broken(ctx, &e);
                     return;
                 }
             }
@@ -1296,14 +1299,42 @@ impl Session {
                 z.consume_output(w);
             }
         }
-        self.disconnected(ctx);
+        self.end_connection(ctx, None);
     }
 
+    /// The peer closed the connection (or it broke): [`Session::end_connection`] with EPIPE,
+    /// libzmq's errno for a read that found the end.
     fn disconnected(&mut self, ctx: &mut IoCtx<'_>) {
+        self.end_connection(ctx, Some(libc::EPIPE));
+    }
+
+    /// The connection failed with the OS error `e`.
+    fn broken(&mut self, ctx: &mut IoCtx<'_>, e: &std::io::Error) {
+        self.end_connection(ctx, Some(e.raw_os_error().unwrap_or(libc::EPIPE)));
+    }
+
+    /// Ends the connection: DISCONNECTED, then reconnecting, keeping a durable peer's pipe, or
+    /// ending the session. With `lost` (an errno: the peer or the OS ended it, not a protocol
+    /// failure reported already), a connection whose handshake had not finished, and any raw
+    /// (ZMQ_STREAM) connection, which has none, first reports HANDSHAKE_FAILED_NO_DETAIL with
+    /// that errno, as libzmq does.
+    fn end_connection(&mut self, ctx: &mut IoCtx<'_>, lost: Option<i32>) {
         self.reply_shape = ReplyShape::Bottom;
         self.last_large = 0;
         if let Some(c) = self.conn.take() {
             if c.zmtp.is_some() {
+                if let Some(errno) = lost
+                    && (!c.handshaken || self.link.options.raw)
+                {
+                    self.emit(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, i64::from(errno));
+                    let stop = draft::ZMQ_RECONNECT_STOP_HANDSHAKE_FAILED;
+                    if self.connect.is_some()
+                        && !self.link.options.raw
+                        && self.link.options.reconnect_stop & stop != 0
+                    {
+                        self.socket_gone = true;
+                    }
+                }
                 self.emit(ZMQ_EVENT_DISCONNECTED, i64::from(c.fd));
             }
             drop(c);

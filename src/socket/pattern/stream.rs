@@ -20,6 +20,9 @@ pub(crate) struct Stream {
     fq: FairQueue,
     by_id: HashMap<Bytes, PipeEnd>,
     ids: IdMap<PipeId, Bytes>,
+    /// Pipes whose peer closed with messages still unread (the disconnect notification at
+    /// least), and their routing ids: those messages still arrive with the id.
+    closing: IdMap<PipeId, (PipeEnd, Bytes)>,
     prefetched: Option<Msg>,
     out: Option<PipeEnd>,
     /// True after the routing-id frame of an outgoing message.
@@ -34,6 +37,7 @@ impl Stream {
             fq: FairQueue::default(),
             by_id: HashMap::new(),
             ids: IdMap::default(),
+            closing: IdMap::default(),
             prefetched: None,
             out: None,
             sending: false,
@@ -69,11 +73,18 @@ impl Pattern for Stream {
     fn write_activated(&mut self, _id: PipeId) {}
 
     fn terminated(&mut self, id: PipeId) {
-        // The routing id stays known until the disconnect notification has been read.
-        self.fq.terminated(id);
-        if let Some(rid) = self.ids.remove(&id) {
-            self.by_id.remove(&rid);
+        // The routing id stays known until the disconnect notification has been read; nothing
+        // can be sent to the connection any more.
+        if let Some(rid) = self.ids.remove(&id)
+            && let Some(end) = self.by_id.remove(&rid)
+            && end.check_read()
+        {
+            self.closing.insert(id, (end, rid));
         }
+        if self.out.as_ref().is_some_and(|p| p.id() == id) {
+            self.out = None;
+        }
+        self.fq.terminated(id);
     }
 
     fn send(&mut self, msg: &mut Msg) -> Result<()> {
@@ -126,12 +137,55 @@ impl Stream {
             return Ok(m);
         }
         let (body, pipe) = self.fq.recv()?;
-        let rid = self.ids.get(&pipe).cloned().unwrap_or_default();
+        let rid = match self.ids.get(&pipe) {
+            Some(rid) => rid.clone(),
+            None => self.closing_id(pipe),
+        };
         let mut id = Msg::from_bytes(rid);
         id.set_more(true);
         let mut body = body;
         body.set_more(false);
         self.prefetched = Some(body);
         Ok(id)
+    }
+
+    /// The routing id of a closed connection whose messages are being read; it is forgotten
+    /// with the last of them.
+    fn closing_id(&mut self, pipe: PipeId) -> Bytes {
+        let Some((end, rid)) = self.closing.get(&pipe) else {
+            return Bytes::new();
+        };
+        let rid = rid.clone();
+        if !end.check_read() {
+            self.closing.remove(&pipe);
+        }
+        rid
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipe::{DirectionConfig, pair};
+
+    #[test]
+    fn a_closed_connections_notifications_keep_its_routing_id() {
+        let mut s = Stream::new();
+        let (mine, theirs) = pair(DirectionConfig::default(), DirectionConfig::default());
+        s.attach(mine.clone(), Some(Bytes::from_static(b"conn")));
+        // The session's connect notice, data, and its disconnect notice, then the close.
+        theirs.write(Msg::new()).unwrap();
+        theirs.write(Msg::copy_from(b"data")).unwrap();
+        theirs.write(Msg::new()).unwrap();
+        theirs.close();
+        s.terminated(mine.id());
+        let mut id = Msg::copy_from(b"conn");
+        id.set_more(true);
+        assert_eq!(s.send(&mut id), Err(Error::HostUnreachable), "gone");
+        for want in [&b"conn"[..], b"", b"conn", b"data", b"conn", b""] {
+            assert_eq!(s.recv_msg().unwrap().data(), want);
+        }
+        assert!(s.closing.is_empty(), "forgotten once drained");
+        assert_eq!(s.recv_msg().unwrap_err(), Error::Again);
     }
 }
