@@ -1,6 +1,12 @@
 //! How a connection sizes its reads: how much to ask of the kernel next ([`read_plan`]) and
 //! how much must be queued before a tcp stream reports readable ([`low_water_for`]), so that
 //! large frames arrive in few reads straight into their buffers.
+//!
+//! The low-water mark relies on Linux's handling of `SO_RCVLOWAT` on tcp: `epoll` reports the
+//! socket readable once the mark is queued, when the peer closed, or when the receive window
+//! runs low (so a mark larger than the kernel can queue never stalls the connection); the
+//! kernel grows the receive buffer to hold the mark unless the application fixed its size
+//! (`ZMQ_RCVBUF`), in which case it caps the mark at half of it.
 #![forbid(unsafe_code)]
 
 /// Bytes asked of the kernel per read.
