@@ -3,7 +3,11 @@
  * MONITOR_STOPPED; the connecting side's sees each failed attempt's socket CLOSED and
  * CONNECT_RETRIED while nothing listens, then CONNECTED and HANDSHAKE_SUCCEEDED. Each event is two frames: 6 bytes (uint16 event, uint32
  * value, native byte order), then the endpoint. A ZMQ_STREAM connection, and one whose peer closes
- * during the greeting, end with HANDSHAKE_FAILED_NO_DETAIL before DISCONNECTED.
+ * during the greeting, end with HANDSHAKE_FAILED_NO_DETAIL before DISCONNECTED. Also: a failed
+ * connect attempt's CLOSED carries the fd of the socket it opened (none when it opened none),
+ * an ipc connect is never CONNECT_DELAYED, zmq_disconnect and zmq_unbind give the side that
+ * called them no DISCONNECTED, and ZMQ_HANDSHAKE_IVL's expiry is HANDSHAKE_FAILED_NO_DETAIL
+ * with EAGAIN.
  *
  * Only what both libraries do alike is printed: events are checked in order per monitor, but
  * CONNECT_DELAYED (whether a connect completes at once is up to the kernel) and repeated
@@ -311,6 +315,179 @@ static void test_close_during_handshake (void)
     CHECK_RC (zmq_close (smon), 0);
 }
 
+/* A failed connect attempt reports the socket it opened as CLOSED with that socket's fd, then
+ * CONNECT_RETRIED: an ipc connect to a path where nothing listens fails at once, after its
+ * socket was opened. An attempt that opened no socket (an IPv6 address while ZMQ_IPV6 is off)
+ * reports no CLOSED, only CONNECT_RETRIED. */
+static void test_failed_attempts (void)
+{
+    printf ("-- failed connect attempts\n");
+    void *client = new_socket (ZMQ_DEALER);
+    void *cmon = monitor (client, "mon-failed-ipc", ZMQ_EVENT_ALL);
+    char ep[160];
+    snprintf (ep, sizeof ep, "ipc://%s/nobody.ipc", tmpdir);
+    CHECK_RC (zmq_connect (client, ep), 0);
+    const uint32_t fd = expect_event (cmon, "ipc client", ZMQ_EVENT_CLOSED, ep, 0);
+    CHECK ((int32_t) fd >= 0);
+    expect_event (cmon, "ipc client", ZMQ_EVENT_CONNECT_RETRIED, ep, 0);
+    CHECK_RC (zmq_close (client), 0);
+    CHECK_RC (zmq_close (cmon), 0);
+
+    client = new_socket (ZMQ_DEALER);
+    cmon = monitor (client, "mon-failed-v6", ZMQ_EVENT_ALL);
+    CHECK_RC (zmq_connect (client, "tcp://[::1]:1"), 0);
+    expect_event (cmon, "v6 client", ZMQ_EVENT_CONNECT_RETRIED, "tcp://[::1]:1", 0);
+    expect_event (cmon, "v6 client", ZMQ_EVENT_CONNECT_RETRIED, "tcp://[::1]:1", 0);
+    CHECK_RC (zmq_close (client), 0);
+    CHECK_RC (zmq_close (cmon), 0);
+}
+
+/* An ipc connect completes at once: CONNECTED comes without a CONNECT_DELAYED before it. */
+static void test_ipc_not_delayed (void)
+{
+    printf ("-- ipc connect not delayed\n");
+    void *server = new_socket (ZMQ_DEALER);
+    void *client = new_socket (ZMQ_DEALER);
+    void *cmon = monitor (client, "mon-ipc-now", ZMQ_EVENT_ALL);
+    char ep[160];
+    snprintf (ep, sizeof ep, "ipc://%s/now.ipc", tmpdir);
+    CHECK_RC (zmq_bind (server, ep), 0);
+    CHECK_RC (zmq_connect (client, ep), 0);
+    event_t ev;
+    CHECK_RC (read_event (cmon, &ev), 0);
+    printf ("ipc client: first %s\n", event_name (ev.event));
+    CHECK_RC (ev.event, ZMQ_EVENT_CONNECTED);
+    CHECK_RC (zmq_close (client), 0);
+    CHECK_RC (zmq_close (server), 0);
+    CHECK_RC (zmq_close (cmon), 0);
+}
+
+/* Waits until `remote_mon` reports DISCONNECTED, while `local` processes its commands (libzmq
+ * ends a connection its socket dropped only as that socket takes in its commands, which
+ * zmq_poll does); prints `who: DISCONNECTED` once it came. */
+static void wait_remote_disconnect (void *local, void *remote_mon, const char *who)
+{
+    int timeo = 50;
+    CHECK_RC (zmq_setsockopt (remote_mon, ZMQ_RCVTIMEO, &timeo, sizeof timeo), 0);
+    event_t ev;
+    int got = 0;
+    for (int i = 0; i < 100 && !got; i++) {
+        zmq_pollitem_t item = {local, 0, ZMQ_POLLIN, 0};
+        zmq_poll (&item, 1, 20);
+        while (!got && read_event (remote_mon, &ev) == 0)
+            got = ev.event == ZMQ_EVENT_DISCONNECTED;
+    }
+    CHECK (got);
+    if (got)
+        printf ("%s: DISCONNECTED\n", who);
+}
+
+/* Ending a live connection on purpose is not DISCONNECTED ("disconnected unexpectedly") on the
+ * side that did it: zmq_disconnect gives the client's monitor nothing, zmq_unbind the server's
+ * only the listener's CLOSED; the other side sees DISCONNECTED. */
+static void test_local_end (const char *transport, int unbind)
+{
+    printf ("-- local end over %s\n", transport);
+    int tcp = strcmp (transport, "tcp") == 0;
+    char name[64], given[160];
+    {
+        void *server = new_socket (ZMQ_DEALER);
+        void *client = new_socket (ZMQ_DEALER);
+        snprintf (name, sizeof name, "mon-local-s-%s-%d", transport, unbind);
+        void *smon = monitor (server, name, ZMQ_EVENT_ALL);
+        snprintf (name, sizeof name, "mon-local-c-%s-%d", transport, unbind);
+        void *cmon = monitor (client, name, ZMQ_EVENT_ALL);
+        if (tcp)
+            snprintf (given, sizeof given, "tcp://127.0.0.1:*");
+        else
+            snprintf (given, sizeof given, "ipc://%s/local-%d.ipc", tmpdir, unbind);
+        CHECK_RC (zmq_bind (server, given), 0);
+        char bound[256];
+        size_t len = sizeof bound;
+        CHECK_RC (zmq_getsockopt (server, ZMQ_LAST_ENDPOINT, bound, &len), 0);
+        CHECK_RC (zmq_connect (client, bound), 0);
+        CHECK_RC (zmq_send (client, "hi", 2, 0), 2);
+        char buf[8];
+        CHECK_RC (zmq_recv (server, buf, sizeof buf, 0), 2);
+        expect_event (smon, "server", ZMQ_EVENT_LISTENING, bound, 0);
+        expect_event (smon, "server", ZMQ_EVENT_ACCEPTED, bound, 0);
+        expect_event (smon, "server", ZMQ_EVENT_HANDSHAKE_SUCCEEDED, bound, 0);
+        expect_event (cmon, "client", ZMQ_EVENT_CONNECTED, bound, 0);
+        expect_event (cmon, "client", ZMQ_EVENT_HANDSHAKE_SUCCEEDED, bound, 0);
+        if (unbind) {
+            printf ("unbind\n");
+            CHECK_RC (zmq_unbind (server, bound), 0);
+            expect_event (smon, "server", ZMQ_EVENT_CLOSED, bound, 0);
+            wait_remote_disconnect (server, cmon, "client");
+            no_more_events (smon, "server");
+        } else {
+            printf ("disconnect\n");
+            CHECK_RC (zmq_disconnect (client, bound), 0);
+            wait_remote_disconnect (client, smon, "server");
+            no_more_events (cmon, "client");
+        }
+        CHECK_RC (zmq_close (client), 0);
+        CHECK_RC (zmq_close (server), 0);
+        CHECK_RC (zmq_close (smon), 0);
+        CHECK_RC (zmq_close (cmon), 0);
+    }
+}
+
+/* Each in a context of its own: after a zmq_disconnect, Debian's libzmq 4.3.4 was seen to
+ * accept no further connection in that context. */
+static void test_disconnect_tcp (void)
+{
+    test_local_end ("tcp", 0);
+}
+
+static void test_disconnect_ipc (void)
+{
+    test_local_end ("ipc", 0);
+}
+
+static void test_unbind_tcp (void)
+{
+    test_local_end ("tcp", 1);
+}
+
+static void test_unbind_ipc (void)
+{
+    test_local_end ("ipc", 1);
+}
+
+/* ZMQ_HANDSHAKE_IVL expires on a peer that connects and sends nothing:
+ * HANDSHAKE_FAILED_NO_DETAIL with EAGAIN (an errno, as documented), then DISCONNECTED. */
+static void test_handshake_timeout (void)
+{
+    printf ("-- handshake timeout\n");
+    void *server = new_socket (ZMQ_PULL);
+    int ivl = 100;
+    CHECK_RC (zmq_setsockopt (server, ZMQ_HANDSHAKE_IVL, &ivl, sizeof ivl), 0);
+    void *smon = monitor (server, "mon-hs-ivl", ZMQ_EVENT_ALL);
+    CHECK_RC (zmq_bind (server, "tcp://127.0.0.1:*"), 0);
+    char bound[256];
+    size_t len = sizeof bound;
+    CHECK_RC (zmq_getsockopt (server, ZMQ_LAST_ENDPOINT, bound, &len), 0);
+    expect_event (smon, "silent peer's server", ZMQ_EVENT_LISTENING, bound, 0);
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    CHECK (fd >= 0);
+    struct sockaddr_in a;
+    memset (&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons ((uint16_t) atoi (strrchr (bound, ':') + 1));
+    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    CHECK_RC (connect (fd, (struct sockaddr *) &a, sizeof a), 0);
+    expect_event (smon, "silent peer's server", ZMQ_EVENT_ACCEPTED, bound, 0);
+    const uint32_t err = expect_event (smon, "silent peer's server",
+                                       ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, bound, 0);
+    CHECK_RC ((int) err, EAGAIN);
+    expect_event (smon, "silent peer's server", ZMQ_EVENT_DISCONNECTED, bound, 0);
+    no_more_events (smon, "silent peer's server");
+    close (fd);
+    CHECK_RC (zmq_close (server), 0);
+    CHECK_RC (zmq_close (smon), 0);
+}
+
 int main (void)
 {
     snprintf (tmpdir, sizeof tmpdir, "/tmp/zmq-monitor-XXXXXX");
@@ -326,6 +503,15 @@ int main (void)
     /* Each in a context of its own: after a connected ZMQ_STREAM socket is closed, Debian's
      * libzmq 4.3.4 was seen to accept no further connection in that context. */
     void *main_ctx = ctx;
+    void (*const own_ctx[]) (void) = {test_failed_attempts, test_ipc_not_delayed,
+                                      test_disconnect_tcp, test_disconnect_ipc,
+                                      test_unbind_tcp,     test_unbind_ipc,
+                                      test_handshake_timeout};
+    for (size_t i = 0; i < sizeof own_ctx / sizeof own_ctx[0]; i++) {
+        ctx = zmq_ctx_new ();
+        own_ctx[i] ();
+        CHECK_RC (zmq_ctx_term (ctx), 0);
+    }
     ctx = zmq_ctx_new ();
     test_close_during_handshake ();
     CHECK_RC (zmq_ctx_term (ctx), 0);

@@ -520,23 +520,33 @@ impl Session {
         };
         match Stream::connect(endpoint, &self.link.options) {
             Ok(stream) => {
-                // As libzmq, the value is the errno of the non-blocking connect.
-                self.emit(ZMQ_EVENT_CONNECT_DELAYED, i64::from(libc::EINPROGRESS));
+                // As libzmq, the value is the errno of the non-blocking connect; an ipc
+                // connect has completed already, so (as in libzmq) it is not delayed.
+                if stream.completes_later() {
+                    self.emit(ZMQ_EVENT_CONNECT_DELAYED, i64::from(libc::EINPROGRESS));
+                }
                 let timeout = self.link.options.connect_timeout;
                 self.connect_deadline = (timeout > 0).then(|| ctx.now + timeout as u64);
                 self.attach_stream(ctx, stream, false);
             }
-            Err(e) => self.connect_failed(ctx, e),
+            Err(e) => self.connect_failed(ctx, e.error, e.fd),
         }
     }
 
     /// A connect attempt failed: retry later, unless `ZMQ_RECONNECT_STOP` says to give up on
     /// a refused connection.
-    fn connect_failed(&mut self, ctx: &mut IoCtx<'_>, e: crate::error::Error) {
-        // libzmq reports the failed attempt's socket as closed before retrying: its fd, or -1
-        // here when the attempt failed before a socket was handed over.
-        let fd = self.conn.take().map_or(-1, |c| c.fd);
-        self.emit(ZMQ_EVENT_CLOSED, i64::from(fd));
+    fn connect_failed(
+        &mut self,
+        ctx: &mut IoCtx<'_>,
+        e: crate::error::Error,
+        opened: Option<std::os::fd::RawFd>,
+    ) {
+        // libzmq reports the failed attempt's socket as closed before retrying, with its fd
+        // (`opened`: one the attempt opened and closed at once); an attempt that opened none
+        // (its address did not resolve) reports nothing closed.
+        if let Some(fd) = self.conn.take().map(|c| c.fd).or(opened) {
+            self.emit(ZMQ_EVENT_CLOSED, i64::from(fd));
+        }
         self.connect_deadline = None;
         let refused = e == crate::error::Error::Os(libc::ECONNREFUSED);
         let stop = self.link.options.reconnect_stop & draft::ZMQ_RECONNECT_STOP_CONN_REFUSED != 0;
@@ -573,7 +583,7 @@ impl Session {
         };
         if conn.zmtp.is_none() {
             if let Err(e) = conn.stream.get().take_error() {
-                self.connect_failed(ctx, e);
+                self.connect_failed(ctx, e, None);
                 return;
             }
             self.connect_deadline = None;
@@ -1234,7 +1244,7 @@ impl Session {
         if self.connect_deadline.is_some_and(|d| ctx.now >= d)
             && self.conn.as_ref().is_some_and(|c| c.zmtp.is_none())
         {
-            self.connect_failed(ctx, crate::error::Error::Os(libc::ETIMEDOUT));
+            self.connect_failed(ctx, crate::error::Error::Os(libc::ETIMEDOUT), None);
             return;
         }
         if self.reconnect_at.is_some_and(|d| ctx.now >= d) {
@@ -1267,6 +1277,12 @@ impl Session {
                 Failure::MechanismMismatch => (
                     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL,
                     i64::from(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH),
+                ),
+                // libzmq's value is the errno its timer finds: EAGAIN, left by the last
+                // read that found nothing.
+                Failure::HandshakeTimeout => (
+                    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL,
+                    i64::from(libc::EAGAIN),
                 ),
                 _ => (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, 0),
             };
@@ -1389,8 +1405,10 @@ impl Session {
         }
     }
 
-    /// Releases everything: the connection, the pipe, the timer.
-    pub(crate) fn end(&mut self, ctx: &mut IoCtx<'_>) {
+    /// Releases everything: the connection, the pipe, the timer. `local`: the socket ended
+    /// the session itself (zmq_disconnect, zmq_unbind, zmq_close): as in libzmq, that is no
+    /// DISCONNECTED, which reports a connection lost unexpectedly (the peer sees one).
+    pub(crate) fn end(&mut self, ctx: &mut IoCtx<'_>, local: bool) {
         self.end_zap(ctx);
         if let Some(d) = self.armed.take() {
             ctx.reactor.cancel_timer(d, self.key);
@@ -1398,6 +1416,7 @@ impl Session {
         if let Some(c) = self.conn.take()
             && c.zmtp.is_some()
             && !self.socket_gone
+            && !local
         {
             self.emit(ZMQ_EVENT_DISCONNECTED, i64::from(c.fd));
         }

@@ -251,7 +251,7 @@ impl IoLoop {
                     Some(Entry::Session(_)) => {
                         if let Some(Entry::Session(mut old)) = self.entries.remove(&old_key) {
                             let pipe = old.take_pipe(&mut ctx);
-                            old.end(&mut ctx);
+                            old.end(&mut ctx, false);
                             self.durable.insert(k, key);
                             match pipe {
                                 Some(p) => s.adopt(&mut ctx, id, p),
@@ -272,7 +272,7 @@ impl IoLoop {
         }
         if s.is_done() {
             self.durable.retain(|_, v| *v != key);
-            s.end(&mut ctx);
+            s.end(&mut ctx, false);
         } else {
             s.rearm(&mut ctx);
             self.entries.insert(key, Entry::Session(s));
@@ -405,7 +405,7 @@ impl IoLoop {
                     by_pipe: &mut self.by_pipe,
                     now: crate::sys::now_ms(),
                 };
-                s.end(&mut ctx);
+                s.end(&mut ctx, true);
             }
             None => {}
         }

@@ -5,12 +5,14 @@
 //! closed socket's listener never takes away the path of a socket bound after it.
 #![forbid(unsafe_code)]
 
+use std::os::fd::AsRawFd;
 use std::os::linux::net::SocketAddrExt;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
 use std::path::PathBuf;
 
-use super::{Listener, Stream};
+use super::{ConnectError, Listener, Stream};
 use crate::error::{Error, Result};
 use crate::options::Options;
 
@@ -124,17 +126,31 @@ pub(super) fn configure(s: &UnixStream, options: &Options) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn connect(a: &IpcAddress, options: &Options) -> Result<Stream> {
-    let s = match a {
-        IpcAddress::Path(p) => UnixStream::connect(p)?,
+pub(super) fn connect(
+    a: &IpcAddress,
+    options: &Options,
+) -> std::result::Result<Stream, ConnectError> {
+    let to = match a {
+        IpcAddress::Path(p) => socket2::SockAddr::unix(p)?,
         IpcAddress::Abstract(name) => {
-            UnixStream::connect_addr(&SocketAddr::from_abstract_name(name.as_bytes())?)?
+            // A leading NUL names the abstract namespace.
+            let mut raw = vec![0u8];
+            raw.extend_from_slice(name.as_bytes());
+            socket2::SockAddr::unix(std::ffi::OsStr::from_bytes(&raw))?
         }
-        IpcAddress::Any => return Err(Error::Invalid),
+        IpcAddress::Any => return Err(Error::Invalid.into()),
     };
-    configure(&s, options)?;
-    s.set_nonblocking(true)?;
-    Ok(Stream::Ipc(s))
+    let sock = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
+    let fd = sock.as_raw_fd();
+    let start = || -> Result<Stream> {
+        sock.set_cloexec(true)?;
+        sock.connect(&to)?;
+        let s = UnixStream::from(sock);
+        configure(&s, options)?;
+        s.set_nonblocking(true)?;
+        Ok(Stream::Ipc(s))
+    };
+    start().map_err(|e| ConnectError::on(fd, e))
 }
 
 #[cfg(test)]

@@ -129,6 +129,40 @@ impl Drop for Listener {
     }
 }
 
+/// A connect attempt that failed: why, and the fd of the socket it had opened (and closed
+/// again) if it got that far: libzmq reports that socket as CLOSED (with this fd) before
+/// retrying, and reports nothing closed when no socket was opened (an address that did not
+/// resolve).
+#[derive(Debug)]
+pub(crate) struct ConnectError {
+    /// Why the attempt failed.
+    pub(crate) error: Error,
+    /// The number the attempt's socket had, if one was opened (it is closed by now).
+    pub(crate) fd: Option<RawFd>,
+}
+
+impl From<Error> for ConnectError {
+    fn from(error: Error) -> ConnectError {
+        ConnectError { error, fd: None }
+    }
+}
+
+impl From<std::io::Error> for ConnectError {
+    fn from(e: std::io::Error) -> ConnectError {
+        Error::from(e).into()
+    }
+}
+
+impl ConnectError {
+    /// The error `e` of an attempt whose socket was `fd`.
+    pub(super) fn on(fd: RawFd, e: impl Into<Error>) -> ConnectError {
+        ConnectError {
+            error: e.into(),
+            fd: Some(fd),
+        }
+    }
+}
+
 /// A connected (or connecting) non-blocking stream.
 pub(crate) enum Stream {
     /// TCP.
@@ -140,12 +174,21 @@ pub(crate) enum Stream {
 impl Stream {
     /// Starts a non-blocking connect; completion shows as writability (then check
     /// [`Stream::take_error`]).
-    pub(crate) fn connect(endpoint: &Endpoint, options: &Options) -> Result<Stream> {
+    pub(crate) fn connect(
+        endpoint: &Endpoint,
+        options: &Options,
+    ) -> std::result::Result<Stream, ConnectError> {
         match endpoint {
             Endpoint::Tcp(a) => tcp::connect(a, options),
             Endpoint::Ipc(a) => ipc::connect(a, options),
-            Endpoint::Inproc(_) => Err(Error::Invalid),
+            Endpoint::Inproc(_) => Err(Error::Invalid.into()),
         }
+    }
+
+    /// True for a connect still in progress when [`Stream::connect`] returns (tcp: a
+    /// non-blocking connect); an ipc connect has completed (or failed) by then.
+    pub(crate) fn completes_later(&self) -> bool {
+        matches!(self, Stream::Tcp(_))
     }
 
     /// The pending socket error of a finished connect, if any.

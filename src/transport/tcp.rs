@@ -3,10 +3,11 @@
 #![forbid(unsafe_code)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::os::fd::AsRawFd;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use super::{Listener, Stream};
+use super::{ConnectError, Listener, Stream};
 use crate::error::{Error, Result};
 use crate::options::Options;
 
@@ -147,13 +148,27 @@ pub(super) fn bind(a: &TcpAddress, options: &Options) -> Result<(Listener, Strin
     Ok((Listener::Tcp(listener), format(bound)))
 }
 
-pub(super) fn connect(a: &TcpAddress, options: &Options) -> Result<Stream> {
+pub(super) fn connect(
+    a: &TcpAddress,
+    options: &Options,
+) -> std::result::Result<Stream, ConnectError> {
     let addr = (a.host.as_str(), a.port)
         .to_socket_addrs()
         .map_err(|_| Error::HostUnreachable)?
         .find(|ad| options.ipv6 || ad.is_ipv4())
         .ok_or(Error::HostUnreachable)?;
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    let fd = sock.as_raw_fd();
+    start_connect(sock, addr, a, options).map_err(|e| ConnectError::on(fd, e))
+}
+
+/// Sets up `sock` and starts its non-blocking connect to `addr`.
+fn start_connect(
+    sock: Socket,
+    addr: SocketAddr,
+    a: &TcpAddress,
+    options: &Options,
+) -> Result<Stream> {
     sock.set_cloexec(true)?;
     if let Some((host, port)) = &a.source {
         let ip = local_ip(host, addr.is_ipv6())?;
