@@ -237,6 +237,16 @@ static void test_event_mask (void)
     CHECK_RC (zmq_close (smon), 0);
 }
 
+/* Binds `s` to tcp://127.0.0.1:* and puts the endpoint it got in `bound`; its monitor `mon`
+ * (`who`) reports LISTENING there. */
+static void bind_any_tcp (void *s, void *mon, const char *who, char *bound, size_t cap)
+{
+    size_t len = cap;
+    CHECK_RC (zmq_bind (s, "tcp://127.0.0.1:*"), 0);
+    CHECK_RC (zmq_getsockopt (s, ZMQ_LAST_ENDPOINT, bound, &len), 0);
+    expect_event (mon, who, ZMQ_EVENT_LISTENING, bound, 0);
+}
+
 /* A ZMQ_STREAM connection has no ZMTP handshake: its monitor sees ACCEPTED, then, when the peer
  * closes, HANDSHAKE_FAILED_NO_DETAIL and DISCONNECTED, never HANDSHAKE_SUCCEEDED (libzmq
  * reports every raw connection's end as a handshake that failed). */
@@ -247,10 +257,7 @@ static void test_stream_connection (void)
     void *client = new_socket (ZMQ_STREAM);
     void *smon = monitor (server, "mon-stream", ZMQ_EVENT_ALL);
     char bound[256];
-    size_t len = sizeof bound;
-    CHECK_RC (zmq_bind (server, "tcp://127.0.0.1:*"), 0);
-    CHECK_RC (zmq_getsockopt (server, ZMQ_LAST_ENDPOINT, bound, &len), 0);
-    expect_event (smon, "stream server", ZMQ_EVENT_LISTENING, bound, 0);
+    bind_any_tcp (server, smon, "stream server", bound, sizeof bound);
     CHECK_RC (zmq_connect (client, bound), 0);
     expect_event (smon, "stream server", ZMQ_EVENT_ACCEPTED, bound, 0);
     char id[256], buf[16];
@@ -276,10 +283,7 @@ static void test_close_during_handshake (void)
     void *raw = new_socket (ZMQ_STREAM);
     void *smon = monitor (server, "mon-greeting", ZMQ_EVENT_ALL);
     char bound[256];
-    size_t len = sizeof bound;
-    CHECK_RC (zmq_bind (server, "tcp://127.0.0.1:*"), 0);
-    CHECK_RC (zmq_getsockopt (server, ZMQ_LAST_ENDPOINT, bound, &len), 0);
-    expect_event (smon, "greeting server", ZMQ_EVENT_LISTENING, bound, 0);
+    bind_any_tcp (server, smon, "greeting server", bound, sizeof bound);
     CHECK_RC (zmq_setsockopt (raw, ZMQ_CONNECT_ROUTING_ID, "raw", 3), 0);
     CHECK_RC (zmq_connect (raw, bound), 0);
     char buf[16];
@@ -464,11 +468,8 @@ static void test_handshake_timeout (void)
     int ivl = 100;
     CHECK_RC (zmq_setsockopt (server, ZMQ_HANDSHAKE_IVL, &ivl, sizeof ivl), 0);
     void *smon = monitor (server, "mon-hs-ivl", ZMQ_EVENT_ALL);
-    CHECK_RC (zmq_bind (server, "tcp://127.0.0.1:*"), 0);
     char bound[256];
-    size_t len = sizeof bound;
-    CHECK_RC (zmq_getsockopt (server, ZMQ_LAST_ENDPOINT, bound, &len), 0);
-    expect_event (smon, "silent peer's server", ZMQ_EVENT_LISTENING, bound, 0);
+    bind_any_tcp (server, smon, "silent peer's server", bound, sizeof bound);
     int fd = socket (AF_INET, SOCK_STREAM, 0);
     CHECK (fd >= 0);
     struct sockaddr_in a;
