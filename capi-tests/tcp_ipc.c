@@ -351,6 +351,20 @@ static void test_linger_set_after_connect (void)
     printf ("ZMQ_LINGER 0 set after connect: zmq_ctx_term does not wait\n");
 }
 
+/* ipc in Linux's abstract namespace (ipc://@name): bind, connect, one message across. */
+static void test_ipc_abstract (void)
+{
+    void *pull = new_socket (ZMQ_PULL);
+    void *push = new_socket (ZMQ_PUSH);
+    CHECK_RC (zmq_bind (pull, "ipc://@zmq-tcp-ipc-abstract-test"), 0);
+    CHECK_RC (zmq_connect (push, "ipc://@zmq-tcp-ipc-abstract-test"), 0);
+    send_str (push, "abstract", 0);
+    recv_str (pull, "abstract", 0);
+    printf ("ipc abstract namespace: one message across\n");
+    CHECK_RC (zmq_close (push), 0);
+    CHECK_RC (zmq_close (pull), 0);
+}
+
 /* Sends `n` raw octets to the STREAM socket's peer `id`. */
 static void raw_send (void *stream, const char *id, const void *data, size_t n)
 {
@@ -452,6 +466,7 @@ int main (void)
     test_close_before_connected (ipc);
     test_linger_set_after_connect ();
     test_large_frame_in_parts ();
+    test_ipc_abstract ();
 
     CHECK_RC (zmq_ctx_term (ctx), 0);
     /* Everything bound under tmpdir is gone once the sockets are closed. */
