@@ -669,7 +669,8 @@ impl Session {
             };
             let fd = conn.stream.get().fd();
             let (total, wanted) = zmtp.input_frame();
-            let (room, ask) = read_plan(total, wanted.min(READ_MAX), &mut self.last_large);
+            let apart = zmtp.decodes_apart();
+            let (room, ask) = read_plan(total, wanted.min(READ_MAX), &mut self.last_large, apart);
             let read = if conn.side_offered {
                 let mut fds = Vec::new();
                 let r =

@@ -20,10 +20,17 @@ pub(super) const READ_MAX: usize = 4 << 20;
 /// [`read_plan`].
 const LARGE_FRAME: usize = READ_CHUNK / 2;
 
+/// How much a connection whose large frames are copied out of the input reads past the end
+/// of the frame at the front (see [`read_plan`]).
+const READ_AHEAD_APART: usize = 256 * 1024;
+// Every frame read past its end is one CURVE decrypts apart from the input.
+const _: () = assert!(LARGE_FRAME >= crate::mechanism::curve::OPEN_APART_MIN);
+
 /// How to size the next read: `(room, ask)` = reserve `room` octets in the input buffer and
 /// read at most `ask`. `total` is the length of the frame at the front of the input (0 before
 /// its header is in), `wanted` what it still lacks, `last_large` the size of the last large
-/// frame (0 = none; updated here).
+/// frame (0 = none; updated here), `apart` true if large frames are decoded into buffers of
+/// their own (CURVE decrypts them there, see `curve::OPEN_APART_MIN`).
 ///
 /// The rest of a large frame is read in one call, straight into the buffer the decoder
 /// reserved for it (asking for more room would move what arrived so far), and no further: the
@@ -31,9 +38,22 @@ const LARGE_FRAME: usize = READ_CHUNK / 2;
 /// keeps, and have to be copied out of it. After a large frame, the next read asks for a
 /// little only, into a buffer as large as that frame: a next frame of the same size then needs
 /// neither a copy nor another allocation (libzmq's decoder reads a large body straight into
-/// its message, after copying at most one batch).
-pub(super) fn read_plan(total: usize, wanted: usize, last_large: &mut usize) -> (usize, usize) {
-    if wanted > 0 && total >= LARGE_FRAME {
+/// its message, after copying at most one batch). When large frames are decoded apart, no
+/// frame keeps the input buffer, so it is read [`READ_AHEAD_APART`] past the frame's end:
+/// several frames per read, and as many fewer reads (and acknowledgements) per frame.
+pub(super) fn read_plan(
+    total: usize,
+    wanted: usize,
+    last_large: &mut usize,
+    apart: bool,
+) -> (usize, usize) {
+    if apart && (total >= LARGE_FRAME || (total == 0 && *last_large > 0)) {
+        if total >= LARGE_FRAME {
+            *last_large = total.min(READ_MAX);
+        }
+        let n = wanted + READ_AHEAD_APART;
+        (n, n)
+    } else if wanted > 0 && total >= LARGE_FRAME {
         *last_large = total.min(READ_MAX);
         (wanted, wanted)
     } else if wanted > READ_TAIL {
@@ -72,32 +92,66 @@ mod tests {
         let mut last = 0;
         // 64 KiB frames: the first read took all but the last 9 octets of the first one.
         let total = 65536 + 9;
-        assert_eq!(read_plan(total, 9, &mut last), (9, 9), "exactly the rest");
+        assert_eq!(
+            read_plan(total, 9, &mut last, false),
+            (9, 9),
+            "exactly the rest"
+        );
         assert_eq!(last, total);
         assert_eq!(
-            read_plan(0, 0, &mut last),
+            read_plan(0, 0, &mut last, false),
             (total, READ_TAIL),
             "then a little, into room for a frame as large"
         );
         assert_eq!(last, 0);
         let rest = total - READ_TAIL;
-        assert_eq!(read_plan(total, rest, &mut last), (rest, rest));
+        assert_eq!(read_plan(total, rest, &mut last, false), (rest, rest));
         // A frame beyond READ_MAX comes in steps of READ_MAX (the caller caps `wanted`).
         assert_eq!(
-            read_plan(64 << 20, READ_MAX, &mut last),
+            read_plan(64 << 20, READ_MAX, &mut last, false),
             (READ_MAX, READ_MAX)
         );
         assert_eq!(last, READ_MAX);
     }
 
     #[test]
+    fn large_frames_decoded_apart_are_read_past_their_end() {
+        let mut last = 0;
+        let total = 65536 + 42;
+        let n = 1000 + READ_AHEAD_APART;
+        assert_eq!(read_plan(total, 1000, &mut last, true), (n, n));
+        assert_eq!(last, total);
+        assert_eq!(
+            read_plan(total, 0, &mut last, true),
+            (READ_AHEAD_APART, READ_AHEAD_APART),
+            "the frame is in: the next ones"
+        );
+        assert_eq!(
+            read_plan(0, 0, &mut last, true),
+            (READ_AHEAD_APART, READ_AHEAD_APART),
+            "no header yet after a large frame"
+        );
+        assert_eq!(last, total, "still in a run of large frames");
+        assert_eq!(
+            read_plan(300, 100, &mut last, true),
+            (total, READ_TAIL),
+            "a small frame is read as after any large one"
+        );
+        assert_eq!(last, 0, "and ends the run");
+        assert_eq!(read_plan(0, 0, &mut last, true), (READ_CHUNK, READ_CHUNK));
+    }
+
+    #[test]
     fn small_and_medium_frames_read_ahead() {
         let mut last = 0;
-        assert_eq!(read_plan(0, 0, &mut last), (READ_CHUNK, READ_CHUNK));
-        assert_eq!(read_plan(300, 100, &mut last), (READ_CHUNK, READ_CHUNK));
+        assert_eq!(read_plan(0, 0, &mut last, false), (READ_CHUNK, READ_CHUNK));
+        assert_eq!(
+            read_plan(300, 100, &mut last, false),
+            (READ_CHUNK, READ_CHUNK)
+        );
         let medium = LARGE_FRAME - 1;
         assert_eq!(
-            read_plan(medium, medium - 10, &mut last),
+            read_plan(medium, medium - 10, &mut last, false),
             (medium - 10, medium - 10 + READ_TAIL),
             "a medium frame's rest and the next header in one read"
         );

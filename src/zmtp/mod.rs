@@ -436,6 +436,13 @@ impl Connection {
         (total, total.saturating_sub(self.input.len()))
     }
 
+    /// True if large frames are decoded into buffers of their own rather than delivered as
+    /// slices of the input (CURVE decrypts every body of `curve::OPEN_APART_MIN` octets or
+    /// more apart), so the input can be read past a frame's end at no cost.
+    pub(crate) fn decodes_apart(&self) -> bool {
+        self.codec.is_some()
+    }
+
     /// True if a deadline rides on input arriving (we send heartbeats, or the peer asked for a
     /// TTL): input must then be read as it comes, since any of it proves the peer alive.
     pub(crate) fn watches_liveness(&self) -> bool {

@@ -10,6 +10,7 @@
 //! it is dropped.
 #![forbid(unsafe_code)]
 
+use bytes::{BufMut, BytesMut};
 use zeroize::Zeroizing;
 
 use super::sodium;
@@ -176,23 +177,102 @@ const POLY_KEY_LEN: usize = 32;
 const BLOCK_LEN: usize = 64;
 
 impl PrefixedCipher {
-    /// Encrypts `buf` in place under the nonce `prefix ‖ counter` (big-endian) and returns its
-    /// tag, as [`Cipher::seal_in_place`] with that full nonce would.
-    pub(crate) fn seal_in_place(&self, counter: u64, buf: &mut [u8]) -> [u8; TAG_LEN] {
+    /// Appends to `out` the concatenation of `parts` encrypted under the nonce
+    /// `prefix ‖ counter`, and returns its tag: the box [`Cipher::seal_in_place`] makes of that
+    /// concatenation with the full nonce. Whole key-stream blocks are encrypted straight from where
+    /// the parts lie; only the octets around block and part boundaries pass through a wiped
+    /// 64-octet block. If sealing fails (never with libsodium), zeros and the zero tag,
+    /// which never opens, are appended instead.
+    pub(crate) fn seal_append<'a>(
+        &self,
+        counter: u64,
+        out: &mut BytesMut,
+        parts: impl IntoIterator<Item = &'a [u8]> + Clone,
+    ) -> [u8; TAG_LEN] {
         let nonce = counter.to_be_bytes();
+        let start = out.len();
         let mut tag = [0u8; TAG_LEN];
         let sealed = self.block0(&nonce).is_some_and(|block0| {
             split_block0(&block0).is_some_and(|(poly_key, rest)| {
-                self.xor(&nonce, rest, buf) && sodium::poly1305(&mut tag, buf, poly_key)
+                self.xor_append(&nonce, rest, out, parts.clone())
+                    && out
+                        .get(start..)
+                        .is_some_and(|sealed| sodium::poly1305(&mut tag, sealed, poly_key))
             })
         });
         if !sealed {
-            // Never with libsodium and a slice: no plaintext leaves, and the zero tag never
-            // opens.
-            buf.fill(0);
+            let len = parts.into_iter().map(<[u8]>::len).sum();
+            out.truncate(start);
+            out.put_bytes(0, len);
             tag = [0u8; TAG_LEN];
         }
         tag
+    }
+
+    /// Appends `parts` XORed with the key stream from octet 32 on (`rest`, the end of block 0,
+    /// then blocks 1..), as [`PrefixedCipher::xor`] would over their concatenation.
+    fn xor_append<'a>(
+        &self,
+        nonce: &[u8; 8],
+        rest: &[u8],
+        out: &mut BytesMut,
+        parts: impl IntoIterator<Item = &'a [u8]>,
+    ) -> bool {
+        // The block being put together: octets `from..fill` are plaintext still to encrypt.
+        let mut staged = Zeroizing::new([0u8; BLOCK_LEN]);
+        let mut from = POLY_KEY_LEN;
+        let mut fill = POLY_KEY_LEN;
+        let mut block = 0u64;
+        for mut part in parts {
+            while !part.is_empty() {
+                if fill == 0 && part.len() >= BLOCK_LEN {
+                    let (whole, after) = part.split_at(part.len() - part.len() % BLOCK_LEN);
+                    if !sodium::salsa20_xor_ic_append(out, whole, nonce, block, &self.subkey) {
+                        return false;
+                    }
+                    block += (whole.len() / BLOCK_LEN) as u64;
+                    part = after;
+                    continue;
+                }
+                let (now, after) = part.split_at(part.len().min(BLOCK_LEN - fill));
+                if let Some(slot) = staged.get_mut(fill..fill + now.len()) {
+                    slot.copy_from_slice(now);
+                }
+                fill += now.len();
+                part = after;
+                if fill == BLOCK_LEN {
+                    let plain = staged.get_mut(from..).unwrap_or_default();
+                    if !self.flush_staged(nonce, rest, block, plain, out) {
+                        return false;
+                    }
+                    (block, from, fill) = (block + 1, 0, 0);
+                }
+            }
+        }
+        let plain = staged.get_mut(from..fill).unwrap_or_default();
+        plain.is_empty() || self.flush_staged(nonce, rest, block, plain, out)
+    }
+
+    /// Encrypts `plain`, the octets of key-stream block `block` from its start (from octet 32
+    /// in block 0, whose key stream there is `rest`), and appends them to `out`.
+    fn flush_staged(
+        &self,
+        nonce: &[u8; 8],
+        rest: &[u8],
+        block: u64,
+        plain: &mut [u8],
+        out: &mut BytesMut,
+    ) -> bool {
+        let ok = if block == 0 {
+            for (b, k) in plain.iter_mut().zip(rest) {
+                *b ^= k;
+            }
+            true
+        } else {
+            sodium::salsa20_xor_ic(plain, nonce, block, &self.subkey)
+        };
+        out.extend_from_slice(plain);
+        ok
     }
 
     /// Checks `tag` and decrypts `buf` in place, as [`Cipher::open_in_place`] with the nonce
@@ -209,6 +289,30 @@ impl PrefixedCipher {
         if sodium::poly1305_verify(tag, buf, poly_key) && self.xor(&nonce, rest, buf) {
             Ok(())
         } else {
+            Err(CryptoError)
+        }
+    }
+
+    /// Checks `tag` over `sealed` and appends its decryption to `out`, as
+    /// [`PrefixedCipher::open_in_place`] would decrypt it, reading the box where it lies; on
+    /// failure `out` is left as it was.
+    pub(crate) fn open_append(
+        &self,
+        counter: u64,
+        sealed: &[u8],
+        tag: &[u8; TAG_LEN],
+        out: &mut BytesMut,
+    ) -> Result<(), CryptoError> {
+        let nonce = counter.to_be_bytes();
+        let block0 = self.block0(&nonce).ok_or(CryptoError)?;
+        let (poly_key, rest) = split_block0(&block0).ok_or(CryptoError)?;
+        let start = out.len();
+        if sodium::poly1305_verify(tag, sealed, poly_key)
+            && self.xor_append(&nonce, rest, out, [sealed])
+        {
+            Ok(())
+        } else {
+            out.truncate(start);
             Err(CryptoError)
         }
     }
@@ -326,8 +430,7 @@ mod tests {
         let counter = u64::from_be_bytes(n[16..].try_into().unwrap());
         let c = Cipher::for_keys(&unhex(BOB_PK), &alice).unwrap();
         let p = c.with_prefix(&prefix);
-        let mut buf = MSG.to_vec();
-        let tag = p.seal_in_place(counter, &mut buf);
+        let (tag, mut buf) = seal_parts(&p, counter, &[MSG]);
         let mut sealed = tag.to_vec();
         sealed.extend_from_slice(&buf);
         assert_eq!(sealed, unhex_vec(BOX));
@@ -335,8 +438,16 @@ mod tests {
         assert_eq!(buf, MSG);
     }
 
+    fn seal_parts(p: &PrefixedCipher, counter: u64, parts: &[&[u8]]) -> ([u8; TAG_LEN], Vec<u8>) {
+        let mut out = BytesMut::from(&b"kept"[..]);
+        let tag = p.seal_append(counter, &mut out, parts.iter().copied());
+        assert_eq!(&out[..4], b"kept", "what was in the buffer stays");
+        (tag, out[4..].to_vec())
+    }
+
     /// The prefixed cipher makes exactly crypto_secretbox_detached's boxes, around the 32-octet
-    /// split of Salsa20's block 0, the block boundaries and for large messages.
+    /// split of Salsa20's block 0, the block boundaries and for large messages, whether the
+    /// plaintext comes in one part or in parts split anywhere (empty ones included).
     #[test]
     fn prefixed_boxes_equal_secretbox_at_every_length() {
         let mut key = [0u8; 32];
@@ -352,9 +463,31 @@ mod tests {
             let full = short_nonce(prefix, counter);
             let mut a = plain.clone();
             let tag_a = c.seal_in_place(&full, &mut a);
-            let mut b = plain.clone();
-            let tag_b = p.seal_in_place(counter, &mut b);
+            let (tag_b, mut b) = seal_parts(&p, counter, &[&plain]);
             assert_eq!((tag_a, &a), (tag_b, &b), "length {len}");
+            for cuts in [
+                [0, 1, 1],
+                [1, 32, 95],
+                [31, 33, 64],
+                [7, 70, 200],
+                [len / 3, len / 2, len],
+            ] {
+                let [x, y, z] = cuts.map(|c| c.min(len));
+                let (x, y) = (x.min(y), x.max(y));
+                let (y, z) = (y.min(z), y.max(z));
+                let parts = [
+                    &plain[..x],
+                    &plain[x..y],
+                    &[][..],
+                    &plain[y..z],
+                    &plain[z..],
+                ];
+                assert_eq!(
+                    seal_parts(&p, counter, &parts),
+                    (tag_a, a.clone()),
+                    "{len} {cuts:?}"
+                );
+            }
             // Each opens the other's box.
             c.open_in_place(&full, &mut b, &tag_b).unwrap();
             p.open_in_place(counter, &mut a, &tag_a).unwrap();
@@ -366,10 +499,9 @@ mod tests {
     fn prefixed_open_refuses_tampering_and_leaves_the_box() {
         let c = Cipher::from_key(&[9u8; 32]);
         let p = c.with_prefix(b"CurveZMQMESSAGES");
-        let mut buf =
-            b"some payload that spans more than one salsa20 block.........................."
-                .to_vec();
-        let tag = p.seal_in_place(5, &mut buf);
+        let payload =
+            b"some payload that spans more than one salsa20 block..........................";
+        let (tag, mut buf) = seal_parts(&p, 5, &[payload]);
         let sealed = buf.clone();
         let mut bad_tag = tag;
         bad_tag[0] ^= 1;

@@ -39,6 +39,11 @@ pub(crate) const FLAG_MORE: u8 = 1;
 /// Plaintext flag: the frame is a command (libzmq's `msg_t::command`).
 pub(crate) const FLAG_COMMAND: u8 = 2;
 
+/// A MESSAGE body at least this long is decrypted into a buffer of its own rather than in
+/// place, so the frame delivered does not keep the receive buffer (which can then be read
+/// into past the frame's end, and reused).
+pub(crate) const OPEN_APART_MIN: usize = 16 * 1024;
+
 const CLIENT_MESSAGE_NONCE: &[u8; 16] = b"CurveZMQMESSAGEC";
 const SERVER_MESSAGE_NONCE: &[u8; 16] = b"CurveZMQMESSAGES";
 
@@ -97,26 +102,25 @@ impl Codec {
     }
 
     /// Appends the MESSAGE body carrying `flags` and the concatenation of `parts`, sealed with
-    /// `nonce` (from [`Codec::take_nonce`]); exactly [`Codec::sealed_len`] octets. The plaintext
-    /// is copied into `out` and encrypted there, so it never rests anywhere else.
+    /// `nonce` (from [`Codec::take_nonce`]); exactly [`Codec::sealed_len`] octets. The parts
+    /// are encrypted from where they lie into `out`: the plaintext is not copied anywhere.
     pub(crate) fn seal_into(&self, out: &mut BytesMut, nonce: u64, flags: u8, parts: &[&[u8]]) {
-        let start = out.len();
         out.extend_from_slice(MESSAGE_PREFIX);
         out.put_u64(nonce);
+        let tag_at = out.len();
         out.put_bytes(0, crypto::TAG_LEN);
-        out.put_u8(flags);
-        for p in parts {
-            out.extend_from_slice(p);
-        }
-        if let Some(region) = out.get_mut(start + 16..) {
-            let (tag_slot, plain) = region.split_at_mut(crypto::TAG_LEN);
-            tag_slot.copy_from_slice(&self.send.seal_in_place(nonce, plain));
+        let flags = [flags];
+        let plain = std::iter::once(&flags[..]).chain(parts.iter().copied());
+        let tag = self.send.seal_append(nonce, out, plain);
+        if let Some(slot) = out.get_mut(tag_at..tag_at + crypto::TAG_LEN) {
+            slot.copy_from_slice(&tag);
         }
     }
 
-    /// Decrypts one received MESSAGE body in place and returns its flags octet and data, with
-    /// libzmq's failure codes: not a command or not MESSAGE, too short, a short nonce not above
-    /// the last one (`INVALID_SEQUENCE`), or a box that does not open (`CRYPTOGRAPHIC`).
+    /// Decrypts one received MESSAGE body and returns its flags octet and data, with libzmq's
+    /// failure codes: not a command or not MESSAGE, too short, a short nonce not above the last
+    /// one (`INVALID_SEQUENCE`), or a box that does not open (`CRYPTOGRAPHIC`). A body shorter
+    /// than [`OPEN_APART_MIN`] is decrypted in place; a longer one into a buffer of its own.
     pub(crate) fn open(&mut self, mut body: BytesMut) -> Result<(u8, BytesMut), HandshakeError> {
         check_structure(&body)?;
         if !body.starts_with(MESSAGE_PREFIX) {
@@ -134,9 +138,15 @@ impl Codec {
         let tag = array::<{ crypto::TAG_LEN }>(&body, 16)
             .ok_or(protocol(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_MESSAGE))?;
         body.advance(16 + crypto::TAG_LEN);
-        self.recv
-            .open_in_place(nonce, &mut body, &tag)
-            .map_err(|_| protocol(ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC))?;
+        let opened = if body.len() >= OPEN_APART_MIN {
+            let mut plain = BytesMut::with_capacity(body.len());
+            let r = self.recv.open_append(nonce, &body, &tag, &mut plain);
+            body = plain;
+            r
+        } else {
+            self.recv.open_in_place(nonce, &mut body, &tag)
+        };
+        opened.map_err(|_| protocol(ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC))?;
         self.peer_nonce = nonce;
         let flags = body.first().copied().unwrap_or(0);
         body.advance(1);
@@ -180,6 +190,34 @@ mod tests {
         assert_eq!((flags, &data[..]), (FLAG_COMMAND, &b"\x04PING\x00\x00"[..]));
         let (_, empty) = server.open(seal(&mut client, 0, b"")).unwrap();
         assert!(empty.is_empty());
+    }
+
+    /// Bodies from [`OPEN_APART_MIN`] on are opened into a buffer of their own (the receive
+    /// buffer is not kept by the message), shorter ones in place; both decrypt alike, and a
+    /// tampered large box is refused.
+    #[test]
+    fn large_bodies_open_apart_from_the_receive_buffer() {
+        let (mut client, mut server) = pair();
+        for len in [
+            OPEN_APART_MIN - MESSAGE_OVERHEAD,
+            OPEN_APART_MIN,
+            65536,
+            65536 + 33,
+        ] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            let wire = seal(&mut client, FLAG_MORE, &data);
+            let span = wire.as_ptr_range();
+            let (flags, opened) = server.open(wire).unwrap();
+            assert_eq!((flags, &opened[..]), (FLAG_MORE, &data[..]), "length {len}");
+            let apart = !span.contains(&opened.as_ptr());
+            assert_eq!(apart, len + 1 >= OPEN_APART_MIN, "length {len}");
+        }
+        let mut wire = seal(&mut client, 0, &[5u8; 70000]);
+        wire[40000] ^= 1;
+        assert_eq!(
+            server.open(wire).map(|_| ()),
+            Err(protocol(ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC))
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 
 use std::sync::OnceLock;
 
+use bytes::BytesMut;
 use libsodium_sys as ffi;
 
 /// Size of a key (X25519 scalar or point, precomputed box key, secretbox key).
@@ -138,6 +139,49 @@ pub(super) fn salsa20_xor_ic(
         ffi::crypto_stream_salsa20_xor_ic(p, p, len, nonce.as_ptr(), block, key.as_ptr())
     };
     rc == 0
+}
+
+/// `crypto_stream_salsa20_xor_ic` from `input` to `input.len()` new octets appended to `out`:
+/// `input` XORed with the Salsa20 key stream of `key` and the 8-octet `nonce` from 64-octet
+/// block `block`. The input is read where it lies, not copied first.
+pub(super) fn salsa20_xor_ic_append(
+    out: &mut BytesMut,
+    input: &[u8],
+    nonce: &[u8; 8],
+    block: u64,
+    key: &[u8; KEY_LEN],
+) -> bool {
+    let Ok(len) = u64::try_from(input.len()) else {
+        return false;
+    };
+    out.reserve(input.len());
+    let dst = out.spare_capacity_mut();
+    if dst.len() < input.len() {
+        return false;
+    }
+    let p = dst.as_mut_ptr().cast::<u8>();
+    // SAFETY: `p` points to at least `len` writable bytes of `out`'s spare capacity (checked
+    // above), which `input` (a shared borrow) cannot overlap; libsodium reads `len` bytes of
+    // `input` and writes `len` bytes at `p`; `nonce` is 8 readable bytes
+    // (crypto_stream_salsa20_NONCEBYTES) and `key` 32.
+    let rc = unsafe {
+        ffi::crypto_stream_salsa20_xor_ic(
+            p,
+            input.as_ptr(),
+            len,
+            nonce.as_ptr(),
+            block,
+            key.as_ptr(),
+        )
+    };
+    if rc != 0 {
+        return false;
+    }
+    let filled = out.len() + input.len();
+    // SAFETY: the `input.len()` bytes after the old length were all written by the call above,
+    // and `reserve` made them part of the allocation.
+    unsafe { out.set_len(filled) };
+    true
 }
 
 /// `crypto_onetimeauth_poly1305`: the Poly1305 tag of `msg` under the one-time `key`.
