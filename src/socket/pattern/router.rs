@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::options::bool_value;
 use crate::pipe::{PipeEnd, PipeId};
+use crate::socket::routing::closing::ClosingIds;
 use crate::socket::routing::fq::FairQueue;
 use crate::util::id_map::IdMap;
 
@@ -31,7 +32,7 @@ pub(crate) struct Router {
     /// Pipes whose peer closed with messages still unread, and their routing ids: the
     /// messages are received with the id (as libzmq, where a pipe keeps its id until drained),
     /// but nothing can be sent to it any more.
-    closing: IdMap<PipeId, (PipeEnd, Bytes)>,
+    closing: ClosingIds,
     /// The body frame read together with the routing id just returned.
     prefetched: Option<Msg>,
     /// True while the frames of a received message are being returned.
@@ -59,7 +60,7 @@ impl Router {
             fq: FairQueue::default(),
             by_id: HashMap::new(),
             ids: IdMap::default(),
-            closing: IdMap::default(),
+            closing: ClosingIds::default(),
             prefetched: None,
             receiving: false,
             out: None,
@@ -158,7 +159,7 @@ impl Router {
             let pipe = self.fq.recv_into(out)?;
             self.receiving = out.more();
             if !out.more() {
-                self.reap(pipe);
+                self.closing.reap(pipe);
             }
             return Ok(());
         }
@@ -170,12 +171,12 @@ impl Router {
             Some(rid) => Msg::copy_from(rid),
             None => self
                 .closing
-                .get(&pipe)
-                .map(|(_, rid)| Msg::copy_from(rid))
+                .id(pipe)
+                .map(|r| Msg::copy_from(r))
                 .unwrap_or_default(),
         };
         if !body.more() {
-            self.reap(pipe);
+            self.closing.reap(pipe);
         }
         id.set_more(true);
         // The routing id frame carries the connection's properties too (zmq_msg_gets).
@@ -184,15 +185,6 @@ impl Router {
         }
         self.prefetched = Some(std::mem::replace(out, id));
         Ok(())
-    }
-
-    /// Forgets a closed peer's routing id once its last message has been read.
-    fn reap(&mut self, pipe: PipeId) {
-        if let Some((end, _)) = self.closing.get(&pipe)
-            && !end.check_read()
-        {
-            self.closing.remove(&pipe);
-        }
     }
 
     fn rep_recv(&mut self, out: &mut Msg) -> Result<()> {
@@ -285,9 +277,8 @@ impl Pattern for Router {
     fn terminated(&mut self, id: PipeId) {
         if let Some(rid) = self.ids.get(&id)
             && let Some(end) = self.by_id.get(rid).filter(|p| p.id() == id)
-            && end.check_read()
         {
-            self.closing.insert(id, (end.clone(), rid.clone()));
+            self.closing.keep_if_unread(end.clone(), rid.clone());
         }
         self.forget(id);
         self.fq.terminated(id);

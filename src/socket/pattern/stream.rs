@@ -12,6 +12,7 @@ use super::Pattern;
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::pipe::{PipeEnd, PipeId, WriteError};
+use crate::socket::routing::closing::ClosingIds;
 use crate::socket::routing::fq::FairQueue;
 use crate::util::id_map::IdMap;
 
@@ -22,7 +23,7 @@ pub(crate) struct Stream {
     ids: IdMap<PipeId, Bytes>,
     /// Pipes whose peer closed with messages still unread (the disconnect notification at
     /// least), and their routing ids: those messages still arrive with the id.
-    closing: IdMap<PipeId, (PipeEnd, Bytes)>,
+    closing: ClosingIds,
     prefetched: Option<Msg>,
     out: Option<PipeEnd>,
     /// True after the routing-id frame of an outgoing message.
@@ -37,7 +38,7 @@ impl Stream {
             fq: FairQueue::default(),
             by_id: HashMap::new(),
             ids: IdMap::default(),
-            closing: IdMap::default(),
+            closing: ClosingIds::default(),
             prefetched: None,
             out: None,
             sending: false,
@@ -77,9 +78,8 @@ impl Pattern for Stream {
         // can be sent to the connection any more.
         if let Some(rid) = self.ids.remove(&id)
             && let Some(end) = self.by_id.remove(&rid)
-            && end.check_read()
         {
-            self.closing.insert(id, (end, rid));
+            self.closing.keep_if_unread(end, rid);
         }
         if self.out.as_ref().is_some_and(|p| p.id() == id) {
             self.out = None;
@@ -139,7 +139,12 @@ impl Stream {
         let (body, pipe) = self.fq.recv()?;
         let rid = match self.ids.get(&pipe) {
             Some(rid) => rid.clone(),
-            None => self.closing_id(pipe),
+            None => {
+                // A closed connection's message: its id is forgotten with the last of them.
+                let rid = self.closing.id(pipe).cloned().unwrap_or_default();
+                self.closing.reap(pipe);
+                rid
+            }
         };
         let mut id = Msg::from_bytes(rid);
         id.set_more(true);
@@ -147,19 +152,6 @@ impl Stream {
         body.set_more(false);
         self.prefetched = Some(body);
         Ok(id)
-    }
-
-    /// The routing id of a closed connection whose messages are being read; it is forgotten
-    /// with the last of them.
-    fn closing_id(&mut self, pipe: PipeId) -> Bytes {
-        let Some((end, rid)) = self.closing.get(&pipe) else {
-            return Bytes::new();
-        };
-        let rid = rid.clone();
-        if !end.check_read() {
-            self.closing.remove(&pipe);
-        }
-        rid
     }
 }
 

@@ -1,9 +1,11 @@
 //! Message routing strategies shared by the socket patterns: load balancing ([`lb`]), fair
-//! queuing ([`fq`]), fan-out distribution ([`dist`]) and prefix subscription sets ([`trie`]).
+//! queuing ([`fq`]), fan-out distribution ([`dist`]), prefix subscription sets ([`trie`]) and
+//! the routing ids of closed connections still being read ([`closing`]).
 //!
 //! Layer L3, pure bookkeeping over [`PipeEnd`](crate::pipe::PipeEnd)s; no locks of its own.
 #![forbid(unsafe_code)]
 
+pub(crate) mod closing;
 pub(crate) mod dist;
 pub(crate) mod fq;
 pub(crate) mod lb;
