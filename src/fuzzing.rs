@@ -43,9 +43,7 @@ pub fn greeting(data: &[u8]) {
 pub fn zmtp_frames(data: &[u8]) {
     let mut peer = Connection::new(cfg(ZMQ_PUSH), 0);
     let mut c = Connection::new(cfg(ZMQ_PULL), 0);
-    let hello = peer.output().split();
-    c.input_buffer().extend_from_slice(&hello);
-    if c.process(0).is_err() {
+    if greet(&mut peer, &mut c).is_none() {
         return;
     }
     let reply = c.output().split();
@@ -133,10 +131,23 @@ fn zap_answer(mode: u8) -> Option<Vec<Bytes>> {
     }
 }
 
-/// The bytes a connection with `security` would greet with.
-fn greeting_of(socket_type: i32, security: Security) -> BytesMut {
-    let mut c = Connection::new(cfg_with(socket_type, security), 0);
-    c.output().split()
+/// The whole greeting an anonymous ZMTP 3 peer with `security` sends (in stages).
+fn greeting_of(security: Security) -> [u8; zmtp::GREETING_LEN] {
+    zmtp::greeting(&security)
+}
+
+/// Moves the greetings' first stages between two connections (signature, major version,
+/// then the rest of `a`'s): `b` has then read `a`'s whole greeting and queued the rest of its
+/// own and its first commands. None if either fails.
+fn greet(a: &mut Connection, b: &mut Connection) -> Option<()> {
+    fn pass(from: &mut Connection, to: &mut Connection) -> Option<()> {
+        let bytes = from.output().split();
+        to.input_buffer().extend_from_slice(&bytes);
+        to.process(0).ok()
+    }
+    pass(a, b)?;
+    pass(b, a)?;
+    pass(a, b)
 }
 
 /// A PLAIN server's handshake: the first byte picks the ZAP answer (200, 400, 300, or no
@@ -159,7 +170,7 @@ fn plain_server(data: &[u8]) -> Option<Connection> {
         ..Security::default()
     };
     let mut c = Connection::new(cfg_with(ZMQ_ROUTER, server), 0);
-    let greeting = greeting_of(ZMQ_DEALER, client);
+    let greeting = greeting_of(client);
     c.input_buffer().extend_from_slice(&greeting);
     c.process(0).ok()?;
     feed(&mut c, rest, &|| zap_answer(mode));
@@ -206,9 +217,7 @@ fn curve_server(data: &[u8]) -> Option<(Connection, bool)> {
         1 => 1,
         _ => 4,
     };
-    let greeting = c.output().split();
-    s.input_buffer().extend_from_slice(&greeting);
-    s.process(0).ok()?;
+    greet(&mut c, &mut s)?;
     if rounds > 0 {
         for _ in 0..rounds {
             let to_client = s.output().split();
@@ -249,7 +258,7 @@ pub fn zap_reply(data: &[u8]) {
         ..Security::default()
     };
     let mut c = Connection::new(cfg_with(ZMQ_ROUTER, server), 0);
-    let greeting = greeting_of(ZMQ_DEALER, Security::default());
+    let greeting = greeting_of(Security::default());
     c.input_buffer().extend_from_slice(&greeting);
     if c.process(0).is_err() {
         return;

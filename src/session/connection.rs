@@ -931,19 +931,27 @@ impl Session {
             .as_ref()
             .map(|c| c.stream.get().peer_address())
             .unwrap_or_default();
-        let mut md = peer.metadata.clone();
-        md.insert("Peer-Address", peer_address.as_bytes());
-        self.metadata = Some(PropsLease::new(md));
+        // A ZMTP 1.0/2.0 peer's messages carry no properties, as with libzmq 4.3 (which
+        // compiles them only when a mechanism completes).
+        if !peer.legacy {
+            let mut md = peer.metadata.clone();
+            md.insert("Peer-Address", peer_address.as_bytes());
+            self.metadata = Some(PropsLease::new(md));
+        }
         if let Some(c) = &mut self.conn {
             c.handshaken = true;
             if c.side_offered && side::peer_offers(&peer.metadata) {
                 c.side_tx = side::Sender::Offered;
             }
         }
+        // libzmq 4.3 reports no handshake with a ZMTP 1.0/2.0 peer (it has no mechanism).
+        let report = !self.link.options.raw && !peer.legacy;
         if self.pipe.is_none() && self.durable_applies() {
             if let Some(id) = peer.routing_id {
                 self.durable_request = Some(id);
-                self.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0);
+                if report {
+                    self.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0);
+                }
                 return;
             }
         }
@@ -955,7 +963,7 @@ impl Session {
         // After the pipe is on its way to the socket, as libzmq (engine_ready, then the
         // event): whoever sees the event can make the socket take the peer in (ZMQ_EVENTS).
         // A raw (ZMQ_STREAM) connection has no handshake, and libzmq reports none.
-        if !self.link.options.raw {
+        if report {
             self.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0);
         }
     }
@@ -1266,8 +1274,13 @@ impl Session {
     fn failed(&mut self, ctx: &mut IoCtx<'_>, f: Failure) {
         let handshaken = self.conn.as_ref().is_some_and(|c| c.handshaken);
         self.end_zap(ctx);
-        // A peer's ERROR command gets no event of its own, as in libzmq.
-        if !handshaken && f.during_handshake() && f != Failure::PeerError {
+        // A peer's ERROR command gets no event of its own, as in libzmq, nor does refusing a
+        // ZMTP 1.0/2.0 peer (libzmq 4.3.4 was seen to report only the disconnection).
+        if !handshaken
+            && f.during_handshake()
+            && f != Failure::PeerError
+            && f != Failure::OldPeerRefused
+        {
             let (event, value) = match f {
                 Failure::Protocol(code) => (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, i64::from(code)),
                 Failure::Auth(code) => (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, i64::from(code)),

@@ -1,6 +1,6 @@
 //! The sans-IO ZMTP 3.x protocol core (RFC 23 ZMTP 3.0, RFC 37 ZMTP 3.1) with the NULL, PLAIN
-//! and CURVE security mechanisms (`crate::mechanism`): bytes in, bytes and events out, time
-//! passed in.
+//! and CURVE security mechanisms (`crate::mechanism`), and libzmq 4.3's downgrade to ZMTP 1.0
+//! and 2.0 peers (`legacy`): bytes in, bytes and events out, time passed in.
 //!
 //! Layer L0: no sockets, no clock, no threads. The engine drives a [`Connection`] like this:
 //! - after reading, append the bytes to [`Connection::input_buffer`] and call
@@ -20,7 +20,11 @@
 //! caller's monotonic clock.
 //!
 //! Handshake: both sides send the 64-octet greeting (signature, version 3.1, the mechanism's
-//! name, as-server), then the mechanism's commands; the peer's mechanism must be ours
+//! name, as-server) in stages (the signature; the major version once the peer's signature
+//! shows it versioned; the rest once its revision is known), then the mechanism's commands.
+//! A ZMTP 1.0/2.0 peer instead gets our identity frame in its framing, its own identity
+//! frame ends the handshake (no mechanism, no metadata, no commands, no heartbeats), and it
+//! is refused when a mechanism other than NULL or a ZAP domain is set, as libzmq 4.3 does; the peer's mechanism must be ours
 //! ([`Failure::MechanismMismatch`]). READY/INITIATE carry `Socket-Type` (and `Identity` for
 //! REQ, DEALER and ROUTER); the peer's socket type must be compatible (RFC 23 table) or the
 //! connection fails with an ERROR command. After that, data frames become [`Event::Message`]s;
@@ -31,12 +35,13 @@
 
 pub(crate) mod command;
 pub(crate) mod frame;
+pub(crate) mod legacy;
 #[cfg(feature = "testing")]
 pub mod testing_api;
 
 use std::collections::VecDeque;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::consts::*;
 use crate::mechanism::curve::{self, Codec};
@@ -157,7 +162,10 @@ pub(crate) struct PeerInfo {
     pub(crate) socket_type: i32,
     /// The routing id the peer announced (empty = none).
     pub(crate) routing_id: Option<Bytes>,
-    /// The peer's ZMTP minor version (0 = 3.0, 1 = 3.1).
+    /// The peer speaks ZMTP 1.0 or 2.0: no handshake, no metadata, no commands (libzmq 4.3
+    /// reports no handshake event for it and gives its messages no properties).
+    pub(crate) legacy: bool,
+    /// The peer's ZMTP minor version (0 = 3.0, 1 = 3.1; 0 for older peers).
     #[cfg_attr(
         not(test),
         allow(dead_code, reason = "kept for the 3.0 subscription format")
@@ -173,8 +181,10 @@ pub(crate) struct PeerInfo {
 pub(crate) enum Failure {
     /// Malformed greeting, frame or command (a `ZMQ_PROTOCOL_ERROR_ZMTP_*` code).
     Protocol(i32),
-    /// The peer speaks a ZMTP version older than 3.0.
-    UnsupportedVersion,
+    /// The peer speaks ZMTP 1.0 or 2.0, which our security settings rule out (a mechanism
+    /// other than NULL, or a ZAP domain), as libzmq 4.3 refuses it: the connection just
+    /// closes, with no handshake-failed event.
+    OldPeerRefused,
     /// The peer's socket type cannot talk to ours.
     IncompatibleSocketType,
     /// The peer uses another security mechanism.
@@ -273,6 +283,16 @@ pub(crate) struct Connection {
     zap_props: Vec<(String, Bytes)>,
     /// The side channel, when this connection offered it (see [`SIDE_CHANNEL_PROPERTY`]).
     side: Option<Box<dyn SideChannel>>,
+    /// Octets of our greeting queued so far: the signature first, the major version once the
+    /// peer's signature shows it versioned, the rest once its revision is known.
+    greeting_sent: usize,
+    /// The framing of a ZMTP 1.0/2.0 peer, from its greeting on.
+    legacy: Option<legacy::Framing>,
+    /// A 2.0 peer's socket type octet (-1 for 1.0).
+    legacy_type: i32,
+    /// A PUB/XPUB side owes a 1.0 peer the subscription to everything that peer never sends
+    /// (libzmq injects it after the peer's identity).
+    phantom_subscription: bool,
     /// The peer said it mapped our ring (`X-SHM-READY`), not yet taken by the session.
     side_ready: bool,
 }
@@ -317,13 +337,13 @@ pub(crate) fn compatible(ours: i32, peer: i32) -> bool {
     ok.contains(&peer)
 }
 
-/// Our greeting: signature, version 3.1, the mechanism's name, and as-server (set for PLAIN
-/// and CURVE servers; libzmq 4.3 always sends 0 and ignores the peer's, so it is not checked).
-fn greeting(security: &Security) -> [u8; GREETING_LEN] {
+/// Our ZMTP 3 greeting for an anonymous side: signature, version 3.1, the mechanism's name,
+/// and as-server (set for PLAIN and CURVE servers; libzmq 4.3 always sends 0 and ignores the
+/// peer's, so it is not checked). The signature's padding carries the identity's length plus
+/// one ([`legacy::signature`]); octets from the version on are the same for every identity.
+pub(crate) fn greeting(security: &Security) -> [u8; GREETING_LEN] {
     let mut g = [0u8; GREETING_LEN];
-    g[0] = 0xff;
-    g[8] = 1;
-    g[9] = 0x7f;
+    g[..legacy::SIGNATURE_LEN].copy_from_slice(&legacy::signature(0));
     g[10] = 3;
     g[11] = 1;
     g[12..32].copy_from_slice(&security.mechanism.greeting_field());
@@ -340,7 +360,9 @@ impl Connection {
         let raw = cfg.raw;
         let mut output = BytesMut::with_capacity(8192);
         if !raw {
-            output.extend_from_slice(&greeting(&cfg.security));
+            // Only the signature: what follows depends on the peer's version.
+            let id_len = cfg.routing_id.as_ref().map_or(0, Bytes::len);
+            output.extend_from_slice(&legacy::signature(id_len));
         }
         let handshake_deadline = (cfg.handshake_ivl > 0 && !raw).then(|| now + cfg.handshake_ivl);
         let mut events = VecDeque::new();
@@ -348,6 +370,7 @@ impl Connection {
             events.push_back(Event::HandshakeDone(PeerInfo {
                 socket_type: ZMQ_STREAM,
                 routing_id: None,
+                legacy: false,
                 minor: 1,
                 metadata: Metadata::default(),
             }));
@@ -375,6 +398,14 @@ impl Connection {
             zap_props: Vec::new(),
             side: None,
             side_ready: false,
+            greeting_sent: if raw {
+                GREETING_LEN
+            } else {
+                legacy::SIGNATURE_LEN
+            },
+            legacy: None,
+            legacy_type: -1,
+            phantom_subscription: false,
         }
     }
 
@@ -432,7 +463,11 @@ impl Connection {
         if self.state != State::Active || self.raw {
             return (0, 0);
         }
-        let total = frame::pending_len(&self.input).unwrap_or(0);
+        let total = match self.legacy {
+            Some(framing) => legacy::pending_len(&self.input, framing),
+            None => frame::pending_len(&self.input),
+        }
+        .unwrap_or(0);
         (total, total.saturating_sub(self.input.len()))
     }
 
@@ -446,7 +481,7 @@ impl Connection {
     /// True if a deadline rides on input arriving (we send heartbeats, or the peer asked for a
     /// TTL): input must then be read as it comes, since any of it proves the peer alive.
     pub(crate) fn watches_liveness(&self) -> bool {
-        self.cfg.heartbeat_ivl > 0 || self.ttl.is_some()
+        (self.cfg.heartbeat_ivl > 0 && self.legacy.is_none()) || self.ttl.is_some()
     }
 
     /// Appends received bytes and processes them.
@@ -571,9 +606,10 @@ impl Connection {
         }
     }
 
-    /// Fails the connection; during the handshake an ERROR command with `reason` is queued.
+    /// Fails the connection; during a ZMTP 3 handshake an ERROR command with `reason` is
+    /// queued.
     fn fail(&mut self, why: Failure, reason: &str) -> Result<(), Failure> {
-        if self.state == State::Handshake {
+        if self.state == State::Handshake && self.legacy.is_none() {
             frame::encode(&mut self.output, frame::COMMAND, &command::error(reason));
         }
         self.state = State::Failed;
@@ -616,10 +652,13 @@ impl Connection {
             }
             return Ok(());
         }
-        if self.state == State::Greeting && !self.read_greeting()? {
+        if self.state == State::Greeting && !self.read_greeting()? && self.legacy.is_none() {
             return Ok(());
         }
         let max = u64::try_from(self.cfg.maxmsgsize).ok();
+        if let Some(framing) = self.legacy {
+            return self.process_legacy(framing, max, sink);
+        }
         loop {
             if self.state == State::Failed {
                 return Err(Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED));
@@ -777,16 +816,45 @@ impl Connection {
         }
     }
 
+    /// Reads the peer's greeting as far as it has come, sending the parts of ours that its
+    /// version calls for (RFC 23 "Version Negotiation"); true once a ZMTP 3 greeting is in
+    /// and the mechanism started. A 1.0/2.0 peer switches the connection to its framing.
     fn read_greeting(&mut self) -> Result<bool, Failure> {
-        // Reject non-ZMTP-3 peers as soon as the first bytes show it.
-        if self.input.first().is_some_and(|&b| b != 0xff) {
-            return self.fail(Failure::UnsupportedVersion, "").map(|_| false);
+        let revision = match legacy::classify(&self.input) {
+            legacy::Greeting::Incomplete => return Ok(false),
+            legacy::Greeting::Unversioned => return self.old_peer(None).map(|()| false),
+            legacy::Greeting::Versioned(revision) => revision,
+        };
+        if self.greeting_sent == legacy::SIGNATURE_LEN {
+            self.output.put_u8(3);
+            self.greeting_sent += 1;
         }
-        if self.input.len() >= 10 && self.input[9] & 1 == 0 {
-            return self.fail(Failure::UnsupportedVersion, "").map(|_| false);
+        let Some(revision) = revision else {
+            return Ok(false);
+        };
+        if revision < 2 {
+            if self.refuses_old_peers() {
+                // Before our socket type goes out, as libzmq closes at once.
+                return self.old_peer(Some(revision)).map(|()| false);
+            }
+            if self.greeting_sent == legacy::SIGNATURE_LEN + 1 {
+                // Our socket type; libzmq sends its ZMQ_* number.
+                self.output
+                    .put_u8(u8::try_from(self.cfg.socket_type).unwrap_or(0));
+                self.greeting_sent = legacy::V2_GREETING_LEN;
+            }
+            let Some(&peer_type) = self.input.get(legacy::V2_GREETING_LEN - 1) else {
+                return Ok(false);
+            };
+            self.input.advance(legacy::V2_GREETING_LEN);
+            self.legacy_type = i32::from(peer_type);
+            return self.old_peer(Some(revision)).map(|()| false);
         }
-        if self.input.len() >= 11 && self.input[10] < 3 {
-            return self.fail(Failure::UnsupportedVersion, "").map(|_| false);
+        if self.greeting_sent == legacy::SIGNATURE_LEN + 1 {
+            let g = greeting(&self.cfg.security);
+            self.output
+                .extend_from_slice(g.get(legacy::SIGNATURE_LEN + 1..).unwrap_or_default());
+            self.greeting_sent = GREETING_LEN;
         }
         if self.input.len() < GREETING_LEN {
             return Ok(false);
@@ -822,6 +890,83 @@ impl Connection {
         self.mechanism = Some(m);
         self.step(r, outs)?;
         Ok(true)
+    }
+
+    /// Switches to the framing of a ZMTP 1.0 peer (`revision` None: it sent no greeting, or
+    /// 0) or 2.0 peer (1), or refuses it where libzmq 4.3 does: with a mechanism other than
+    /// NULL or a ZAP domain (such a peer cannot be authenticated). Queues our identity frame
+    /// (for an unversioned peer, the rest of the one our signature began); the peer's
+    /// identity frame ends the handshake ([`Connection::process_legacy`]).
+    fn old_peer(&mut self, revision: Option<u8>) -> Result<(), Failure> {
+        if self.refuses_old_peers() {
+            self.state = State::Failed;
+            return Err(Failure::OldPeerRefused);
+        }
+        let id = self.cfg.routing_id.clone().unwrap_or_default();
+        let framing = match revision {
+            None => {
+                self.output.extend_from_slice(&id);
+                // A 1.0 peer sends no subscriptions, so it is subscribed to everything.
+                self.phantom_subscription = matches!(self.cfg.socket_type, ZMQ_PUB | ZMQ_XPUB);
+                legacy::Framing::V1
+            }
+            Some(r) => {
+                let framing = legacy::framing_of(r);
+                legacy::encode(&mut self.output, framing, false, &id);
+                framing
+            }
+        };
+        self.legacy = Some(framing);
+        self.greeting_sent = GREETING_LEN;
+        self.state = State::Handshake;
+        self.peer_minor = 0;
+        Ok(())
+    }
+
+    /// True if ZMTP 1.0/2.0 peers are refused: libzmq 4.3 refuses them whenever ZAP would be
+    /// asked (a mechanism other than NULL, or a ZAP domain).
+    fn refuses_old_peers(&self) -> bool {
+        let sec = &self.cfg.security;
+        sec.mechanism != mechanism::Kind::Null || !sec.zap_domain.is_empty()
+    }
+
+    /// Decodes a ZMTP 1.0/2.0 peer's frames: the first is its identity (the routing id a
+    /// ROUTER gives it; empty for none), which ends the handshake; every later one is a
+    /// message frame (a 2.0 frame flagged as a command is dropped, as libzmq's session does).
+    fn process_legacy(
+        &mut self,
+        framing: legacy::Framing,
+        max: Option<u64>,
+        sink: &mut impl FnMut(Msg) -> Result<(), Msg>,
+    ) -> Result<(), Failure> {
+        loop {
+            let frame = match legacy::decode(&mut self.input, framing, max) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return Ok(()),
+                Err(legacy::LegacyError::TooLarge) => {
+                    return self.fail(Failure::MessageTooLarge, "");
+                }
+                Err(legacy::LegacyError::Malformed) => {
+                    return self.fail(Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED), "");
+                }
+            };
+            if self.state != State::Active {
+                self.state = State::Active;
+                self.handshake_deadline = None;
+                self.events.push_back(Event::HandshakeDone(PeerInfo {
+                    socket_type: self.legacy_type,
+                    routing_id: (!frame.body.is_empty()).then(|| frame.body.freeze()),
+                    legacy: true,
+                    minor: 0,
+                    metadata: Metadata::default(),
+                }));
+                if std::mem::take(&mut self.phantom_subscription) {
+                    self.events.push_back(Event::Message(Msg::copy_from(&[1])));
+                }
+            } else if !frame.command {
+                self.push_message(frame.body, frame.more, sink);
+            }
+        }
     }
 
     /// One handshake command for the mechanism.
@@ -907,6 +1052,7 @@ impl Connection {
         self.events.push_back(Event::HandshakeDone(PeerInfo {
             socket_type: peer_type,
             routing_id: self.peer_routing_id.take(),
+            legacy: false,
             minor: self.peer_minor,
             metadata,
         }));
@@ -1087,6 +1233,16 @@ impl Connection {
             }
             return;
         }
+        if let Some(framing) = self.legacy {
+            // Old peers take subscriptions as the messages they are.
+            if data.len() >= ZERO_COPY_MIN {
+                legacy::encode_header(&mut self.output, framing, msg.more(), data.len());
+                self.queue_body(msg.bytes());
+            } else {
+                legacy::encode(&mut self.output, framing, msg.more(), data);
+            }
+            return;
+        }
         if subscription_source
             && self.peer_minor >= 1
             && !msg.more()
@@ -1147,6 +1303,8 @@ impl Connection {
     }
 }
 
+#[cfg(test)]
+mod legacy_tests;
 #[cfg(test)]
 mod security_tests;
 #[cfg(test)]

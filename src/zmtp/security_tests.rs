@@ -249,8 +249,7 @@ fn input_that_arrives_while_zap_is_pending_is_held_then_processed() {
     };
     let (mut c, mut s) = pair(Security::default(), server);
     // The client's greeting and READY reach the server before its ZAP handler answers.
-    let bytes = c.output().split();
-    s.input(&bytes, 0).unwrap();
+    super::tests::greet(&mut c, &mut s);
     let Some(Event::ZapRequest(_)) = s.poll_event() else {
         panic!("ZAP request expected")
     };
@@ -684,8 +683,7 @@ fn curve_commands_travel_encrypted() {
 
 /// Exchanges the greetings; returns the client's first command frame (HELLO).
 fn greetings_then_hello(c: &mut Connection, s: &mut Connection) -> BytesMut {
-    let g = c.output().split();
-    s.input(&g, 0).unwrap();
+    super::tests::greet(c, s);
     let g = s.output().split();
     c.input(&g, 0).unwrap();
     c.output().split()

@@ -15,6 +15,15 @@ fn pump(from: &mut Connection, to: &mut Connection, now: u64) -> Result<(), Fail
     to.input(&bytes, now)
 }
 
+/// Moves the greetings' first stages (signature, major version, then the rest of `a`'s):
+/// afterwards `b` has read all of `a`'s greeting and started its mechanism, and its output
+/// holds the rest of its own greeting and its first commands.
+pub(super) fn greet(a: &mut Connection, b: &mut Connection) {
+    pump(a, b, 0).unwrap();
+    pump(b, a, 0).unwrap();
+    pump(a, b, 0).unwrap();
+}
+
 fn handshake(a: &mut Connection, b: &mut Connection) -> (PeerInfo, PeerInfo) {
     for _ in 0..3 {
         pump(a, b, 0).unwrap();
@@ -74,8 +83,8 @@ fn byte_at_a_time_input_is_handled() {
 fn incompatible_socket_types_fail_with_error_command() {
     let mut a = Connection::new(cfg(ZMQ_PUSH), 0);
     let mut b = Connection::new(cfg(ZMQ_PUB), 0);
-    pump(&mut a, &mut b, 0).unwrap();
-    // a gets b's greeting and READY, answers READY, then refuses b's socket type.
+    greet(&mut a, &mut b);
+    // a gets the rest of b's greeting and READY, answers READY, then refuses b's type.
     assert_eq!(
         pump(&mut b, &mut a, 0),
         Err(Failure::IncompatibleSocketType)
@@ -84,19 +93,6 @@ fn incompatible_socket_types_fail_with_error_command() {
     assert!(said.windows(5).any(|w| w == b"ERROR"), "ERROR command sent");
     assert!(pump(&mut a, &mut b, 0).is_err());
     assert!(a.poll_event().is_none() && b.poll_event().is_none());
-}
-
-#[test]
-fn old_and_garbage_greetings_are_rejected() {
-    let mut a = Connection::new(cfg(ZMQ_PULL), 0);
-    assert_eq!(
-        a.input(b"GET / HTTP/1.1\r\n", 0),
-        Err(Failure::UnsupportedVersion)
-    );
-    let mut b = Connection::new(cfg(ZMQ_PULL), 0);
-    let mut v2 = greeting(&Security::default());
-    v2[10] = 2;
-    assert_eq!(b.input(&v2, 0), Err(Failure::UnsupportedVersion));
 }
 
 #[test]
