@@ -22,12 +22,12 @@
 //! Handshake: both sides send the 64-octet greeting (signature, version 3.1, the mechanism's
 //! name, as-server) in stages (the signature; the major version once the peer's signature
 //! shows it versioned; the rest once its revision is known), then the mechanism's commands.
-//! A ZMTP 1.0/2.0 peer instead gets our identity frame in its framing, its own identity
-//! frame ends the handshake (no mechanism, no metadata, no commands, no heartbeats), and it
-//! is refused when a mechanism other than NULL or a ZAP domain is set, as libzmq 4.3 does; the peer's mechanism must be ours
-//! ([`Failure::MechanismMismatch`]). READY/INITIATE carry `Socket-Type` (and `Identity` for
-//! REQ, DEALER and ROUTER); the peer's socket type must be compatible (RFC 23 table) or the
-//! connection fails with an ERROR command. After that, data frames become [`Event::Message`]s;
+//! The peer's mechanism must be ours ([`Failure::MechanismMismatch`]). READY/INITIATE carry
+//! `Socket-Type` (and `Identity` for REQ, DEALER and ROUTER); the peer's socket type must be
+//! compatible (RFC 23 table) or the connection fails with an ERROR command. A ZMTP 1.0/2.0
+//! peer instead gets our identity frame in its framing, and its own identity frame ends the
+//! handshake (no mechanism, no metadata, no commands, no heartbeats); it is refused when a
+//! mechanism other than NULL or a ZAP domain is set, as libzmq 4.3 does (`legacy`). After that, data frames become [`Event::Message`]s;
 //! SUBSCRIBE/CANCEL commands become the 0x01/0x00-prefixed messages the pub/sub patterns
 //! expect; PING is answered with PONG. With CURVE every frame after the handshake, commands
 //! included, travels as an encrypted MESSAGE (RFC 26).
