@@ -168,14 +168,29 @@ impl<T> Mailbox<T> {
         }
     }
 
+    /// False if nothing was sent since the receiver last found the queue empty (then
+    /// [`Mailbox::try_recv`] would answer None); one load, for the receiver's every operation.
+    #[inline]
+    pub(crate) fn maybe_pending(&self) -> bool {
+        self.maybe_pending.load(Ordering::Acquire)
+    }
+
     /// Takes the next command without waiting. On finding the queue empty with the fd exposed,
     /// the receiver goes to sleep and the signaler is reset, so the fd stays readable only if
     /// a command may follow.
+    #[inline]
     pub(crate) fn try_recv(&self) -> Option<T> {
         if !self.maybe_pending.load(Ordering::Acquire) {
-            // Nothing sent since the receiver last found the queue empty.
+            // Nothing sent since the receiver last found the queue empty: answered inline,
+            // since sockets ask before every send and receive.
             return None;
         }
+        self.take_pending()
+    }
+
+    /// [`Mailbox::try_recv`] once something may have been sent: takes the lock.
+    #[inline(never)]
+    fn take_pending(&self) -> Option<T> {
         let mut inner = self.inner.lock();
         if let Some(cmd) = inner.queue.pop_front() {
             return Some(cmd);

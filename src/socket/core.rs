@@ -150,8 +150,11 @@ impl Socket {
         }
     }
 
+    #[inline]
     fn check_alive(&mut self) -> Result<()> {
-        self.process_commands();
+        if self.mailbox.maybe_pending() {
+            self.process_commands();
+        }
         if self.terminated {
             return Err(Error::Term);
         }
