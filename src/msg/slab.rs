@@ -197,27 +197,34 @@ impl SlabBuf {
     /// A zeroed slot of `len` bytes (at most [`SLAB_MAX`]); `None` when the thread is ending
     /// or memory is short, and the caller allocates on its own.
     pub(crate) fn zeroed(len: usize) -> Option<SlabBuf> {
+        let buf = SlabBuf::unwritten(len)?;
+        // SAFETY: the slot is len bytes inside the chunk, handed out to nobody else.
+        unsafe { buf.as_mut_ptr().write_bytes(0, len) };
+        Some(buf)
+    }
+
+    /// A fresh slot of `len` bytes (at most [`SLAB_MAX`]) whose content is whatever the chunk
+    /// held: the caller writes all of it, through the pointer, before anything reads it.
+    fn unwritten(len: usize) -> Option<SlabBuf> {
         if len > SLAB_MAX {
             return None;
         }
-        let buf = WRITER
+        WRITER
             .try_with(|w| {
                 w.try_borrow_mut()
                     .ok()
                     .and_then(|mut w| take_slot(&mut w, len))
             })
             .ok()
-            .flatten()?;
-        // SAFETY: the slot is len bytes inside the chunk, handed out to nobody else.
-        unsafe { buf.as_mut_ptr().write_bytes(0, len) };
-        Some(buf)
+            .flatten()
     }
 
-    /// A slot holding a copy of `data` (at most [`SLAB_MAX`] bytes).
+    /// A slot holding a copy of `data` (at most [`SLAB_MAX`] bytes), written once (not
+    /// cleared first).
     pub(crate) fn copy_of(data: &[u8]) -> Option<SlabBuf> {
-        let buf = SlabBuf::zeroed(data.len())?;
+        let buf = SlabBuf::unwritten(data.len())?;
         // SAFETY: the slot is data.len() bytes, fresh, and cannot overlap `data`, which is
-        // borrowed from elsewhere.
+        // borrowed from elsewhere; the copy writes all of it before the slot is returned.
         unsafe {
             std::ptr::copy_nonoverlapping(data.as_ptr(), buf.as_mut_ptr(), data.len());
         }
