@@ -72,23 +72,39 @@ pub(crate) fn decode_mut(
     } else {
         max
     };
+    let body = split_body(buf, header, size, limit).map_err(|BodyTooLarge| FrameError::TooLarge)?;
+    Ok(body.map(|body| (flags & (MORE | COMMAND), body)))
+}
+
+/// A frame body above the limit, or larger than memory can address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BodyTooLarge;
+
+/// Takes the body of the frame at the front of `buf`, whose header is `header` octets and
+/// announces `size` body octets (`limit`: the largest accepted, `None` = unlimited), once all
+/// of it is in. Until then it makes room for the rest, in steps, so that a peer's claimed
+/// size alone cannot make us allocate much more than it actually sends. Shared by every
+/// framing (ZMTP 3, and 1.0/2.0 in `legacy`).
+pub(crate) fn split_body(
+    buf: &mut BytesMut,
+    header: usize,
+    size: u64,
+    limit: Option<u64>,
+) -> Result<Option<BytesMut>, BodyTooLarge> {
     if limit.is_some_and(|m| size > m) {
-        return Err(FrameError::TooLarge);
+        return Err(BodyTooLarge);
     }
-    let size = usize::try_from(size).map_err(|_| FrameError::TooLarge)?;
-    let total = header.checked_add(size).ok_or(FrameError::TooLarge)?;
+    let size = usize::try_from(size).map_err(|_| BodyTooLarge)?;
+    let total = header.checked_add(size).ok_or(BodyTooLarge)?;
     if total > isize::MAX as usize {
-        return Err(FrameError::TooLarge);
+        return Err(BodyTooLarge);
     }
     if buf.len() < total {
-        // Make room for the rest of this frame, in steps so that a peer's claimed size alone
-        // cannot make us allocate much more than it actually sends.
         buf.reserve((total - buf.len()).min(RESERVE_STEP));
         return Ok(None);
     }
     buf.advance(header);
-    let body = buf.split_to(size);
-    Ok(Some((flags & (MORE | COMMAND), body)))
+    Ok(Some(buf.split_to(size)))
 }
 
 /// The header length and the body length the frame header at the front of `buf` announces,

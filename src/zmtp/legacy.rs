@@ -18,10 +18,7 @@
 //! never indexes past what it checked.
 #![forbid(unsafe_code)]
 
-use bytes::{Buf, BufMut, BytesMut};
-
-/// Largest amount reserved ahead for a frame still arriving (as in `frame`).
-const RESERVE_STEP: usize = 4 << 20;
+use bytes::{BufMut, BytesMut};
 
 /// Octets of the signature that opens every greeting.
 pub(crate) const SIGNATURE_LEN: usize = 10;
@@ -179,23 +176,12 @@ pub(crate) fn decode(
     let Some((header, flags, size)) = header_of(buf, framing)? else {
         return Ok(None);
     };
-    if max.is_some_and(|m| size > m) {
-        return Err(LegacyError::TooLarge);
-    }
-    let size = usize::try_from(size).map_err(|_| LegacyError::TooLarge)?;
-    let total = header.checked_add(size).ok_or(LegacyError::TooLarge)?;
-    if total > isize::MAX as usize {
-        return Err(LegacyError::TooLarge);
-    }
-    if buf.len() < total {
-        buf.reserve((total - buf.len()).min(RESERVE_STEP));
-        return Ok(None);
-    }
-    buf.advance(header);
-    Ok(Some(Frame {
+    let body = super::frame::split_body(buf, header, size, max)
+        .map_err(|super::frame::BodyTooLarge| LegacyError::TooLarge)?;
+    Ok(body.map(|body| Frame {
         more: flags & 1 != 0,
         command: framing == Framing::V2 && flags & 4 != 0,
-        body: buf.split_to(size),
+        body,
     }))
 }
 
