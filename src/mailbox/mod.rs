@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use parking_lot::Mutex;
 
 use crate::error::Result;
-use crate::sys::{Signaler, SpinBackoff, spin_until, watch_limit};
+use crate::sys::{Signaler, SpinBackoff, spin_until, watch_limit, yield_ran_another};
 
 struct Inner<T> {
     queue: VecDeque<T>,
@@ -60,6 +60,27 @@ pub(crate) struct Mailbox<T> {
     signaler: Signaler,
     /// When the receiver watches before sleeping (its own bookkeeping).
     spin: SpinBackoff,
+    /// When a stream's receiver yields the core before sleeping (see [`Expect::MoreOfAStream`]).
+    yielding: SpinBackoff,
+}
+
+/// What a mailbox's owner expects when it is about to sleep in [`Mailbox::wait`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// Nothing in particular: it sleeps at once.
+    Nothing,
+    /// A reply to what it has just sent: it first watches for a command for a few
+    /// microseconds (see `spin_for_command`), so a reply that comes that soon costs neither
+    /// side a system call nor a wake-up.
+    Reply,
+    /// More of a stream it has just taken a run of frames from: it yields the core once
+    /// first. When the writer shares this core it then writes on until its time is up or the
+    /// pipe is full, and the reader finds a whole batch instead of waking at every few frames
+    /// (inproc 64 B on one core here: 7.0-8.6 -> 10.7-11.9 M msg/s). While the yields find
+    /// nothing else to run (the writer has a core of its own) they back off, and the reader
+    /// sleeps as before: a reader that sleeps lets the writer queue a batch for it, one that
+    /// kept looking would take the frames a few at a time, each with a command.
+    MoreOfAStream,
 }
 
 impl<T> Mailbox<T> {
@@ -77,6 +98,7 @@ impl<T> Mailbox<T> {
             maybe_pending: AtomicBool::new(false),
             signaler: Signaler::new()?,
             spin: SpinBackoff::default(),
+            yielding: SpinBackoff::default(),
         })
     }
 
@@ -211,6 +233,22 @@ impl<T> Mailbox<T> {
         self.inner.lock().queue.pop_front()
     }
 
+    /// The look before a sleep that [`Expect`] asks for; true if a command may be pending.
+    fn looks_before_sleeping(&self, expect: Expect) -> bool {
+        match expect {
+            Expect::Reply if self.spin.should_spin() => {
+                let hit = self.spin_for_command();
+                self.spin.outcome(hit);
+                hit
+            }
+            Expect::MoreOfAStream if self.yielding.should_spin() => {
+                self.yielding.outcome(yield_ran_another());
+                self.maybe_pending.load(Ordering::Acquire)
+            }
+            _ => false,
+        }
+    }
+
     /// Watches for a command for a few microseconds before the receiver goes to sleep: a
     /// reply that comes that soon (an inproc peer, an I/O thread with the answer already in)
     /// then costs neither side a system call nor a wake-up. True if one came.
@@ -221,18 +259,11 @@ impl<T> Mailbox<T> {
     }
 
     /// Waits up to `timeout_ms` (-1 = forever) for the signaler. Returns Ok(false) on timeout,
-    /// Err(Interrupted) when a signal interrupts the wait. With `expect_soon` (the owner has
-    /// just sent something and waits for what comes back) it first watches for a command for
-    /// a few microseconds (see `spin_for_command`). A receiver that only receives does not: a
-    /// stream's reader that sleeps lets the writer queue a whole batch for it, one that spins
-    /// takes the messages one at a time, each with a command.
-    pub(crate) fn wait(&self, timeout_ms: i32, expect_soon: bool) -> Result<bool> {
-        if expect_soon && timeout_ms != 0 && self.spin.should_spin() {
-            let hit = self.spin_for_command();
-            self.spin.outcome(hit);
-            if hit {
-                return Ok(true);
-            }
+    /// Err(Interrupted) when a signal interrupts the wait. What the owner expects decides what
+    /// comes before the sleep (see [`Expect`]).
+    pub(crate) fn wait(&self, timeout_ms: i32, expect: Expect) -> Result<bool> {
+        if timeout_ms != 0 && self.looks_before_sleeping(expect) {
+            return Ok(true);
         }
         {
             let mut inner = self.inner.lock();
@@ -277,10 +308,10 @@ mod tests {
     fn first_send_signals_and_draining_resets() {
         let mb = Mailbox::<u32>::new().unwrap();
         mb.expose();
-        assert!(!mb.wait(0, false).unwrap());
+        assert!(!mb.wait(0, Expect::Nothing).unwrap());
         mb.send(1);
         mb.send(2);
-        assert!(mb.wait(0, false).unwrap());
+        assert!(mb.wait(0, Expect::Nothing).unwrap());
         assert_eq!(mb.try_recv(), Some(1));
         assert_eq!(mb.try_recv(), Some(2));
         assert_eq!(mb.try_recv(), None);
@@ -327,7 +358,7 @@ mod tests {
         assert_eq!(mb.try_recv(), Some(2));
         assert_eq!(mb.try_recv(), Some(3));
         assert!(
-            !mb.wait(0, false).unwrap(),
+            !mb.wait(0, Expect::Nothing).unwrap(),
             "waiting with nothing sent times out"
         );
         mb.send(4);
@@ -335,7 +366,7 @@ mod tests {
             mb.signaler.wait(0).unwrap(),
             "a send after wait began signals"
         );
-        assert!(mb.wait(0, false).unwrap());
+        assert!(mb.wait(0, Expect::Nothing).unwrap());
         assert_eq!(mb.try_recv(), Some(4));
     }
 
@@ -380,7 +411,7 @@ mod tests {
     fn a_missed_spin_backs_off_and_a_pending_command_ends_it() {
         let mb = Mailbox::<u32>::new().unwrap();
         assert!(
-            !mb.wait(1, true).unwrap(),
+            !mb.wait(1, Expect::Reply).unwrap(),
             "nothing sent: the spin misses, the wait times out"
         );
         assert_eq!(
@@ -392,6 +423,37 @@ mod tests {
         assert!(
             mb.spin_for_command(),
             "a pending command ends the spin at once"
+        );
+    }
+
+    #[test]
+    fn a_stream_reader_that_yields_first_misses_no_command() {
+        // The reader yields before every sleep (what a reader on the writer's core does): each
+        // command must still be found, by the look after the yield or by the sleep.
+        let mb = Arc::new(Mailbox::<u32>::new().unwrap());
+        let tx = Arc::clone(&mb);
+        let t = std::thread::spawn(move || {
+            for i in 0..5000 {
+                tx.send(i);
+                if i % 64 == 0 {
+                    std::thread::yield_now();
+                }
+            }
+        });
+        let mut got = Vec::new();
+        while got.len() < 5000 {
+            match mb.try_recv() {
+                Some(v) => got.push(v),
+                None => {
+                    assert!(mb.wait(5000, Expect::MoreOfAStream).unwrap(), "woken");
+                }
+            }
+        }
+        t.join().unwrap();
+        assert_eq!(got, (0..5000).collect::<Vec<_>>());
+        assert!(
+            !mb.wait(0, Expect::MoreOfAStream).unwrap(),
+            "nothing left: a wait of 0 ms answers at once"
         );
     }
 
@@ -409,7 +471,7 @@ mod tests {
             match mb.try_recv() {
                 Some(v) => got.push(v),
                 None => {
-                    mb.wait(1000, false).unwrap();
+                    mb.wait(1000, Expect::Nothing).unwrap();
                 }
             }
         }

@@ -16,7 +16,7 @@ use crate::command::{Command, SocketNotify};
 use crate::consts::*;
 use crate::ctx::{InprocPeer, Shared, SocketId};
 use crate::error::{Error, Result};
-use crate::mailbox::Mailbox;
+use crate::mailbox::{Expect, Mailbox};
 use crate::monitor::Monitor;
 use crate::msg::{Drops, Msg};
 use crate::options::Options;
@@ -24,6 +24,23 @@ use crate::pipe::{self, PipeEnd, PipeEvent, PipeId, PipeNotify, SwapState};
 use crate::reactor::Remote;
 use crate::session::{IoCommand, Link};
 use crate::transport::{Endpoint, Listener};
+
+/// Frames a socket receives between two waits that make it a stream's reader (see
+/// [`Expect::MoreOfAStream`]); a socket woken for a frame or two sleeps at once.
+const STREAM_RUN: u8 = 8;
+
+/// What a socket that is about to sleep expects, from what it did since its last wait: a
+/// frame sent, a reply may be moments away; a run of frames received, more of the stream may
+/// be.
+fn expectation(sent: bool, received: u8) -> Expect {
+    if sent {
+        Expect::Reply
+    } else if received >= STREAM_RUN {
+        Expect::MoreOfAStream
+    } else {
+        Expect::Nothing
+    }
+}
 
 /// A socket of any type.
 pub(crate) struct Socket {
@@ -42,8 +59,11 @@ pub(crate) struct Socket {
     pub(super) binds: Vec<String>,
     terminated: bool,
     rcvmore: bool,
-    /// A frame was sent since the socket last waited (see `Mailbox::wait`'s `expect_soon`).
+    /// A frame was sent since the socket last waited (see [`Expect::Reply`]).
     sent_since_wait: bool,
+    /// Frames received since the socket last waited, up to [`STREAM_RUN`] (see
+    /// [`Expect::MoreOfAStream`]).
+    received_since_wait: u8,
     pub(super) last_endpoint: String,
     monitor: Arc<Monitor>,
     /// The I/O threads this socket's tcp/ipc endpoints live on (chosen by `ZMQ_AFFINITY`).
@@ -82,6 +102,7 @@ impl Socket {
             terminated: false,
             rcvmore: false,
             sent_since_wait: false,
+            received_since_wait: 0,
             drops: Drops::default(),
             last_endpoint: String::new(),
             monitor: Arc::new(Monitor::default()),
@@ -186,9 +207,11 @@ impl Socket {
                     i32::try_from(d - now).unwrap_or(i32::MAX)
                 }
             };
-            // Something sent since the last wait: a reply may be moments away.
-            let expect_soon = std::mem::take(&mut self.sent_since_wait);
-            self.mailbox.wait(wait, expect_soon)?;
+            let expect = expectation(
+                std::mem::take(&mut self.sent_since_wait),
+                std::mem::take(&mut self.received_since_wait),
+            );
+            self.mailbox.wait(wait, expect)?;
             self.check_alive()?;
             match attempt(self) {
                 Err(Error::Again) => {}
@@ -242,6 +265,7 @@ impl Socket {
         let timeout = self.options.rcvtimeo;
         self.blocking(dontwait, timeout, |s| s.pattern.recv(out))?;
         self.rcvmore = out.more();
+        self.received_since_wait = self.received_since_wait.saturating_add(1);
         Ok(())
     }
 
@@ -535,6 +559,38 @@ mod tests {
         assert_eq!(s.connect("inproc://"), Err(Error::Invalid));
         assert_eq!(last_endpoint(&mut s), "inproc://core-le-pending");
         s.close();
+        ctx.terminate();
+    }
+
+    #[test]
+    fn a_sender_expects_a_reply_and_a_run_of_receives_more_of_the_stream() {
+        assert_eq!(expectation(true, 0), Expect::Reply);
+        assert_eq!(expectation(true, STREAM_RUN), Expect::Reply, "sent wins");
+        assert_eq!(expectation(false, STREAM_RUN), Expect::MoreOfAStream);
+        assert_eq!(expectation(false, u8::MAX), Expect::MoreOfAStream);
+        assert_eq!(expectation(false, STREAM_RUN - 1), Expect::Nothing);
+        assert_eq!(expectation(false, 0), Expect::Nothing);
+    }
+
+    #[test]
+    fn received_frames_are_counted_until_the_next_wait() {
+        let ctx = crate::ctx::Context::new();
+        let mut rx = Socket::new(ctx.shared().clone(), ZMQ_PULL).unwrap();
+        let mut tx = Socket::new(ctx.shared().clone(), ZMQ_PUSH).unwrap();
+        rx.bind("inproc://core-stream-run").unwrap();
+        tx.connect("inproc://core-stream-run").unwrap();
+        for _ in 0..300 {
+            tx.send(&mut Msg::copy_from(b"x"), false, false).unwrap();
+        }
+        for _ in 0..300 {
+            rx.recv(false).unwrap();
+        }
+        assert_eq!(rx.received_since_wait, u8::MAX, "saturates, never wraps");
+        rx.options.rcvtimeo = 1;
+        assert_eq!(rx.recv(false).err(), Some(Error::Again));
+        assert_eq!(rx.received_since_wait, 0, "a wait starts the count again");
+        tx.close();
+        rx.close();
         ctx.terminate();
     }
 

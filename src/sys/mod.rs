@@ -24,7 +24,7 @@ pub(crate) use epoll::{Epoll, EpollEvent};
 pub(crate) use ifaddr::interface_address;
 pub(crate) use light_lock::{LightGuard, LightLock};
 pub(crate) use signaler::Signaler;
-pub(crate) use spin::{SpinBackoff, spin_until, watch_limit};
+pub(crate) use spin::{SpinBackoff, spin_until, watch_limit, yield_ran_another};
 pub(crate) use thread::{ThreadSettings, apply_settings, block_all_signals};
 
 /// Sets the calling thread's errno.

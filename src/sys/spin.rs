@@ -103,6 +103,14 @@ fn watch(
     }
 }
 
+/// Yields the core once; true if another thread ran meanwhile (the yield kept this one away
+/// longer than [`AWAY`]), false if nothing else wanted the core.
+pub(crate) fn yield_ran_another() -> bool {
+    let before = Instant::now();
+    std::thread::yield_now();
+    before.elapsed() > AWAY
+}
+
 /// When to watch before sleeping: after a miss (what was awaited came later) the next 2, then
 /// 4, ... 64 waits sleep at once; a hit resets that. Shared between threads only as counters
 /// (relaxed atomics), so a mailbox can keep one behind `&self`.
