@@ -32,12 +32,26 @@
 //! SUBSCRIBE/CANCEL commands become the 0x01/0x00-prefixed messages the pub/sub patterns
 //! expect; PING is answered with PONG. With CURVE every frame after the handshake, commands
 //! included, travels as an encrypted MESSAGE (RFC 26).
+//!
+//! Files: this one holds the connection's state, its configuration, events and failures, and
+//! its input loop and timers; further `impl Connection` blocks hold `greeting` (ours, and the
+//! peer's read in stages), `handshake` (the mechanism's steps and ZAP), `receive` (frames and
+//! commands once established), `output` (sending and the output queue), `side` (the
+//! shared-memory side channel) and `old_peer` (the ZMTP 1.0/2.0 downgrade). `socket_types`
+//! holds the socket-type names and RFC 23's compatibility table; `frame`, `command` and
+//! `legacy` are the codecs.
 #![forbid(unsafe_code)]
 
 pub(crate) mod command;
 pub(crate) mod frame;
+mod greeting;
+mod handshake;
 pub(crate) mod legacy;
 mod old_peer;
+mod output;
+mod receive;
+mod side;
+mod socket_types;
 #[cfg(feature = "testing")]
 pub mod testing_api;
 
@@ -51,6 +65,13 @@ use crate::mechanism::{self, HandshakeError, Local, Mechanism, Out};
 use crate::msg::{Metadata, Msg};
 
 pub(crate) use crate::mechanism::Settings as Security;
+pub(crate) use greeting::GREETING_LEN;
+// Only the fuzz targets and tests build a whole greeting outside `greeting`.
+#[cfg(any(test, fuzzing))]
+pub(crate) use greeting::greeting;
+pub(crate) use side::{Copied, SIDE_CHANNEL_PROPERTY, SideChannel, SidePiece};
+use socket_types::socket_type_from_name;
+pub(crate) use socket_types::{compatible, socket_type_name};
 
 /// Message bodies at least this large are written from the message itself, not copied.
 const ZERO_COPY_MIN: usize = 8 * 1024;
@@ -61,55 +82,6 @@ const ZERO_COPY_MIN: usize = 8 * 1024;
 /// here and a decrement on the socket's thread per frame, on one cache line both threads
 /// write; copying a small frame costs less than that line moving between cores.
 pub(crate) const COPY_MAX: usize = 256;
-
-/// The READY property by which a connection offers the shared-memory side channel (both
-/// ends must offer it; libzmq never does): the sender announces its ring (`X-SHM-RING`), and
-/// once the peer answers that it mapped it (`X-SHM-READY`: a peer that merely claimed the
-/// property, and ignores commands it does not know, never does), `X-SHM-FRAME` commands
-/// carry large frames through it, whole or in pieces (see `session::side`; the property's
-/// value is the version of these commands).
-pub(crate) const SIDE_CHANNEL_PROPERTY: &str = "X-ZmqRs-Shm";
-
-/// Where a connection that offered the side channel gets the frames the peer put in its
-/// ring. The session implements it over `sys::shm`; the protocol core only calls it.
-pub(crate) trait SideChannel: Send {
-    /// Takes a descriptor that came with the stream (the ring and its bell, at or before
-    /// their announcement).
-    fn add_fd(&mut self, fd: std::os::fd::OwnedFd);
-    /// The peer announced its ring of `capacity` octets; false if it cannot be used.
-    fn open(&mut self, capacity: u64) -> bool;
-    /// True if `len` octets at absolute position `pos` can lie in the ring (one is open, and
-    /// they are within it).
-    fn holds(&self, pos: u64, len: usize) -> bool;
-    /// Copies `piece` out of the ring (the room it took is given back to the peer).
-    fn piece(&mut self, piece: SidePiece) -> Copied;
-}
-
-/// A frame, or the next piece of one, that the peer put in its ring (`X-SHM-FRAME`): `len`
-/// octets at absolute position `pos`, of a frame `total` octets long (all of it when equal).
-/// A frame larger than half the ring comes in pieces, so that the sender fills one while the
-/// receiver copies out the other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct SidePiece {
-    pub(crate) more: bool,
-    pub(crate) pos: u64,
-    pub(crate) len: usize,
-    pub(crate) total: usize,
-}
-
-/// What [`SideChannel::piece`] made of a piece.
-#[derive(Debug)]
-pub(crate) enum Copied {
-    /// The frame's last piece: the whole frame.
-    Frame(Msg),
-    /// A piece of a frame not complete yet.
-    Partial,
-    /// Not readable: no ring, outside it, or not the continuation of the frame under way.
-    Refused,
-}
-
-/// Length of the ZMTP 3 greeting.
-pub(crate) const GREETING_LEN: usize = 64;
 
 /// Everything a connection needs to know about its own side.
 #[derive(Clone, Debug)]
@@ -299,60 +271,6 @@ pub(crate) struct Connection {
     side_ready: bool,
 }
 
-/// The ZMTP name of a socket type.
-pub(crate) fn socket_type_name(t: i32) -> &'static str {
-    match t {
-        ZMQ_PAIR => "PAIR",
-        ZMQ_PUB => "PUB",
-        ZMQ_SUB => "SUB",
-        ZMQ_REQ => "REQ",
-        ZMQ_REP => "REP",
-        ZMQ_DEALER => "DEALER",
-        ZMQ_ROUTER => "ROUTER",
-        ZMQ_PULL => "PULL",
-        ZMQ_PUSH => "PUSH",
-        ZMQ_XPUB => "XPUB",
-        ZMQ_XSUB => "XSUB",
-        ZMQ_STREAM => "STREAM",
-        _ => "",
-    }
-}
-
-fn socket_type_from_name(name: &[u8]) -> Option<i32> {
-    (ZMQ_PAIR..=ZMQ_STREAM).find(|&t| socket_type_name(t).as_bytes() == name)
-}
-
-/// RFC 23's compatibility table.
-pub(crate) fn compatible(ours: i32, peer: i32) -> bool {
-    let ok: &[i32] = match ours {
-        ZMQ_PAIR => &[ZMQ_PAIR],
-        ZMQ_PUB | ZMQ_XPUB => &[ZMQ_SUB, ZMQ_XSUB],
-        ZMQ_SUB | ZMQ_XSUB => &[ZMQ_PUB, ZMQ_XPUB],
-        ZMQ_REQ => &[ZMQ_REP, ZMQ_ROUTER],
-        ZMQ_REP => &[ZMQ_REQ, ZMQ_DEALER],
-        ZMQ_DEALER => &[ZMQ_REP, ZMQ_DEALER, ZMQ_ROUTER],
-        ZMQ_ROUTER => &[ZMQ_REQ, ZMQ_DEALER, ZMQ_ROUTER],
-        ZMQ_PULL => &[ZMQ_PUSH],
-        ZMQ_PUSH => &[ZMQ_PULL],
-        _ => &[],
-    };
-    ok.contains(&peer)
-}
-
-/// Our ZMTP 3 greeting for an anonymous side: signature, version 3.1, the mechanism's name,
-/// and as-server (set for PLAIN and CURVE servers; libzmq 4.3 always sends 0 and ignores the
-/// peer's, so it is not checked). The signature's padding carries the identity's length plus
-/// one ([`legacy::signature`]); octets from the version on are the same for every identity.
-pub(crate) fn greeting(security: &Security) -> [u8; GREETING_LEN] {
-    let mut g = [0u8; GREETING_LEN];
-    g[..legacy::SIGNATURE_LEN].copy_from_slice(&legacy::signature(0));
-    g[10] = 3;
-    g[11] = 1;
-    g[12..32].copy_from_slice(&security.mechanism.greeting_field());
-    g[32] = u8::from(security.as_server && security.mechanism != mechanism::Kind::Null);
-    g
-}
-
 /// Octets a peer may send while a ZAP request is pending: at most one command (NULL's READY).
 const ZAP_WAIT_INPUT: usize = frame::MAX_COMMAND as usize + 9;
 
@@ -411,37 +329,6 @@ impl Connection {
         }
     }
 
-    /// Accepts `X-SHM-*` commands from the peer, served by `side` (the session offers the
-    /// channel in its READY through [`Config::metadata`]). Without it they fail the
-    /// connection.
-    pub(crate) fn set_side_channel(&mut self, side: Box<dyn SideChannel>) {
-        self.side = Some(side);
-    }
-
-    /// The side channel, to hand it descriptors received with the stream.
-    pub(crate) fn side_channel(&mut self) -> Option<&mut (dyn SideChannel + 'static)> {
-        self.side.as_deref_mut()
-    }
-
-    /// True once after the peer said it mapped our ring (`X-SHM-READY`): frames may go
-    /// through it from now on.
-    pub(crate) fn take_side_ready(&mut self) -> bool {
-        std::mem::take(&mut self.side_ready)
-    }
-
-    /// Queues the announcement of our ring of `capacity` octets (the session passes its
-    /// descriptor with the stream, at or before these octets). Only to a peer that offered
-    /// the side channel, once active.
-    pub(crate) fn send_side_ring(&mut self, capacity: u64) {
-        self.emit(frame::COMMAND, &[&command::side_ring(capacity)]);
-    }
-
-    /// Queues a message frame, or a piece of one, that the session put in our ring.
-    pub(crate) fn send_side_frame(&mut self, piece: SidePiece) {
-        let body = command::side_frame(piece.more, piece.pos, piece.len as u64, piece.total as u64);
-        self.emit(frame::COMMAND, &[&body]);
-    }
-
     /// True once a raw (STREAM) connection was asked to close by an empty frame.
     pub(crate) fn close_requested(&self) -> bool {
         self.close_requested
@@ -493,86 +380,6 @@ impl Connection {
         self.process(now)
     }
 
-    /// Bytes waiting to be sent; the engine removes what it wrote (`advance`).
-    #[cfg(any(test, fuzzing, feature = "testing"))]
-    pub(crate) fn output(&mut self) -> &mut BytesMut {
-        self.flatten_output();
-        &mut self.output
-    }
-
-    #[cfg(any(test, fuzzing, feature = "testing"))]
-    fn flatten_output(&mut self) {
-        if self.queued.is_empty() {
-            return;
-        }
-        let mut all = BytesMut::with_capacity(self.output_len());
-        for q in self.queued.drain(..) {
-            all.extend_from_slice(&q);
-        }
-        all.extend_from_slice(&self.output);
-        self.output = all;
-    }
-
-    /// Bytes waiting to be sent.
-    pub(crate) fn output_len(&self) -> usize {
-        self.queued.iter().map(Bytes::len).sum::<usize>() + self.output.len()
-    }
-
-    /// Fills `dst` with the waiting bytes, in order, for a vectored write, at most `limit`
-    /// octets of them (0 = no limit); returns how many slices were used. Call
-    /// [`Connection::consume_output`] with what was written.
-    pub(crate) fn output_slices<'a>(
-        &'a self,
-        dst: &mut [std::io::IoSlice<'a>],
-        limit: usize,
-    ) -> usize {
-        let mut n = 0;
-        let mut left = if limit == 0 { usize::MAX } else { limit };
-        let parts = self
-            .queued
-            .iter()
-            .map(|b| &b[..])
-            .chain(std::iter::once(&self.output[..]));
-        for part in parts.filter(|p| !p.is_empty()) {
-            if left == 0 {
-                break;
-            }
-            let Some(slot) = dst.get_mut(n) else {
-                break;
-            };
-            let part = &part[..part.len().min(left)];
-            left -= part.len();
-            *slot = std::io::IoSlice::new(part);
-            n += 1;
-        }
-        n
-    }
-
-    /// Drops the first `n` waiting bytes (they were written).
-    pub(crate) fn consume_output(&mut self, mut n: usize) {
-        while n > 0 {
-            let Some(front) = self.queued.front_mut() else {
-                break;
-            };
-            if front.len() > n {
-                front.advance(n);
-                return;
-            }
-            n -= front.len();
-            self.queued.pop_front();
-        }
-        let n = n.min(self.output.len());
-        self.output.advance(n);
-    }
-
-    /// Queues a large body by reference after what is already waiting.
-    fn queue_body(&mut self, body: Bytes) {
-        if !self.output.is_empty() {
-            self.queued.push_back(self.output.split().freeze());
-        }
-        self.queued.push_back(body);
-    }
-
     /// The next event, if any.
     pub(crate) fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
@@ -587,25 +394,6 @@ impl Connection {
     /// True while events wait to be polled.
     pub(crate) fn has_events(&self) -> bool {
         !self.events.is_empty()
-    }
-
-    /// Copies out the side frame or piece of an [`Event::SideFrame`], giving its room back to
-    /// the peer: the frame once complete, `None` after a piece that does not complete it. One
-    /// that cannot be read fails the connection.
-    pub(crate) fn side_frame(&mut self, piece: SidePiece) -> Result<Option<Msg>, Failure> {
-        match self.side.as_mut().map(|s| s.piece(piece)) {
-            Some(Copied::Frame(mut msg)) => {
-                msg.set_more(piece.more);
-                Ok(Some(msg))
-            }
-            Some(Copied::Partial) => Ok(None),
-            Some(Copied::Refused) | None => self
-                .fail(
-                    Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
-                    "Unexpected command",
-                )
-                .map(|()| None),
-        }
     }
 
     /// Fails the connection; during a ZMTP 3 handshake an ERROR command with `reason` is
@@ -706,489 +494,6 @@ impl Connection {
                 }
             }
         }
-    }
-
-    fn awaiting_zap(&self) -> bool {
-        self.state == State::Handshake && self.mechanism.as_ref().is_some_and(|m| m.awaiting_zap())
-    }
-
-    /// Hands `msg` to `sink`, or queues it when an event is already waiting (or `sink`
-    /// declines it).
-    fn deliver(&mut self, msg: Msg, sink: &mut impl FnMut(Msg) -> Result<(), Msg>) {
-        if !self.events.is_empty() {
-            self.events.push_back(Event::Message(msg));
-            return;
-        }
-        if let Err(m) = sink(msg) {
-            self.events.push_back(Event::Message(m));
-        }
-    }
-
-    /// Delivers one message frame; small bodies are copied so the receive buffer is not held.
-    fn push_message(
-        &mut self,
-        body: BytesMut,
-        more: bool,
-        sink: &mut impl FnMut(Msg) -> Result<(), Msg>,
-    ) {
-        let mut msg = if body.len() <= COPY_MAX {
-            Msg::copy_from(&body)
-        } else {
-            Msg::from_bytes(body.freeze())
-        };
-        msg.set_more(more);
-        self.deliver(msg, sink);
-    }
-
-    /// The fast path of an established connection without CURVE: takes all the complete data
-    /// frames at the front of the input at once (one header scan, then one `split_to` for
-    /// all of them when any must be shared, else one `advance`) and gives them to `sink`.
-    /// Stops before anything else (a command, an incomplete frame, an invalid or oversized
-    /// header), which the general path then decodes or reports.
-    fn decode_data(&mut self, max: Option<u64>, sink: &mut impl FnMut(Msg) -> Result<(), Msg>) {
-        if !self.events.is_empty() {
-            return;
-        }
-        let mut end = 0usize;
-        let mut shared = false;
-        while let Some((_, header, size)) =
-            self.input.get(end..).and_then(|b| frame::peek_data(b, max))
-        {
-            end += header + size;
-            shared |= size > COPY_MAX;
-        }
-        if end == 0 {
-            return;
-        }
-        // Shared bodies are slices of one frozen chunk; small ones are copied into their Msg.
-        let chunk = shared.then(|| self.input.split_to(end).freeze());
-        let mut declined: Vec<Msg> = Vec::new();
-        {
-            let view: &[u8] = match &chunk {
-                Some(c) => c,
-                None => self.input.get(..end).unwrap_or_default(),
-            };
-            let mut at = 0usize;
-            while let Some((flags, header, size)) =
-                view.get(at..).and_then(|b| frame::peek_data(b, None))
-            {
-                let start = at + header;
-                at = start + size;
-                let mut msg = match &chunk {
-                    Some(c) if size > COPY_MAX => Msg::from_bytes(c.slice(start..at)),
-                    _ => Msg::copy_from(view.get(start..at).unwrap_or_default()),
-                };
-                msg.set_more(flags & frame::MORE != 0);
-                if !declined.is_empty() {
-                    declined.push(msg);
-                } else if let Err(m) = sink(msg) {
-                    declined.push(m);
-                }
-            }
-        }
-        if chunk.is_none() {
-            self.input.advance(end);
-        }
-        self.events.extend(declined.into_iter().map(Event::Message));
-    }
-
-    /// One frame of an established CURVE connection: an encrypted MESSAGE carrying a message
-    /// frame or a command.
-    fn curve_frame(
-        &mut self,
-        body: BytesMut,
-        now: u64,
-        sink: &mut impl FnMut(Msg) -> Result<(), Msg>,
-    ) -> Result<(), Failure> {
-        let Some(codec) = self.codec.as_mut() else {
-            return Ok(());
-        };
-        let (flags, data) = match codec.open(body) {
-            Ok(opened) => opened,
-            Err(e) => {
-                self.state = State::Failed;
-                return Err(e.into());
-            }
-        };
-        if flags & curve::FLAG_COMMAND != 0 {
-            self.command(&data.freeze(), now, sink)
-        } else {
-            self.push_message(data, flags & curve::FLAG_MORE != 0, sink);
-            Ok(())
-        }
-    }
-
-    /// Reads the peer's greeting as far as it has come, sending the parts of ours that its
-    /// version calls for (RFC 23 "Version Negotiation"); true once a ZMTP 3 greeting is in
-    /// and the mechanism started. A 1.0/2.0 peer switches the connection to its framing.
-    fn read_greeting(&mut self) -> Result<bool, Failure> {
-        let revision = match legacy::classify(&self.input) {
-            legacy::Greeting::Incomplete => return Ok(false),
-            legacy::Greeting::Unversioned => return self.old_peer(None).map(|()| false),
-            legacy::Greeting::Versioned(revision) => revision,
-        };
-        if self.greeting_sent == legacy::SIGNATURE_LEN {
-            self.output.put_u8(3);
-            self.greeting_sent += 1;
-        }
-        let Some(revision) = revision else {
-            return Ok(false);
-        };
-        if revision < 2 {
-            if self.refuses_old_peers() {
-                // Before our socket type goes out, as libzmq closes at once.
-                return self.old_peer(Some(revision)).map(|()| false);
-            }
-            if self.greeting_sent == legacy::SIGNATURE_LEN + 1 {
-                // Our socket type; libzmq sends its ZMQ_* number.
-                self.output
-                    .put_u8(u8::try_from(self.cfg.socket_type).unwrap_or(0));
-                self.greeting_sent = legacy::V2_GREETING_LEN;
-            }
-            let Some(&peer_type) = self.input.get(legacy::V2_GREETING_LEN - 1) else {
-                return Ok(false);
-            };
-            self.input.advance(legacy::V2_GREETING_LEN);
-            self.legacy_type = i32::from(peer_type);
-            return self.old_peer(Some(revision)).map(|()| false);
-        }
-        if self.greeting_sent == legacy::SIGNATURE_LEN + 1 {
-            let g = greeting(&self.cfg.security);
-            self.output
-                .extend_from_slice(g.get(legacy::SIGNATURE_LEN + 1..).unwrap_or_default());
-            self.greeting_sent = GREETING_LEN;
-        }
-        if self.input.len() < GREETING_LEN {
-            return Ok(false);
-        }
-        let g = self.input.split_to(GREETING_LEN);
-        self.peer_minor = if g[10] > 3 { 1 } else { g[11].min(1) };
-        self.state = State::Handshake;
-        // The whole 20-octet field must match, NUL padding included (as libzmq compares it).
-        if g[12..32] != self.cfg.security.mechanism.greeting_field() {
-            return self
-                .fail(Failure::MechanismMismatch, "Mechanism mismatch")
-                .map(|_| false);
-        }
-        let id = self.cfg.routing_id.clone().unwrap_or_default();
-        let mut props: Vec<(&str, &[u8])> = vec![(
-            "Socket-Type",
-            socket_type_name(self.cfg.socket_type).as_bytes(),
-        )];
-        // Announced for every socket type (durable peers are recognised by it).
-        if !id.is_empty() {
-            props.push(("Identity", &id));
-        }
-        for (name, value) in &self.cfg.metadata {
-            props.push((name.as_str(), value.as_slice()));
-        }
-        let local = Local {
-            properties: mechanism::metadata::encode(&props),
-            routing_id: id.clone(),
-        };
-        let mut m = Mechanism::new(&self.cfg.security, local);
-        let mut outs = Vec::new();
-        let r = m.start(&mut outs);
-        self.mechanism = Some(m);
-        self.step(r, outs)?;
-        Ok(true)
-    }
-
-    /// One handshake command for the mechanism.
-    fn handshake_command(&mut self, body: &Bytes, now: u64) -> Result<(), Failure> {
-        let Some(m) = self.mechanism.as_mut() else {
-            return self.fail(
-                Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED),
-                "Unexpected command",
-            );
-        };
-        let mut outs = Vec::new();
-        let r = m.command(body, &mut outs);
-        self.step(r, outs)?;
-        self.check_ready(now);
-        Ok(())
-    }
-
-    /// Carries out what a mechanism step asked for, or fails the connection (still sending the
-    /// ERROR command the mechanism queued, if any).
-    fn step(&mut self, r: Result<(), HandshakeError>, outs: Vec<Out>) -> Result<(), Failure> {
-        if let Err(e) = r {
-            for out in outs {
-                if let Out::Command(body) = out {
-                    frame::encode(&mut self.output, frame::COMMAND, &body);
-                }
-            }
-            self.state = State::Failed;
-            return Err(e.into());
-        }
-        for out in outs {
-            match out {
-                Out::Command(body) => frame::encode(&mut self.output, frame::COMMAND, &body),
-                Out::ZapRequest(frames) => self.events.push_back(Event::ZapRequest(frames)),
-                Out::PeerProperties(props) => self.peer_properties(props)?,
-                Out::ZapProperties(props) => self.zap_props = props,
-            }
-        }
-        Ok(())
-    }
-
-    /// Checks and keeps the peer's READY/INITIATE properties.
-    fn peer_properties(&mut self, props: Vec<(String, Bytes)>) -> Result<(), Failure> {
-        let find = |n: &str| {
-            props
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(n))
-                .map(|(_, v)| v.clone())
-        };
-        let Some(peer_type) = find("Socket-Type").and_then(|t| socket_type_from_name(&t)) else {
-            return self.fail(
-                Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_METADATA),
-                "Invalid Socket-Type",
-            );
-        };
-        if !compatible(self.cfg.socket_type, peer_type) {
-            return self.fail(Failure::IncompatibleSocketType, "Invalid socket type");
-        }
-        self.peer_type = Some(peer_type);
-        self.peer_routing_id = find("Identity").filter(|id| !id.is_empty());
-        self.peer_props = props;
-        Ok(())
-    }
-
-    /// Ends the handshake once the mechanism is done.
-    fn check_ready(&mut self, now: u64) {
-        if self.state != State::Handshake || !self.mechanism.as_ref().is_some_and(|m| m.is_ready())
-        {
-            return;
-        }
-        let (Some(m), Some(peer_type)) = (self.mechanism.take(), self.peer_type) else {
-            return;
-        };
-        self.codec = m.into_codec();
-        let mut metadata = Metadata::from_pairs(std::mem::take(&mut self.peer_props));
-        for (k, v) in std::mem::take(&mut self.zap_props) {
-            metadata.insert(&k, &v);
-        }
-        self.state = State::Active;
-        self.handshake_deadline = None;
-        if self.cfg.heartbeat_ivl > 0 {
-            self.next_ping = Some(now + self.cfg.heartbeat_ivl);
-        }
-        self.events.push_back(Event::HandshakeDone(PeerInfo {
-            socket_type: peer_type,
-            routing_id: self.peer_routing_id.take(),
-            legacy: false,
-            minor: self.peer_minor,
-            metadata,
-        }));
-    }
-
-    /// Gives the ZAP handler's reply (its frames, the empty delimiter first) to the
-    /// connection's pending [`Event::ZapRequest`], then processes any input held meanwhile.
-    /// Drain [`Connection::poll_event`] and write out [`Connection::output`] afterwards.
-    pub(crate) fn handle_zap_reply(&mut self, frames: &[Bytes], now: u64) -> Result<(), Failure> {
-        self.zap_answer(now, |m, outs| m.zap_reply(frames, outs))
-    }
-
-    /// Says that no ZAP handler is bound for the pending [`Event::ZapRequest`]: NULL and CURVE
-    /// go on unauthenticated (unless `ZMQ_ZAP_ENFORCE_DOMAIN`), PLAIN fails with
-    /// [`Failure::NoZapHandler`], as libzmq 4.3 does. Then as
-    /// [`Connection::handle_zap_reply`].
-    pub(crate) fn zap_handler_missing(&mut self, now: u64) -> Result<(), Failure> {
-        self.zap_answer(now, |m, outs| m.zap_unavailable(outs))
-    }
-
-    fn zap_answer(
-        &mut self,
-        now: u64,
-        f: impl FnOnce(&mut Mechanism, &mut Vec<Out>) -> Result<(), HandshakeError>,
-    ) -> Result<(), Failure> {
-        if self.state == State::Failed {
-            return Err(Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED));
-        }
-        let Some(m) = self.mechanism.as_mut().filter(|m| m.awaiting_zap()) else {
-            self.state = State::Failed;
-            return Err(Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZAP_UNSPECIFIED));
-        };
-        let mut outs = Vec::new();
-        let r = f(m, &mut outs);
-        self.step(r, outs)?;
-        self.check_ready(now);
-        self.process(now)
-    }
-
-    /// A command after the handshake (RFC 37 heartbeats and subscriptions).
-    fn command(
-        &mut self,
-        body: &Bytes,
-        now: u64,
-        sink: &mut impl FnMut(Msg) -> Result<(), Msg>,
-    ) -> Result<(), Failure> {
-        let Ok(cmd) = command::parse(body) else {
-            return self.fail(
-                Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED),
-                "Malformed command",
-            );
-        };
-        match cmd {
-            command::Command::Error(_) => {
-                self.state = State::Failed;
-                Err(Failure::PeerError)
-            }
-            command::Command::Ping { ttl, context } => {
-                self.emit(frame::COMMAND, &[&command::pong(&context)]);
-                if ttl > 0 {
-                    self.ttl = Some(u64::from(ttl) * 100);
-                    self.ttl_deadline = Some(now + u64::from(ttl) * 100);
-                }
-                Ok(())
-            }
-            command::Command::Pong(_) => Ok(()),
-            command::Command::Subscribe(topic) => {
-                self.push_subscription(1, &topic, sink);
-                Ok(())
-            }
-            command::Command::Cancel(topic) => {
-                self.push_subscription(0, &topic, sink);
-                Ok(())
-            }
-            command::Command::SideRing(capacity) => {
-                if self.side.as_mut().is_some_and(|s| s.open(capacity)) {
-                    self.emit(frame::COMMAND, &[&command::side_ready()]);
-                    return Ok(());
-                }
-                self.fail(
-                    Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
-                    "Unexpected command",
-                )
-            }
-            command::Command::SideReady => {
-                self.side_ready = self.side.is_some();
-                Ok(())
-            }
-            command::Command::SideFrame {
-                more,
-                pos,
-                len,
-                total,
-            } => {
-                if u64::try_from(self.cfg.maxmsgsize).is_ok_and(|max| total > max) {
-                    return self.fail(Failure::MessageTooLarge, "Message too large");
-                }
-                let side = self.side.as_ref();
-                let piece = usize::try_from(len)
-                    .ok()
-                    .zip(usize::try_from(total).ok())
-                    .filter(|&(len, total)| {
-                        len > 0 && len <= total && side.is_some_and(|s| s.holds(pos, len))
-                    })
-                    .map(|(len, total)| SidePiece {
-                        more,
-                        pos,
-                        len,
-                        total,
-                    });
-                let Some(piece) = piece else {
-                    return self.fail(
-                        Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
-                        "Unexpected command",
-                    );
-                };
-                self.events.push_back(Event::SideFrame(piece));
-                Ok(())
-            }
-            command::Command::Unknown => Ok(()),
-            command::Command::Ready(_) => self.fail(
-                Failure::Protocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND),
-                "Unexpected command",
-            ),
-        }
-    }
-
-    /// Queues one frame: in the clear, or as an encrypted MESSAGE once CURVE is established.
-    fn emit(&mut self, flags: u8, parts: &[&[u8]]) {
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        let Some(codec) = self.codec.as_mut() else {
-            frame::encode_header(&mut self.output, flags, len);
-            for p in parts {
-                self.output.extend_from_slice(p);
-            }
-            return;
-        };
-        let Some(nonce) = codec.take_nonce() else {
-            // Nonces are used up: never reuse one; the next call reports the failure.
-            self.state = State::Failed;
-            return;
-        };
-        let mut inner = 0;
-        if flags & frame::MORE != 0 {
-            inner |= curve::FLAG_MORE;
-        }
-        if flags & frame::COMMAND != 0 {
-            inner |= curve::FLAG_COMMAND;
-        }
-        // libzmq sends MESSAGE as a plain data frame; MORE travels inside the box.
-        frame::encode_header(&mut self.output, 0, Codec::sealed_len(len));
-        codec.seal_into(&mut self.output, nonce, inner, parts);
-    }
-
-    fn push_subscription(
-        &mut self,
-        kind: u8,
-        topic: &[u8],
-        sink: &mut impl FnMut(Msg) -> Result<(), Msg>,
-    ) {
-        let mut v = Vec::with_capacity(topic.len() + 1);
-        v.push(kind);
-        v.extend_from_slice(topic);
-        self.deliver(Msg::copy_from(&v), sink);
-    }
-
-    /// Queues one message frame for sending (only once active). Subscription messages from
-    /// SUB/XSUB sockets go to ZMTP 3.1 peers as SUBSCRIBE/CANCEL commands.
-    pub(crate) fn send(&mut self, msg: &Msg, subscription_source: bool) {
-        let data = msg.data();
-        if self.raw {
-            if data.is_empty() {
-                self.close_requested = true;
-            } else if data.len() >= ZERO_COPY_MIN {
-                self.queue_body(msg.bytes());
-            } else {
-                self.output.extend_from_slice(data);
-            }
-            return;
-        }
-        if let Some(framing) = self.legacy {
-            // Old peers take subscriptions as the messages they are.
-            if data.len() >= ZERO_COPY_MIN {
-                legacy::encode_header(&mut self.output, framing, msg.more(), data.len());
-                self.queue_body(msg.bytes());
-            } else {
-                legacy::encode(&mut self.output, framing, msg.more(), data);
-            }
-            return;
-        }
-        if subscription_source
-            && self.peer_minor >= 1
-            && !msg.more()
-            && let Some((&kind, topic)) = data.split_first()
-            && kind <= 1
-        {
-            let body = command::subscription(kind == 1, topic);
-            self.emit(frame::COMMAND, &[&body]);
-            return;
-        }
-        let flags = if msg.more() { frame::MORE } else { 0 };
-        if self.codec.is_none() {
-            if data.len() >= ZERO_COPY_MIN {
-                frame::encode_header(&mut self.output, flags, data.len());
-                self.queue_body(msg.bytes());
-            } else {
-                frame::encode(&mut self.output, flags, data);
-            }
-            return;
-        }
-        self.emit(flags, &[data]);
     }
 
     /// The earliest time [`Connection::handle_timeout`] must be called, if any.
