@@ -10,6 +10,7 @@ use crate::consts::*;
 use crate::mechanism::Kind;
 use crate::mechanism::curve::crypto::SecretKey;
 use crate::mechanism::zap;
+use crate::zmtp::legacy::{self, Framing, LegacyError};
 use crate::zmtp::{self, Connection, Event, Security};
 
 fn cfg(socket_type: i32) -> zmtp::Config {
@@ -270,6 +271,161 @@ pub fn zap_reply(data: &[u8]) {
     }
 }
 
+/// The `ZMQ_MAXMSGSIZE` values [`legacy_frames`] decodes under: 255 (the largest body a ZMTP
+/// 2.0 short header can declare), 1 MiB, and none.
+const LEGACY_LIMITS: [Option<u64>; 3] = [Some(255), Some(1 << 20), None];
+
+/// ZMTP 1.0/2.0 framing (`zmtp::legacy`): the first byte picks how the rest is cut into
+/// pieces ([`chunks_of`]); the rest is decoded as each version's frames, under each of
+/// [`LEGACY_LIMITS`], at once and in those pieces, and given in those pieces to a connection
+/// after an old peer's greeting. Checks that no frame exceeds the limit, that both decodings
+/// agree (frames, error, bytes left), that `legacy::pending_len` announces what
+/// `legacy::decode` takes, that the frames re-encode to themselves, and that the connection
+/// delivers the frames after the peer's identity.
+pub fn legacy_frames(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let pieces = chunks_of(rest, 1 + usize::from(mode % 64));
+    for framing in [Framing::V1, Framing::V2] {
+        for max in LEGACY_LIMITS {
+            let whole = decode_legacy(framing, max, &[rest]);
+            let split = decode_legacy(framing, max, &pieces);
+            assert_eq!(whole, split, "{framing:?} {max:?}: at once and in pieces");
+            reencode_legacy(framing, max, &whole);
+            legacy_connection(framing, max, &pieces, &whole);
+        }
+    }
+}
+
+/// Cuts `data` into pieces whose lengths the data picks: each piece is one more than its
+/// first byte modulo `span` long (`span` 1: byte by byte).
+fn chunks_of(data: &[u8], span: usize) -> Vec<&[u8]> {
+    let mut pieces = Vec::new();
+    let mut rest = data;
+    while let Some(&first) = rest.first() {
+        let n = (1 + usize::from(first) % span.max(1)).min(rest.len());
+        let (piece, tail) = rest.split_at(n);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces
+}
+
+/// What decoding a stream of old-version frames gave: each frame's MORE and command bits and
+/// body, the error that stopped it (if any), and the bytes not decoded (after an error, the
+/// failing frame and everything after it).
+#[derive(Debug, PartialEq, Eq)]
+struct LegacyDecoded {
+    frames: Vec<(bool, bool, BytesMut)>,
+    error: Option<LegacyError>,
+    rest: BytesMut,
+}
+
+/// Decodes `pieces`, appended one after the other, as `framing` frames under `max`, as a
+/// connection does: every complete frame after each piece, up to the first error. Checks
+/// that no body exceeds `max`, that 1.0 frames carry no command bit, and that
+/// `legacy::pending_len` announces what each decode takes (or, for an incomplete frame, more
+/// than the input holds).
+fn decode_legacy(framing: Framing, max: Option<u64>, pieces: &[&[u8]]) -> LegacyDecoded {
+    let mut out = LegacyDecoded {
+        frames: Vec::new(),
+        error: None,
+        rest: BytesMut::new(),
+    };
+    let mut pieces = pieces.iter();
+    'pieces: for piece in pieces.by_ref() {
+        out.rest.extend_from_slice(piece);
+        loop {
+            let announced = legacy::pending_len(&out.rest, framing);
+            let before = out.rest.len();
+            match legacy::decode(&mut out.rest, framing, max) {
+                Ok(Some(f)) => {
+                    assert!(
+                        max.is_none_or(|m| f.body.len() as u64 <= m),
+                        "over the limit"
+                    );
+                    assert_eq!(announced, Some(before - out.rest.len()), "pending_len");
+                    assert!(framing == Framing::V2 || !f.command, "a 1.0 command");
+                    out.frames.push((f.more, f.command, f.body));
+                }
+                Ok(None) => {
+                    assert!(announced.is_none_or(|n| n > out.rest.len()), "pending_len");
+                    break;
+                }
+                Err(e) => {
+                    out.error = Some(e);
+                    break 'pieces;
+                }
+            }
+        }
+    }
+    for piece in pieces {
+        out.rest.extend_from_slice(piece);
+    }
+    out
+}
+
+/// Encodes `decoded`'s frames again (without the command bit, which the encoder never sets)
+/// and checks that they decode, whole and without error, to the same MORE flags and bodies.
+fn reencode_legacy(framing: Framing, max: Option<u64>, decoded: &LegacyDecoded) {
+    let mut buf = BytesMut::new();
+    for (more, _, body) in &decoded.frames {
+        legacy::encode(&mut buf, framing, *more, body);
+    }
+    let again = decode_legacy(framing, max, &[&buf]);
+    assert_eq!(again.error, None, "re-encoded frames decode");
+    assert!(again.rest.is_empty(), "re-encoded frames decode whole");
+    let bodies = |d: &LegacyDecoded| -> Vec<(bool, BytesMut)> {
+        d.frames.iter().map(|(m, _, b)| (*m, b.clone())).collect()
+    };
+    assert_eq!(bodies(&again), bodies(decoded), "re-encoded frames");
+}
+
+/// Gives a PULL connection with `ZMQ_MAXMSGSIZE` `max` a PUSH peer's greeting of `framing`'s
+/// revision, then `pieces`, and checks that its messages are `decoded`'s frames after the
+/// first (the peer's identity), less 2.0 commands (dropped, as libzmq's session does).
+fn legacy_connection(
+    framing: Framing,
+    max: Option<u64>,
+    pieces: &[&[u8]],
+    decoded: &LegacyDecoded,
+) {
+    let mut config = cfg(ZMQ_PULL);
+    config.maxmsgsize = max.and_then(|m| i64::try_from(m).ok()).unwrap_or(-1);
+    let mut c = Connection::new(config, 0);
+    let mut peer_greeting = legacy::signature(0).to_vec();
+    peer_greeting.extend_from_slice(&[u8::from(framing == Framing::V2), ZMQ_PUSH as u8]);
+    c.input_buffer().extend_from_slice(&peer_greeting);
+    assert!(c.process(0).is_ok(), "an old peer's greeting");
+    let mut messages = Vec::new();
+    for piece in pieces {
+        c.input_buffer().extend_from_slice(piece);
+        let _ = c.input_frame();
+        let r = c.process(1);
+        while let Some(ev) = c.poll_event() {
+            if let Event::Message(m) = ev {
+                messages.push((m.more(), m.data().to_vec()));
+            }
+        }
+        c.output().clear();
+        if r.is_err() {
+            break;
+        }
+    }
+    let expected: Vec<(bool, Vec<u8>)> = decoded
+        .frames
+        .iter()
+        .skip(1)
+        .filter(|(_, command, _)| !command)
+        .map(|(more, _, body)| (*more, body.to_vec()))
+        .collect();
+    assert_eq!(
+        messages, expected,
+        "{framing:?} {max:?}: the connection's messages"
+    );
+}
+
 /// Encodes frames as [`zap_reply`] reads them (for building seeds).
 #[cfg(test)]
 fn zap_seed(frames: &[Bytes]) -> Vec<u8> {
@@ -311,6 +467,7 @@ mod tests {
         replay("plain_server_handshake", plain_server_handshake);
         replay("curve_server_handshake", curve_server_handshake);
         replay("zap_reply", zap_reply);
+        replay("legacy_frames", legacy_frames);
     }
 
     fn seed(target: &str, name: &str) -> Vec<u8> {
@@ -340,6 +497,136 @@ mod tests {
         let (s, genuine) =
             curve_server(&seed("curve_server_handshake", "initiate_bad_cookie")).unwrap();
         assert!(!genuine && !s.is_active());
+    }
+
+    #[test]
+    fn legacy_seeds_decode_as_named() {
+        let decode = |name: &str, framing: Framing, max: Option<u64>| {
+            let data = seed("legacy_frames", name);
+            decode_legacy(framing, max, &[&data[1..]])
+        };
+        let large = LEGACY_LIMITS[1];
+        let v1 = decode("v1_message", Framing::V1, large);
+        assert_eq!((v1.frames.len(), v1.error), (3, None));
+        let v2 = decode("v2_message", Framing::V2, large);
+        assert_eq!((v2.frames.len(), v2.error), (4, None));
+        assert!(v2.frames[3].1, "the last 2.0 frame is a command");
+        for (name, framing) in [("v1_long", Framing::V1), ("v2_long", Framing::V2)] {
+            let ok = decode(name, framing, large);
+            assert!(ok.error.is_none() && ok.rest.is_empty(), "{name}");
+            let small = decode(name, framing, LEGACY_LIMITS[0]);
+            assert_eq!(small.error, Some(LegacyError::TooLarge), "{name}");
+        }
+        let over = decode("oversized", Framing::V2, large);
+        assert_eq!(
+            (over.frames.len(), over.error),
+            (1, Some(LegacyError::TooLarge))
+        );
+        let unlimited = decode("oversized", Framing::V2, None);
+        assert_eq!(unlimited.error, None, "within memory: waits for the body");
+        let huge = decode("huge_length", Framing::V1, None);
+        assert_eq!(huge.error, Some(LegacyError::TooLarge));
+        let zero = decode("v1_zero_length", Framing::V1, large);
+        assert_eq!(
+            (zero.frames.len(), zero.error),
+            (1, Some(LegacyError::Malformed))
+        );
+        for framing in [Framing::V1, Framing::V2] {
+            let cut = decode("truncated", framing, large);
+            assert!(cut.error.is_none() && !cut.rest.is_empty(), "{framing:?}");
+        }
+    }
+
+    /// Mutated seeds (a fixed pseudo-random sequence of byte changes, insertions and cuts)
+    /// keep `legacy_frames`'s invariants: a small stand-in for the fuzzer on stable
+    /// (`LEGACY_ROUNDS` sets the rounds per seed, 200 by default).
+    #[test]
+    fn legacy_frames_holds_on_mutated_seeds() {
+        let rounds: usize = std::env::var("LEGACY_ROUNDS").map_or(200, |v| v.parse().unwrap());
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/legacy_frames");
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound.max(1) as u64) as usize
+        };
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let seed = std::fs::read(entry.unwrap().path()).unwrap();
+            for _ in 0..rounds {
+                let mut data = seed.clone();
+                for _ in 0..=next(4) {
+                    let at = next(data.len() + 1);
+                    match next(4) {
+                        0 if at < data.len() => data[at] = next(256) as u8,
+                        1 => data.insert(at, next(256) as u8),
+                        2 => data.truncate(at.max(1)),
+                        _ => data
+                            .splice(at..at, [0xff, 0, 0, 0, 0, 0, 0, 0, next(256) as u8])
+                            .for_each(drop),
+                    }
+                }
+                legacy_frames(&data);
+            }
+        }
+    }
+
+    /// Writes the seeds of `legacy_frames` (run with `--ignored` after changing them): a mode
+    /// byte (how the rest is cut), then old-version frames.
+    #[test]
+    #[ignore = "regenerates fuzz/corpus; run by hand"]
+    fn write_legacy_seeds() {
+        use bytes::BufMut;
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/legacy_frames");
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, mode: u8, frames: &[u8]| {
+            let mut data = vec![mode];
+            data.extend_from_slice(frames);
+            std::fs::write(dir.join(name), data).unwrap();
+        };
+        let encode = |framing: Framing, frames: &[(bool, &[u8])]| {
+            let mut out = BytesMut::new();
+            for (more, body) in frames {
+                legacy::encode(&mut out, framing, *more, body);
+            }
+            out
+        };
+        // An identity frame, then a two-frame message.
+        let v1 = encode(
+            Framing::V1,
+            &[(false, b""), (true, b"hello"), (false, b"world")],
+        );
+        write("v1_message", 0, &v1);
+        let mut v2 = encode(
+            Framing::V2,
+            &[(false, b"peer"), (true, b"part"), (false, b"last")],
+        );
+        v2.extend_from_slice(&[4, 2, b'c', b'm']); // a command frame, dropped
+        write("v2_message", 3, &v2);
+        // Long headers: 1.0 from 254 body octets, 2.0 from 256 (after the longest short one).
+        let v1_long = encode(Framing::V1, &[(false, b"id"), (false, &[7; 300])]);
+        write("v1_long", 7, &v1_long);
+        let v2_long = encode(Framing::V2, &[(true, &[5; 255]), (false, &[6; 256])]);
+        write("v2_long", 16, &v2_long);
+        // A 2.0 long header over the large limit (but addressable), after an identity.
+        let mut oversized = encode(Framing::V2, &[(false, b"id")]);
+        oversized.put_u8(2);
+        oversized.put_u64(1 << 40);
+        oversized.extend_from_slice(b"body");
+        write("oversized", 1, &oversized);
+        // A 1.0 length no memory can hold.
+        let mut huge = vec![0xff; 9];
+        huge.push(0);
+        write("huge_length", 2, &huge);
+        let mut zero = encode(Framing::V1, &[(false, b"id")]);
+        zero.extend_from_slice(&[0, 0]);
+        write("v1_zero_length", 5, &zero);
+        // A 1.0 long frame cut short in its body (to 2.0: a long header, then a short body).
+        let mut truncated = encode(Framing::V1, &[(false, &[1; 300])]);
+        truncated.truncate(100);
+        write("truncated", 0, &truncated);
     }
 
     /// Writes the seeds of the security targets (run with `--ignored` after changing them).

@@ -360,6 +360,70 @@ mod tests {
         assert!(!f.more && !f.command && &f.body[..] == b"z");
     }
 
+    /// Frames decoded from `input` cut at `cut`, decoding after each half as a connection does
+    /// (up to the first error), and that error.
+    fn decode_cut(
+        framing: Framing,
+        input: &[u8],
+        cut: usize,
+        max: Option<u64>,
+    ) -> (Vec<Frame>, Option<LegacyError>) {
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        for half in [&input[..cut], &input[cut..]] {
+            buf.extend_from_slice(half);
+            loop {
+                match decode(&mut buf, framing, max) {
+                    Ok(Some(f)) => out.push(f),
+                    Ok(None) => break,
+                    Err(e) => return (out, Some(e)),
+                }
+            }
+        }
+        (out, None)
+    }
+
+    #[test]
+    fn decoding_in_pieces_gives_what_decoding_at_once_gives() {
+        for framing in [Framing::V1, Framing::V2] {
+            let mut input = BytesMut::new();
+            encode(&mut input, framing, true, b"abc");
+            encode(&mut input, framing, false, &[2u8; 11]);
+            encode(&mut input, framing, false, &[1u8; 300]);
+            for max in [None, Some(10), Some(299)] {
+                let whole = decode_cut(framing, &input, input.len(), max);
+                for cut in 0..input.len() {
+                    assert_eq!(
+                        decode_cut(framing, &input, cut, max),
+                        whole,
+                        "{framing:?} {max:?} {cut}"
+                    );
+                }
+                let expected = match max {
+                    None => (3, None),
+                    Some(10) => (1, Some(LegacyError::TooLarge)),
+                    _ => (2, Some(LegacyError::TooLarge)),
+                };
+                assert_eq!((whole.0.len(), whole.1), expected, "{framing:?} {max:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn pending_len_is_what_decode_takes() {
+        for framing in [Framing::V1, Framing::V2] {
+            for size in [0, 1, 253, 254, 255, 256, 1000] {
+                let mut buf = BytesMut::new();
+                encode(&mut buf, framing, false, &vec![3u8; size]);
+                buf.extend_from_slice(b"next");
+                let announced = pending_len(&buf, framing);
+                let before = buf.len();
+                decode(&mut buf, framing, None).unwrap().unwrap();
+                assert_eq!(announced, Some(before - buf.len()), "{framing:?} {size}");
+            }
+        }
+    }
+
     #[test]
     fn pending_len_counts_header_and_body() {
         let mut buf = BytesMut::new();
