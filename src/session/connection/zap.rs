@@ -48,44 +48,44 @@ impl Session {
                     }
                     let reply = std::mem::take(&mut self.zap_reply);
                     self.end_zap(ctx);
-                    let r = self
-                        .conn
-                        .as_mut()
-                        .and_then(|c| c.zmtp.as_mut())
-                        .map(|z| z.handle_zap_reply(&reply, ctx.now));
-                    match r {
-                        Some(Err(f)) => self.failed(ctx, f),
-                        Some(Ok(())) => {
-                            self.handle_events(ctx);
-                            self.flush_out(ctx);
-                        }
-                        None => {}
-                    }
+                    self.zap_answered(ctx, |z, now| z.handle_zap_reply(&reply, now));
                     return;
                 }
                 pipe::Read::Empty => return,
                 pipe::Read::Closed => {
                     // The handler went away without answering: as if none were bound.
                     self.end_zap(ctx);
-                    let r = self
-                        .conn
-                        .as_mut()
-                        .and_then(|c| c.zmtp.as_mut())
-                        .map(|z| z.zap_handler_missing(ctx.now));
-                    match r {
-                        Some(Err(f)) => self.failed(ctx, f),
-                        Some(Ok(())) => {
-                            self.handle_events(ctx);
-                            self.flush_out(ctx);
-                        }
-                        None => {}
-                    }
+                    self.zap_answered(ctx, |z, now| z.zap_handler_missing(now));
                     return;
                 }
             }
         }
     }
 
+    /// Gives the connection (if it is still there) the ZAP outcome through `answer`, then
+    /// fails it or carries on with the events and output the answer made.
+    fn zap_answered(
+        &mut self,
+        ctx: &mut IoCtx<'_>,
+        answer: impl FnOnce(&mut Connection, u64) -> Result<(), Failure>,
+    ) {
+        let now = ctx.now;
+        let r = self
+            .conn
+            .as_mut()
+            .and_then(|c| c.zmtp.as_mut())
+            .map(|z| answer(z, now));
+        match r {
+            Some(Err(f)) => self.failed(ctx, f),
+            Some(Ok(())) => {
+                self.handle_events(ctx);
+                self.flush_out(ctx);
+            }
+            None => {}
+        }
+    }
+
+    /// Closes the pipe to the ZAP handler, if one is open, and drops any partial reply.
     pub(super) fn end_zap(&mut self, ctx: &mut IoCtx<'_>) {
         if let Some(z) = self.zap.take() {
             ctx.by_pipe.remove(&z.id());
