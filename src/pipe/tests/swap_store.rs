@@ -3,19 +3,20 @@
 
 use super::*;
 
-#[test]
-fn swap_spills_beyond_hwm_keeps_order_and_multipart_and_refills() {
-    let dir = swap::default_dir();
-    let cfg = DirectionConfig {
-        hwm: 2,
+/// One direction's config: HWM `hwm` and a swap store of `budget` bytes in `dir`.
+fn swap_cfg(hwm: u64, budget: u64, dir: std::path::PathBuf) -> DirectionConfig {
+    DirectionConfig {
+        hwm,
         conflate: false,
-        swap: Some(SwapConfig {
-            budget: 1 << 20,
-            dir,
-        }),
+        swap: Some(SwapConfig { budget, dir }),
         byte_limit: 0,
         wake_bytes: 0,
-    };
+    }
+}
+
+#[test]
+fn swap_spills_beyond_hwm_keeps_order_and_multipart_and_refills() {
+    let cfg = swap_cfg(2, 1 << 20, swap::default_dir());
     let (a, b) = pair(cfg, DirectionConfig::default());
     for i in 0..50u8 {
         a.write(frame(&[i], true)).unwrap();
@@ -35,16 +36,7 @@ fn swap_spills_beyond_hwm_keeps_order_and_multipart_and_refills() {
 
 #[test]
 fn swap_full_falls_back_to_hwm() {
-    let cfg = DirectionConfig {
-        hwm: 1,
-        conflate: false,
-        swap: Some(SwapConfig {
-            budget: 30,
-            dir: swap::default_dir(),
-        }),
-        byte_limit: 0,
-        wake_bytes: 0,
-    };
+    let cfg = swap_cfg(1, 30, swap::default_dir());
     let (a, b) = pair(cfg, DirectionConfig::default());
     a.write(frame(b"in memory", false)).unwrap();
     a.write(frame(b"0123456789012345678901", false)).unwrap();
@@ -99,16 +91,7 @@ fn hwm1_with_store(ok: usize) -> (PipeEnd, PipeEnd) {
 fn swap_failure_applies_the_hwm_policy_to_the_message_it_refused() {
     // The swap directory is gone: the message that cannot be stored is refused (Full),
     // not accepted and lost.
-    let cfg = DirectionConfig {
-        hwm: 1,
-        conflate: false,
-        swap: Some(SwapConfig {
-            budget: 1 << 20,
-            dir: "/nonexistent-zmq-swap-dir".into(),
-        }),
-        byte_limit: 0,
-        wake_bytes: 0,
-    };
+    let cfg = swap_cfg(1, 1 << 20, "/nonexistent-zmq-swap-dir".into());
     let (a, b) = pair(cfg, DirectionConfig::default());
     a.write(frame(b"in memory", false)).unwrap();
     assert!(matches!(
@@ -151,16 +134,7 @@ fn swap_failure_in_the_middle_of_a_message_drops_it_whole() {
 
 #[test]
 fn swap_state_changes_are_reported_to_the_writer() {
-    let cfg = DirectionConfig {
-        hwm: 1,
-        conflate: false,
-        swap: Some(SwapConfig {
-            budget: 30,
-            dir: swap::default_dir(),
-        }),
-        byte_limit: 0,
-        wake_bytes: 0,
-    };
+    let cfg = swap_cfg(1, 30, swap::default_dir());
     let (a, b) = pair(cfg, DirectionConfig::default());
     let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
     a.set_owner(rec.clone());
