@@ -80,6 +80,9 @@ pub(crate) enum Expect {
     /// nothing else to run (the writer has a core of its own) they back off, and the reader
     /// sleeps as before: a reader that sleeps lets the writer queue a batch for it, one that
     /// kept looking would take the frames a few at a time, each with a command.
+    /// The price: a frame that arrives while the core runs another thread (a CPU-bound one
+    /// sharing it) waits for that thread's time slice instead of waking the reader at once;
+    /// only right after a run of frames, and `LIBZMQ_RS_SPIN_US=0` turns it off.
     MoreOfAStream,
 }
 
