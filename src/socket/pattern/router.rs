@@ -28,7 +28,12 @@ use crate::util::id_map::IdMap;
 pub(crate) struct Router {
     fq: FairQueue,
     by_id: HashMap<Bytes, PipeEnd>,
-    ids: IdMap<PipeId, Bytes>,
+    /// Each attached pipe's routing id and end, by pipe (the reverse of `by_id`).
+    ids: IdMap<PipeId, Peer>,
+    /// The pipe the last message was received from: a reply to it (the usual case) is routed
+    /// by comparing its routing id, without hashing the id frame (SipHash, since a peer may
+    /// choose its id).
+    last_in: Option<PipeId>,
     /// Pipes whose peer closed with messages still unread, and their routing ids: the
     /// messages are received with the id (as libzmq, where a pipe keeps its id until drained),
     /// but nothing can be sent to it any more.
@@ -47,6 +52,12 @@ pub(crate) struct Router {
     rep: Option<RepState>,
 }
 
+/// An attached pipe and the routing id it is known by.
+struct Peer {
+    rid: Bytes,
+    pipe: PipeEnd,
+}
+
 struct RepState {
     sending_reply: bool,
     request_begins: bool,
@@ -60,6 +71,7 @@ impl Router {
             fq: FairQueue::default(),
             by_id: HashMap::new(),
             ids: IdMap::default(),
+            last_in: None,
             closing: ClosingIds::default(),
             prefetched: None,
             receiving: false,
@@ -98,8 +110,8 @@ impl Router {
     }
 
     fn forget(&mut self, id: PipeId) {
-        if let Some(rid) = self.ids.remove(&id) {
-            self.by_id.remove(&rid);
+        if let Some(peer) = self.ids.remove(&id) {
+            self.by_id.remove(&peer.rid);
         }
         if self.out.as_ref().is_some_and(|p| p.id() == id) {
             self.out = None;
@@ -117,7 +129,7 @@ impl Router {
                 *msg = Msg::new();
                 return Ok(());
             }
-            if let Some(pipe) = self.by_id.get(msg.data()) {
+            if let Some(pipe) = self.route(msg.data()) {
                 if !pipe.check_write() {
                     if self.mandatory {
                         return Err(Error::Again);
@@ -149,6 +161,16 @@ impl Router {
         Ok(())
     }
 
+    /// The pipe routing id `rid` names, if one is attached.
+    #[inline]
+    fn route(&self, rid: &[u8]) -> Option<&PipeEnd> {
+        let last = self.last_in.and_then(|p| self.ids.get(&p));
+        match last {
+            Some(peer) if peer.rid[..] == *rid => Some(&peer.pipe),
+            _ => self.by_id.get(rid),
+        }
+    }
+
     fn router_recv(&mut self, out: &mut Msg) -> Result<()> {
         if let Some(m) = self.prefetched.take() {
             self.receiving = m.more();
@@ -167,8 +189,9 @@ impl Router {
         let body = &*out;
         // Copied: a routing id is short (5 bytes when generated) and fits inline in the frame,
         // where sharing it would cost a reference count round trip per message.
+        self.last_in = Some(pipe);
         let mut id = match self.ids.get(&pipe) {
-            Some(rid) => Msg::copy_from(rid),
+            Some(peer) => Msg::copy_from(&peer.rid),
             None => self
                 .closing
                 .id(pipe)
@@ -263,7 +286,13 @@ impl Pattern for Router {
         if self.probe {
             let _ = pipe.write(Msg::new());
         }
-        self.ids.insert(pipe.id(), rid.clone());
+        self.ids.insert(
+            pipe.id(),
+            Peer {
+                rid: rid.clone(),
+                pipe: pipe.clone(),
+            },
+        );
         self.by_id.insert(rid, pipe.clone());
         self.fq.attach(pipe);
     }
@@ -275,10 +304,9 @@ impl Pattern for Router {
     fn write_activated(&mut self, _id: PipeId) {}
 
     fn terminated(&mut self, id: PipeId) {
-        if let Some(rid) = self.ids.get(&id)
-            && let Some(end) = self.by_id.get(rid).filter(|p| p.id() == id)
-        {
-            self.closing.keep_if_unread(end.clone(), rid.clone());
+        if let Some(peer) = self.ids.get(&id) {
+            self.closing
+                .keep_if_unread(peer.pipe.clone(), peer.rid.clone());
         }
         self.forget(id);
         self.fq.terminated(id);
@@ -393,6 +421,46 @@ mod send_tests {
         }
         assert!(r.closing.is_empty(), "forgotten once drained");
         assert_eq!(r.recv_msg().unwrap_err(), Error::Again);
+    }
+
+    /// The next frame's bytes on the far end of a pipe.
+    fn next_frame(p: &PipeEnd) -> Vec<u8> {
+        match p.read() {
+            crate::pipe::Read::Msg(m) => m.data().to_vec(),
+            _ => panic!("no frame to read"),
+        }
+    }
+
+    /// Sends `body` to the peer named `rid` (two frames).
+    fn reply(r: &mut Router, rid: &[u8], body: &[u8]) -> Result<()> {
+        r.send(&mut frame(rid, true))?;
+        r.send(&mut frame(body, false))
+    }
+
+    #[test]
+    fn replies_reach_the_last_sender_other_peers_and_a_handed_over_id() {
+        let mut r = Router::new();
+        r.mandatory = true;
+        r.handover = true;
+        let (a, a_peer) = pair(DirectionConfig::default(), DirectionConfig::default());
+        let (b, b_peer) = pair(DirectionConfig::default(), DirectionConfig::default());
+        r.attach(a, Some(Bytes::from_static(b"a")));
+        r.attach(b, Some(Bytes::from_static(b"b")));
+        a_peer.write(frame(b"from a", false)).unwrap();
+        assert_eq!(r.recv_msg().unwrap().data(), b"a");
+        assert_eq!(r.recv_msg().unwrap().data(), b"from a");
+        // To the peer just heard from, to another one, and to nobody.
+        reply(&mut r, b"a", b"to a").unwrap();
+        reply(&mut r, b"b", b"to b").unwrap();
+        assert_eq!(r.send(&mut frame(b"c", true)), Err(Error::HostUnreachable));
+        assert_eq!(next_frame(&a_peer), b"to a");
+        assert_eq!(next_frame(&b_peer), b"to b");
+        // A new pipe takes "a" over: replies to "a" go to it, not to the pipe heard from.
+        let (a2, a2_peer) = pair(DirectionConfig::default(), DirectionConfig::default());
+        r.attach(a2, Some(Bytes::from_static(b"a")));
+        reply(&mut r, b"a", b"to the new a").unwrap();
+        assert_eq!(next_frame(&a2_peer), b"to the new a");
+        assert!(!a_peer.check_read(), "the old pipe gets nothing more");
     }
 
     #[test]
