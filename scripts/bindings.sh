@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs existing ZeroMQ bindings' own test suites, unchanged, against an installed libzmq-rs:
+# Runs existing ZeroMQ bindings' own test suites, unchanged, against an installed libzmq-rs
+# (cppzmq, whose Debian package ships no tests, through a test program of ours):
 #
 #   scripts/bindings.sh PREFIX        PREFIX is where `make install PREFIX=...` put libzmq-rs
 #
@@ -30,6 +31,16 @@
 #   rust zmq crate     the `zmq` crate 0.10 from crates.io with its `zmq-sys` patched to link
 #                      libzmq through pkg-config (bindings/zmq-sys-build.rs); its tests built
 #                      once, run on Debian's libzmq and then on ours (LD_LIBRARY_PATH)
+#   cppzmq build       Debian's cppzmq-dev 4.9 (header-only C++: zmq.hpp, zmq_addon.hpp):
+#                      bindings/cppzmq_test.cpp, its public non-draft API as C++ programs use it,
+#                      compiled once with g++ -std=c++17 -Wall -Werror against the installed
+#                      zmq.h (PREFIX/include, checked with g++ -M) and libzmq (PREFIX/lib)
+#   cppzmq on debian libzmq
+#                      the same binary on Debian's libzmq (LD_LIBRARY_PATH=/usr/lib/MULTIARCH):
+#                      the baseline; a check failing here is a wrong test
+#   cppzmq on ours     the same binary with LD_LIBRARY_PATH=PREFIX/lib; ldd must resolve
+#                      libzmq.so.5 to ours. Each run prints the libzmq version it loaded and one
+#                      `ok CHECK` per check; the first failed expectation ends it (exit 1)
 #
 # Only these known flakes, which are no library bugs, are deselected:
 #   pyzmq test_curve_keygen.py::test_curve_keygen_secret   a random key may start with '-'
@@ -49,9 +60,9 @@
 #                       root), where nothing else connects; elsewhere it keeps the second run
 #
 # Environment: BINDINGS_SUITES (space-separated subset of: pyzmq pyzmq-dev czmq python3-zmq
-# rust-zmq; pyzmq-dev needs pyzmq), BINDINGS_CACHE (default target/bindings: venv, sdist and the
+# rust-zmq cppzmq; pyzmq-dev needs pyzmq), BINDINGS_CACHE (default target/bindings: venv, sdist and the
 # Rust workspace, kept between runs), BINDINGS_BASELINES=1 (python3-zmq on Debian's libzmq too).
-# Needs Debian's libczmq-dev, python3-zmq, python3-pytest and friends (scripts/deps.sh) and the
+# Needs Debian's libczmq-dev, cppzmq-dev and g++, python3-zmq, python3-pytest and friends (scripts/deps.sh) and the
 # package registries (PyPI, crates.io) on a first run.
 set -euo pipefail
 
@@ -60,7 +71,7 @@ prefix=$(cd "$prefix" && pwd)
 cd "$(dirname "$0")/.."
 root=$PWD
 cache=${BINDINGS_CACHE:-$root/target/bindings}
-suites=" ${BINDINGS_SUITES:-pyzmq pyzmq-dev czmq python3-zmq rust-zmq} "
+suites=" ${BINDINGS_SUITES:-pyzmq pyzmq-dev czmq python3-zmq rust-zmq cppzmq} "
 ours=$prefix/lib/libzmq.so.5
 [ -f "$ours" ] || { echo "bindings: no $ours (run make install PREFIX=$prefix)"; echo "bindings: 0 passed, 1 failed"; exit 1; }
 if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then
@@ -411,6 +422,58 @@ rust_zmq() {
 if want rust-zmq; then
     echo "== Rust zmq crate 0.10 (crates.io, zmq-sys through pkg-config)"
     check "rust zmq crate on ours" rust_zmq
+fi
+
+# --- cppzmq 4.9 (Debian's cppzmq-dev, header-only C++) -------------------------------------
+cpp_dir=$work/cppzmq
+cpp_bin=$cpp_dir/cppzmq_test
+deb_libdir=/usr/lib/$(${CC:-cc} -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+
+cppzmq_build() {
+    local h
+    for h in zmq.hpp zmq_addon.hpp; do
+        [ -f "/usr/include/$h" ] || { echo "/usr/include/$h missing (apt-get install cppzmq-dev)"; return 1; }
+    done
+    command -v g++ >/dev/null || { echo "g++ missing (apt-get install g++)"; return 1; }
+    mkdir -p "$cpp_dir/run"
+    local flags=(-std=c++17 -Wall -Werror -I"$prefix/include")
+    # The installed zmq.h, not Debian's /usr/include/zmq.h, is the one zmq.hpp includes.
+    g++ "${flags[@]}" -M "$root/bindings/cppzmq_test.cpp" >"$cpp_dir/deps" || return 1
+    grep -q "$prefix/include/zmq.h" "$cpp_dir/deps" ||
+        { echo "zmq.hpp does not include $prefix/include/zmq.h:"; cat "$cpp_dir/deps"; return 1; }
+    g++ "${flags[@]}" -o "$cpp_bin" "$root/bindings/cppzmq_test.cpp" -L"$prefix/lib" -lzmq -lpthread ||
+        return 1
+    echo "cppzmq $(dpkg-query -W -f='${Version}' cppzmq-dev 2>/dev/null), $(g++ --version | head -n 1)" |
+        tee "$work/show"
+}
+
+# cppzmq_run LABEL LIBDIR: the binary with LD_LIBRARY_PATH=LIBDIR, which must load LIBDIR's
+# libzmq.so.5.
+cppzmq_run() {
+    local label=$1 libdir=$2 lib rc=0
+    lib=$(LD_LIBRARY_PATH=$libdir ldd "$cpp_bin" | awk '$1=="libzmq.so.5" {print $3}')
+    [ -n "$lib" ] && [ "$(readlink -f "$lib")" = "$(readlink -f "$libdir/libzmq.so.5")" ] ||
+        { echo "with LD_LIBRARY_PATH=$libdir the test would load libzmq.so.5 from '$lib'"; return 1; }
+    (cd "$cpp_dir/run" && LD_LIBRARY_PATH=$libdir timeout -k 5 90 "$cpp_bin") \
+        >"$cpp_dir/$label.log" 2>&1 </dev/null || rc=$?
+    cat "$cpp_dir/$label.log"
+    [ $rc = 0 ] || { echo "exit $rc$([ $rc = 124 ] && echo ', timed out')"; return 1; }
+    {
+        echo "$(head -n 1 "$cpp_dir/$label.log") loaded from $(readlink -f "$lib"):" \
+            "$(tail -n 1 "$cpp_dir/$label.log")"
+    } >"$work/show"
+}
+
+if want cppzmq; then
+    echo "== cppzmq (Debian's cppzmq-dev, bindings/cppzmq_test.cpp)"
+    check "cppzmq build" cppzmq_build
+    if [ -x "$cpp_bin" ]; then
+        check "cppzmq on debian libzmq" cppzmq_run debian "$deb_libdir"
+        check "cppzmq on ours" cppzmq_run ours "$prefix/lib"
+    else
+        fail_skipped "cppzmq on debian libzmq" "build failed"
+        fail_skipped "cppzmq on ours" "build failed"
+    fi
 fi
 
 echo "== bindings: $((SECONDS - start))s"

@@ -2,13 +2,13 @@
 # Installs what the test suite needs beyond a Rust toolchain, if it is missing:
 # Debian's libzmq (the reference library and header for drop-in and header checks), valgrind,
 # pkg-config and gcc (with libc6-dev), and the existing bindings scripts/bindings.sh runs on us:
-# CZMQ, Debian's python3-zmq with what its tests use, and Python's venv for PyPI's pyzmq.
+# CZMQ, cppzmq (with g++), Debian's python3-zmq with what its tests use, and Python's venv for PyPI's pyzmq.
 # Quiet and idempotent: when everything is present it returns at once.
 # Needs root (or passwordless sudo) only when something is missing.
 set -euo pipefail
 
 pkgs=(libzmq3-dev libzmq5 valgrind pkg-config gcc libc6-dev
-    libczmq-dev python3-zmq python3-pytest python3-pytest-timeout python3-tornado
+    libczmq-dev cppzmq-dev g++ python3-zmq python3-pytest python3-pytest-timeout python3-tornado
     python3-gevent python3-numpy cython3 python3-dev python3-venv)
 
 missing=()
