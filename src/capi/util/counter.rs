@@ -94,10 +94,6 @@ pub unsafe extern "C" fn zmq_atomic_counter_destroy(counter_p: *mut *mut c_void)
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::multiple_unsafe_ops_per_block,
-    reason = "tests drive the C API in sequences"
-)]
 mod tests {
     use super::*;
     use crate::capi::util::errno_after;

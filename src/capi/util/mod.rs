@@ -10,6 +10,14 @@
 //! and free) that the submodules share, and the tests that cross handle kinds; the exports live
 //! in `z85` (Z85 and CURVE keys), `counter`, `stopwatch` (with `zmq_sleep`), `thread` and
 //! `timers`.
+// Every submodule's tests drive the C API in sequences of unsafe calls.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::multiple_unsafe_ops_per_block,
+        reason = "tests drive the C API in sequences"
+    )
+)]
 
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -130,10 +138,6 @@ fn errno_after<T>(f: impl FnOnce() -> T) -> (T, i32) {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::multiple_unsafe_ops_per_block,
-    reason = "tests drive the C API in sequences"
-)]
 mod tests {
     use super::counter::zmq_atomic_counter_inc;
     use super::errno_after;

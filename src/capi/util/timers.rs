@@ -218,10 +218,6 @@ pub unsafe extern "C" fn zmq_timers_execute(timers: *mut c_void) -> c_int {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::multiple_unsafe_ops_per_block,
-    reason = "tests drive the C API in sequences"
-)]
 mod tests {
     use super::*;
 

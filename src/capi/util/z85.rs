@@ -146,10 +146,6 @@ pub unsafe extern "C" fn zmq_curve_public(
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::multiple_unsafe_ops_per_block,
-    reason = "tests drive the C API in sequences"
-)]
 mod tests {
     use super::*;
     use crate::capi::util::errno_after;
