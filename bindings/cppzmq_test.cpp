@@ -111,6 +111,43 @@ static void bounded_join(const char *what, std::future<void> &f, std::thread &t)
     f.get(); //  rethrows what the thread threw
 }
 
+//  A call run on a thread of its own, for calls that block until another thread ends them.
+class background_call
+{
+  public:
+    template <typename F>
+    explicit background_call(F call) :
+        _f(_done.get_future()), _t([this, call] {
+            try {
+                call();
+                _done.set_value();
+            }
+            catch (const zmq::error_t &e) {
+                _errnum = e.num();
+                _done.set_value();
+            }
+            catch (...) {
+                _done.set_exception(std::current_exception());
+            }
+        })
+    {
+    }
+
+    //  Waits (5 s at most) for the call to end: 0 if it returned, else the errno of the
+    //  error_t it threw.
+    int finish(const char *what)
+    {
+        bounded_join(what, _f, _t);
+        return _errnum;
+    }
+
+  private:
+    std::promise<void> _done;
+    std::future<void> _f;
+    int _errnum = 0;
+    std::thread _t;
+};
+
 static std::string tmpdir;
 
 static void check_version()
@@ -168,23 +205,13 @@ static void check_shutdown_eterm()
     zmq::socket_t push = mk(ctx, zmq::socket_type::push);
     push.connect("inproc://shutdown");
 
-    std::promise<void> done;
-    auto f = done.get_future();
-    int got = 0;
-    std::thread t([&] {
-        try {
-            zmq::message_t m;
-            auto r = pull.recv(m);
-            got = r ? -1 : -2;
-        }
-        catch (const zmq::error_t &e) {
-            got = e.num();
-        }
-        done.set_value();
+    background_call blocked([&] {
+        zmq::message_t m;
+        (void) pull.recv(m);
     });
-    std::this_thread::sleep_for(50ms);
+    std::this_thread::sleep_for(50ms); //  most likely blocked by now; ETERM either way
     ctx.shutdown();
-    bounded_join("a recv blocked when the context is shut down", f, t);
+    int got = blocked.finish("a recv blocked when the context is shut down");
     eq("blocked recv after ctx.shutdown() throws error_t", errname(ETERM), errname(got));
 
     throws("send after ctx.shutdown()", ETERM, [&] { (void) push.send(zmq::str_buffer("x")); });
@@ -721,17 +748,7 @@ static void check_proxy_steerable()
     back.bind("inproc://back");
     control.bind("inproc://control");
 
-    std::promise<void> done;
-    auto f = done.get_future();
-    std::thread t([&] {
-        try {
-            zmq::proxy_steerable(front, back, zmq::socket_ref(), control);
-            done.set_value();
-        }
-        catch (...) {
-            done.set_exception(std::current_exception());
-        }
-    });
+    background_call proxy([&] { zmq::proxy_steerable(front, back, zmq::socket_ref(), control); });
 
     zmq::socket_t client = mk(ctx, zmq::socket_type::push);
     zmq::socket_t worker = mk(ctx, zmq::socket_type::pull);
@@ -745,12 +762,9 @@ static void check_proxy_steerable()
         eq("worker gets", "through the proxy " + std::to_string(i), recv_str(worker));
 
     send_str(controller, "TERMINATE");
-    try {
-        bounded_join("proxy_steerable after TERMINATE", f, t);
-    }
-    catch (const zmq::error_t &e) {
-        fail(std::string("proxy_steerable threw error_t ") + errname(e.num()) + " on TERMINATE, expected a return");
-    }
+    int got = proxy.finish("proxy_steerable after TERMINATE");
+    if (got != 0)
+        fail(std::string("proxy_steerable threw error_t ") + errname(got) + " on TERMINATE, expected a return");
 }
 
 static void check_proxy_shutdown()
@@ -769,26 +783,14 @@ static void check_proxy_shutdown()
     req.connect("inproc://proxy-front");
     rep.connect("inproc://proxy-back");
 
-    std::promise<void> done;
-    auto f = done.get_future();
-    int got = 0;
-    std::thread t([&] {
-        try {
-            zmq::proxy(front, back);
-            got = -1;
-        }
-        catch (const zmq::error_t &e) {
-            got = e.num();
-        }
-        done.set_value();
-    });
+    background_call proxy([&] { zmq::proxy(front, back); });
     send_str(req, "via ROUTER/DEALER proxy");
     eq("REP behind the proxy", std::string("via ROUTER/DEALER proxy"), recv_str(rep));
     send_str(rep, "reply via proxy");
     eq("REQ in front of the proxy", std::string("reply via proxy"), recv_str(req));
 
     ctx.shutdown();
-    bounded_join("zmq::proxy after ctx.shutdown()", f, t);
+    int got = proxy.finish("zmq::proxy after ctx.shutdown()");
     eq("zmq::proxy ends with error_t", errname(ETERM), errname(got));
     req.close();
     rep.close();

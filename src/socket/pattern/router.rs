@@ -187,9 +187,9 @@ impl Router {
         }
         let pipe = self.fq.recv_into(out)?;
         let body = &*out;
+        self.last_in = Some(pipe);
         // Copied: a routing id is short (5 bytes when generated) and fits inline in the frame,
         // where sharing it would cost a reference count round trip per message.
-        self.last_in = Some(pipe);
         let mut id = match self.ids.get(&pipe) {
             Some(peer) => Msg::copy_from(&peer.rid),
             None => self
