@@ -8,10 +8,14 @@
 #![forbid(unsafe_code)]
 
 mod accept_filter;
+mod ipc_filter;
 pub(crate) mod security;
 mod value;
 
 pub(crate) use accept_filter::AcceptFilter;
+pub(crate) use ipc_filter::{IpcFilters, PeerCred};
+pub(crate) use value::relaxed_bool_value;
+use value::strict_bool_value;
 pub(crate) use value::{bool_value, int_value, put_at_least, put_string};
 
 use bytes::Bytes;
@@ -88,6 +92,8 @@ pub(crate) struct Options {
     pub(crate) durable_ivl: i32,
     /// `ZMQ_TCP_ACCEPT_FILTER`: a TCP listener accepts only peers matching one (none = all).
     pub(crate) tcp_accept_filters: Vec<AcceptFilter>,
+    /// `ZMQ_IPC_FILTER_PID` / `_UID` / `_GID`: the peers an ipc listener accepts (none = all).
+    pub(crate) ipc_filters: IpcFilters,
 }
 
 impl Options {
@@ -153,6 +159,7 @@ impl Options {
             in_batch_size: 8192,
             out_batch_size: 8192,
             tcp_accept_filters: Vec::new(),
+            ipc_filters: IpcFilters::default(),
         }
     }
 
@@ -161,11 +168,34 @@ impl Options {
         self.set_value(option, Some(v))
     }
 
+    /// True for the options where a NULL value of length 0 means something of its own (it
+    /// resets or clears them) and a non-NULL empty one is not the same; see [`Self::set_value`].
+    pub(crate) fn null_is_distinct(option: i32) -> bool {
+        security::Security::handles(option)
+            || IpcFilters::handles(option)
+            || matches!(
+                option,
+                ZMQ_TCP_ACCEPT_FILTER | ZMQ_SOCKS_PROXY | ZMQ_BINDTODEVICE
+            )
+    }
+
     /// `zmq_setsockopt` with the caller's pointer state kept: `None` is a NULL value with
-    /// length 0, which resets the PLAIN credentials (libzmq's rule).
+    /// length 0, which resets the PLAIN credentials and clears the accept filters, the SOCKS
+    /// proxy and the device (libzmq's rule; a non-NULL empty value is EINVAL for those).
     pub(crate) fn set_value(&mut self, option: i32, value: Option<&[u8]>) -> Result<()> {
         if security::Security::handles(option) {
             return self.security.set(option, value);
+        }
+        if IpcFilters::handles(option) {
+            return self.ipc_filters.set(option, value);
+        }
+        if value.is_some_and(<[u8]>::is_empty)
+            && matches!(
+                option,
+                ZMQ_TCP_ACCEPT_FILTER | ZMQ_SOCKS_PROXY | ZMQ_BINDTODEVICE
+            )
+        {
+            return Err(Error::Invalid);
         }
         let v = value.unwrap_or_default();
         let nonneg = |v: &[u8]| -> Result<i32> {
@@ -220,9 +250,9 @@ impl Options {
             ZMQ_MULTICAST_HOPS => self.multicast_hops = positive(v)?,
             ZMQ_RCVTIMEO => self.rcvtimeo = from_minus_one(v)?,
             ZMQ_SNDTIMEO => self.sndtimeo = from_minus_one(v)?,
-            ZMQ_IPV6 => self.ipv6 = bool_value(v)?,
-            ZMQ_IPV4ONLY => self.ipv6 = !bool_value(v)?,
-            ZMQ_IMMEDIATE => self.immediate = bool_value(v)?,
+            ZMQ_IPV6 => self.ipv6 = strict_bool_value(v)?,
+            ZMQ_IPV4ONLY => self.ipv6 = !strict_bool_value(v)?,
+            ZMQ_IMMEDIATE => self.immediate = strict_bool_value(v)?,
             ZMQ_TCP_KEEPALIVE => {
                 let x = int_value(v)?;
                 if !(-1..=1).contains(&x) {
@@ -237,21 +267,24 @@ impl Options {
             ZMQ_HANDSHAKE_IVL => self.handshake_ivl = nonneg(v)?,
             ZMQ_HEARTBEAT_IVL => self.heartbeat_ivl = nonneg(v)?,
             ZMQ_HEARTBEAT_TTL => {
-                let x = nonneg(v)?;
-                if x / 100 > 0xffff {
+                // libzmq keeps it in deciseconds, rounded toward zero, and reads back that:
+                // -99..-1 pass as 0 (no TTL), 250 reads back as 200.
+                let ds = int_value(v)? / 100;
+                if !(0..=0xffff).contains(&ds) {
                     return Err(Error::Invalid);
                 }
-                self.heartbeat_ttl = x;
+                self.heartbeat_ttl = ds * 100;
             }
-            ZMQ_HEARTBEAT_TIMEOUT => self.heartbeat_timeout = from_minus_one(v)?,
+            // -1 (use ZMQ_HEARTBEAT_IVL) is the default, but not a value one may set.
+            ZMQ_HEARTBEAT_TIMEOUT => self.heartbeat_timeout = nonneg(v)?,
             ZMQ_CONNECT_TIMEOUT => self.connect_timeout = nonneg(v)?,
             ZMQ_TCP_MAXRT => self.tcp_maxrt = nonneg(v)?,
             ZMQ_MULTICAST_MAXTPDU => self.multicast_maxtpdu = positive(v)?,
             ZMQ_USE_FD => self.use_fd = from_minus_one(v)?,
-            ZMQ_CONFLATE => self.conflate = bool_value(v)?,
-            ZMQ_INVERT_MATCHING => self.invert_matching = bool_value(v)?,
+            ZMQ_CONFLATE => self.conflate = strict_bool_value(v)?,
+            ZMQ_INVERT_MATCHING => self.invert_matching = relaxed_bool_value(v)?,
             ZMQ_STREAM_NOTIFY if self.socket_type == ZMQ_STREAM => {
-                self.stream_notify = bool_value(v)?
+                self.stream_notify = strict_bool_value(v)?
             }
             ZMQ_SWAP => {
                 // int64 as in 2.x; a plain int is accepted too, as for ZMQ_HWM.
@@ -279,11 +312,12 @@ impl Options {
             ZMQ_DURABLE_IVL => self.durable_ivl = from_minus_one(v)?,
             ZMQ_SOCKS_PROXY => self.socks_proxy = v.to_vec(),
             ZMQ_BINDTODEVICE => self.bindtodevice = short_string(v)?,
-            // Each call adds a filter; an empty value clears them (libzmq wants NULL for
-            // that and takes no getsockopt of this option).
+            // Each call adds a filter; a NULL value clears them (no getsockopt, as libzmq).
             ZMQ_TCP_ACCEPT_FILTER => {
                 if v.is_empty() {
                     self.tcp_accept_filters.clear();
+                } else if v.len() >= 255 {
+                    return Err(Error::Invalid);
                 } else {
                     let s = String::from_utf8(short_string(v)?).map_err(|_| Error::Invalid)?;
                     let f = AcceptFilter::parse(&s, self.ipv6)?;
@@ -297,11 +331,15 @@ impl Options {
             | ZMQ_GSSAPI_PRINCIPAL_NAMETYPE
             | ZMQ_GSSAPI_SERVICE_PRINCIPAL_NAMETYPE => return Err(Error::Invalid),
             crate::consts::draft::ZMQ_ZAP_ENFORCE_DOMAIN => {
-                self.zap_enforce_domain = bool_value(v)?
+                self.zap_enforce_domain = relaxed_bool_value(v)?
             }
-            crate::consts::draft::ZMQ_LOOPBACK_FASTPATH => self.loopback_fastpath = bool_value(v)?,
+            crate::consts::draft::ZMQ_LOOPBACK_FASTPATH => {
+                self.loopback_fastpath = relaxed_bool_value(v)?
+            }
             crate::consts::draft::ZMQ_RECONNECT_STOP => self.reconnect_stop = int_value(v)?,
-            crate::consts::draft::ZMQ_MULTICAST_LOOP => self.multicast_loop = bool_value(v)?,
+            crate::consts::draft::ZMQ_MULTICAST_LOOP => {
+                self.multicast_loop = relaxed_bool_value(v)?
+            }
             crate::consts::draft::ZMQ_METADATA => {
                 // "X-Name:value", as libzmq: the name starts with "X-" and fits in 255 octets.
                 let text = std::str::from_utf8(v).map_err(|_| Error::Invalid)?;

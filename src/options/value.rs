@@ -18,6 +18,23 @@ pub(crate) fn bool_value(v: &[u8]) -> Result<bool> {
     Ok(x != 0)
 }
 
+/// A boolean that must be exactly 0 or 1 (libzmq's rule for `ZMQ_IPV6`, `ZMQ_IPV4ONLY`,
+/// `ZMQ_IMMEDIATE`, `ZMQ_CONFLATE`, `ZMQ_STREAM_NOTIFY`).
+pub(crate) fn strict_bool_value(v: &[u8]) -> Result<bool> {
+    match int_value(v)? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(Error::Invalid),
+    }
+}
+
+/// A boolean where any non-zero `int`, negative ones included, is true (libzmq's rule for
+/// `ZMQ_INVERT_MATCHING`, `ZMQ_ZAP_ENFORCE_DOMAIN`, `ZMQ_LOOPBACK_FASTPATH`,
+/// `ZMQ_MULTICAST_LOOP`).
+pub(crate) fn relaxed_bool_value(v: &[u8]) -> Result<bool> {
+    Ok(int_value(v)? != 0)
+}
+
 /// An `int64_t` option value: exactly 8 bytes.
 pub(crate) fn i64_value(v: &[u8]) -> Result<i64> {
     let b: [u8; 8] = v.try_into().map_err(|_| Error::Invalid)?;
@@ -71,6 +88,24 @@ pub(crate) fn put_string(out: &mut [u8], v: &[u8]) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn booleans_follow_libzmqs_three_rules() {
+        let b = |x: i32| x.to_ne_bytes();
+        assert_eq!(strict_bool_value(&b(1)), Ok(true));
+        assert_eq!(strict_bool_value(&b(0)), Ok(false));
+        assert_eq!(strict_bool_value(&b(2)), Err(Error::Invalid));
+        assert_eq!(strict_bool_value(&b(-1)), Err(Error::Invalid));
+        assert_eq!(relaxed_bool_value(&b(-2)), Ok(true));
+        assert_eq!(relaxed_bool_value(&b(0)), Ok(false));
+        assert_eq!(bool_value(&b(2)), Ok(true));
+        assert_eq!(bool_value(&b(-1)), Err(Error::Invalid));
+        assert_eq!(
+            relaxed_bool_value(&[1, 0]),
+            Err(Error::Invalid),
+            "not an int"
+        );
+    }
 
     #[test]
     fn string_needs_room_for_nul() {

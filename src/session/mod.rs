@@ -26,7 +26,7 @@ use crate::monitor::Monitor;
 use crate::options::Options;
 use crate::pipe::{PipeEnd, PipeEvent, PipeId, PipeNotify};
 use crate::reactor::{Reactor, Registered, Remote, Turn};
-use crate::transport::{Endpoint, Listener};
+use crate::transport::{Accepted, Endpoint, Listener};
 
 /// What a session or listener knows about its socket (options as at bind/connect time).
 #[derive(Clone)]
@@ -427,7 +427,12 @@ impl IoLoop {
                 return;
             };
             match l.listener.get().accept(&l.link.options) {
-                Ok(stream) => {
+                Ok(Accepted::Refused) => {
+                    l.link
+                        .monitor
+                        .emit(crate::consts::ZMQ_EVENT_ACCEPT_FAILED, 0, &l.endpoint);
+                }
+                Ok(Accepted::Stream(stream)) => {
                     let link = l.link.clone();
                     let endpoint = l.endpoint.clone();
                     link.monitor.emit(

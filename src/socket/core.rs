@@ -294,11 +294,12 @@ impl Socket {
         self.mailbox.fd()
     }
 
-    /// `zmq_setsockopt` with a NULL value of length 0 (resets the PLAIN credentials; for other
-    /// options the same as an empty value).
+    /// `zmq_setsockopt` with a NULL value of length 0 (resets the PLAIN credentials, clears
+    /// the accept filters, the SOCKS proxy and the device; for other options the same as an
+    /// empty value).
     pub(crate) fn set_option_null(&mut self, option: i32) -> Result<()> {
         self.check_alive()?;
-        if crate::options::security::Security::handles(option) {
+        if crate::options::Options::null_is_distinct(option) {
             return self.options.set_value(option, None);
         }
         self.set_option(option, &[])

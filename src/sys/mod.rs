@@ -7,13 +7,14 @@
 //! contain `unsafe`; every block carries its SAFETY argument.
 #![allow(
     unsafe_code,
-    reason = "the OS boundary: errno, eventfd, poll, epoll, read"
+    reason = "the OS boundary: errno, eventfd, poll, epoll, read, peer credentials"
 )]
 
 mod biased_lock;
 mod epoll;
 mod ifaddr;
 mod light_lock;
+mod peercred;
 pub(crate) mod shm;
 mod signaler;
 mod spin;
@@ -23,6 +24,7 @@ pub(crate) use biased_lock::{BiasedGuard, BiasedLock};
 pub(crate) use epoll::{Epoll, EpollEvent};
 pub(crate) use ifaddr::interface_address;
 pub(crate) use light_lock::{LightGuard, LightLock};
+pub(crate) use peercred::{peer_credentials, user_listed_in_group};
 pub(crate) use signaler::Signaler;
 pub(crate) use spin::{SpinBackoff, spin_until, watch_limit, yield_ran_another};
 pub(crate) use thread::{ThreadSettings, apply_settings, block_all_signals};
@@ -41,31 +43,6 @@ pub(crate) fn errno() -> i32 {
     let slot = unsafe { libc::__errno_location() };
     // SAFETY: it returns the calling thread's errno slot, valid for the thread's life.
     unsafe { *slot }
-}
-
-/// The credentials (uid, gid, pid) of the process at the other end of a unix-domain socket,
-/// as `SO_PEERCRED` gives them; None when the kernel has none for `fd`.
-pub(crate) fn peer_credentials(fd: std::os::fd::BorrowedFd<'_>) -> Option<(u32, u32, i32)> {
-    use std::os::fd::AsRawFd;
-    let mut cred = libc::ucred {
-        pid: 0,
-        uid: 0,
-        gid: 0,
-    };
-    let size = std::mem::size_of::<libc::ucred>();
-    let mut len = size as libc::socklen_t;
-    // SAFETY: fd is a live descriptor for the borrow's duration; cred is a valid, exclusively
-    // borrowed out-buffer of len bytes, and len a valid in/out length.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&raw mut cred).cast(),
-            &mut len,
-        )
-    };
-    (rc == 0 && len as usize == size).then_some((cred.uid, cred.gid, cred.pid))
 }
 
 /// Readiness wanted from / reported for one fd in [`poll_fds`].

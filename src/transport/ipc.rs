@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use super::{ConnectError, Listener, Stream};
 use crate::error::{Error, Result};
-use crate::options::Options;
+use crate::options::{IpcFilters, Options};
 
 /// A parsed IPC address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,6 +114,15 @@ pub(super) fn bind(a: &IpcAddress) -> Result<(Listener, String)> {
 /// is left at -1 (the kernel caps it at `net.core.wmem_max`; see `Stream::grow_send_buffer`).
 pub(super) const LARGE_FRAME_SNDBUF: usize = 4 * 1024 * 1024;
 
+/// Whether the `ZMQ_IPC_FILTER_*`s admit an accepted connection's peer (all do when none is
+/// set; none does when the kernel cannot say who the peer is).
+pub(super) fn admitted(s: &UnixStream, filters: &IpcFilters) -> bool {
+    use std::os::fd::AsFd;
+    filters.is_empty()
+        || crate::sys::peer_credentials(s.as_fd())
+            .is_ok_and(|cred| filters.admits(cred, crate::sys::user_listed_in_group))
+}
+
 /// Applies `ZMQ_SNDBUF`/`ZMQ_RCVBUF` to an ipc connection when positive, as on tcp.
 pub(super) fn configure(s: &UnixStream, options: &Options) -> Result<()> {
     let sock = socket2::SockRef::from(s);
@@ -180,7 +189,7 @@ mod tests {
         let o = crate::options::Options::new(crate::consts::ZMQ_PULL);
         assert!(matches!(connect(&a, &o), Ok(Stream::Ipc(_))));
         assert!(
-            second.accept(&o).is_ok(),
+            matches!(second.accept(&o), Ok(super::super::Accepted::Stream(_))),
             "the connect reached the second listener"
         );
         drop(second);

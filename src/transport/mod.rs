@@ -49,6 +49,16 @@ impl Endpoint {
     }
 }
 
+/// What [`Listener::accept`] took from the queue of pending connections.
+pub(crate) enum Accepted {
+    /// A connection to serve.
+    Stream(Stream),
+    /// A peer the accept filters rejected, already closed (reported as
+    /// `ZMQ_EVENT_ACCEPT_FAILED` with value 0, as libzmq does over ipc; over tcp its value is
+    /// whatever errno was left).
+    Refused,
+}
+
 /// A bound, listening, non-blocking socket.
 pub(crate) enum Listener {
     /// TCP.
@@ -70,26 +80,28 @@ impl Listener {
     }
 
     /// Accepts one pending connection (Again when none). A TCP peer that matches none of the
-    /// `ZMQ_TCP_ACCEPT_FILTER`s is closed at once and the next pending one is taken.
-    pub(crate) fn accept(&self, options: &Options) -> Result<Stream> {
+    /// `ZMQ_TCP_ACCEPT_FILTER`s, or an ipc peer the `ZMQ_IPC_FILTER_*`s do not admit, is closed
+    /// at once and reported as [`Accepted::Refused`].
+    pub(crate) fn accept(&self, options: &Options) -> Result<Accepted> {
         match self {
             Listener::Tcp(l) => {
-                let s = loop {
-                    let (s, peer) = l.accept()?;
-                    let filters = &options.tcp_accept_filters;
-                    if filters.is_empty() || filters.iter().any(|f| f.matches(peer.ip())) {
-                        break s;
-                    }
-                };
+                let (s, peer) = l.accept()?;
+                let filters = &options.tcp_accept_filters;
+                if !filters.is_empty() && !filters.iter().any(|f| f.matches(peer.ip())) {
+                    return Ok(Accepted::Refused);
+                }
                 tcp::configure(&s, options)?;
                 s.set_nonblocking(true)?;
-                Ok(Stream::Tcp(s))
+                Ok(Accepted::Stream(Stream::Tcp(s)))
             }
             Listener::Ipc(l, _) => {
                 let (s, _) = l.accept()?;
+                if !ipc::admitted(&s, &options.ipc_filters) {
+                    return Ok(Accepted::Refused);
+                }
                 ipc::configure(&s, options)?;
                 s.set_nonblocking(true)?;
-                Ok(Stream::Ipc(s))
+                Ok(Accepted::Stream(Stream::Ipc(s)))
             }
         }
     }
@@ -264,8 +276,8 @@ impl Stream {
             // libzmq: getnameinfo's numeric name for a unix socket ("localhost"), then the
             // peer's SO_PEERCRED as ":uid:gid:pid".
             Stream::Ipc(s) => match crate::sys::peer_credentials(s.as_fd()) {
-                Some((uid, gid, pid)) => format!("localhost:{uid}:{gid}:{pid}"),
-                None => "localhost".to_owned(),
+                Ok(c) => format!("localhost:{}:{}:{}", c.uid, c.gid, c.pid),
+                Err(_) => "localhost".to_owned(),
             },
         }
     }
@@ -381,7 +393,7 @@ mod tests {
     }
 
     /// Accepts within a second, retrying while the connection is still on its way.
-    fn accept_soon(l: &Listener, o: &Options) -> Result<Stream> {
+    fn accept_soon(l: &Listener, o: &Options) -> Result<Accepted> {
         for _ in 0..100 {
             match l.accept(o) {
                 Err(Error::Again) => std::thread::sleep(std::time::Duration::from_millis(10)),
@@ -400,7 +412,11 @@ mod tests {
         let (l, name) = Listener::bind(&ep, &o).unwrap();
         let addr = name.trim_start_matches("tcp://").to_owned();
         let mut rejected = std::net::TcpStream::connect(&addr).unwrap();
-        assert!(matches!(accept_soon(&l, &o), Err(Error::Again)));
+        assert!(matches!(accept_soon(&l, &o), Ok(Accepted::Refused)));
+        assert!(
+            matches!(l.accept(&o), Err(Error::Again)),
+            "nothing else pending"
+        );
         let mut b = [0u8; 1];
         assert!(
             matches!(rejected.read(&mut b), Ok(0) | Err(_)),
@@ -410,9 +426,46 @@ mod tests {
         o.set(crate::consts::ZMQ_TCP_ACCEPT_FILTER, b"127.0.0.0/8")
             .unwrap();
         let _ok = std::net::TcpStream::connect(&addr).unwrap();
-        assert!(accept_soon(&l, &o).is_ok());
+        assert!(matches!(accept_soon(&l, &o), Ok(Accepted::Stream(_))));
 
-        o.set(crate::consts::ZMQ_TCP_ACCEPT_FILTER, b"").unwrap();
+        assert_eq!(
+            o.set(crate::consts::ZMQ_TCP_ACCEPT_FILTER, b""),
+            Err(Error::Invalid),
+            "only a NULL value clears"
+        );
+        o.set_value(crate::consts::ZMQ_TCP_ACCEPT_FILTER, None)
+            .unwrap();
         assert!(o.tcp_accept_filters.is_empty());
+    }
+
+    #[test]
+    fn ipc_filters_close_peers_they_do_not_admit() {
+        use crate::consts::{ZMQ_IPC_FILTER_PID, ZMQ_IPC_FILTER_UID};
+        let dir = std::env::temp_dir().join(format!("zmq-rs-filter-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.ipc");
+        let ep = Endpoint::parse(&format!("ipc://{}", path.display()), true).unwrap();
+        let mut o = Options::new(crate::consts::ZMQ_PULL);
+        let other_pid = std::process::id().wrapping_add(1) as i32;
+        o.set(ZMQ_IPC_FILTER_PID, &other_pid.to_ne_bytes()).unwrap();
+        let (l, _) = Listener::bind(&ep, &o).unwrap();
+        let mut rejected = std::os::unix::net::UnixStream::connect(&path).unwrap();
+        assert!(matches!(accept_soon(&l, &o), Ok(Accepted::Refused)));
+        let mut b = [0u8; 1];
+        assert!(
+            matches!(rejected.read(&mut b), Ok(0) | Err(_)),
+            "closed by the listener"
+        );
+
+        // /proc/self belongs to this process's uid, which SO_PEERCRED reports.
+        let uid = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap());
+        o.set(ZMQ_IPC_FILTER_UID, &uid.to_ne_bytes()).unwrap();
+        let _ok = std::os::unix::net::UnixStream::connect(&path).unwrap();
+        assert!(
+            matches!(accept_soon(&l, &o), Ok(Accepted::Stream(_))),
+            "our own uid is admitted"
+        );
+        drop(l);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -17,7 +17,7 @@ use super::Pattern;
 use crate::consts::*;
 use crate::error::{Error, Result};
 use crate::msg::Msg;
-use crate::options::{Options, bool_value};
+use crate::options::{Options, bool_value, relaxed_bool_value};
 use crate::pipe::{PipeEnd, PipeId, Read};
 use crate::socket::routing::dist::Distributor;
 use crate::socket::routing::fq::FairQueue;
@@ -215,7 +215,7 @@ impl Pattern for XPub {
             }
             ZMQ_INVERT_MATCHING => {
                 // Also stored in the common options (readable with getsockopt).
-                if let Ok(v) = bool_value(value) {
+                if let Ok(v) = relaxed_bool_value(value) {
                     self.invert = v;
                 }
                 None
@@ -366,7 +366,7 @@ impl Pattern for XSub {
                 Some(Ok(()))
             }
             ZMQ_INVERT_MATCHING => {
-                if let Ok(v) = bool_value(value) {
+                if let Ok(v) = relaxed_bool_value(value) {
                     self.invert = v;
                 }
                 None
