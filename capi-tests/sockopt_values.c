@@ -8,6 +8,7 @@
  *     value (not even its default -1);
  *   - options a NULL value of length 0 clears, where a non-NULL empty value is EINVAL:
  *     ZMQ_TCP_ACCEPT_FILTER, ZMQ_SOCKS_PROXY, ZMQ_BINDTODEVICE, ZMQ_IPC_FILTER_PID/UID/GID;
+ *   - ZMQ_BINDTODEVICE takes at most 16 bytes, kept as given;
  *   - the ipc filters take exactly a pid_t / uid_t / gid_t and cannot be read back. */
 #include "testutil.h"
 
@@ -158,6 +159,14 @@ static void test_null_clears (void *ctx)
     sz = sizeof buf;
     CHECK_RC (zmq_getsockopt (s, ZMQ_BINDTODEVICE, buf, &sz), 0);
     CHECK_STR (buf, "lo");
+    /* At most 16 bytes, kept as given (an embedded NUL too). */
+    CHECK_RC (zmq_setsockopt (s, ZMQ_BINDTODEVICE, "0123456789abcdef", 16), 0);
+    CHECK_ERRNO (zmq_setsockopt (s, ZMQ_BINDTODEVICE, "0123456789abcdefg", 17), EINVAL);
+    CHECK_RC (zmq_setsockopt (s, ZMQ_BINDTODEVICE, "a\0b", 3), 0);
+    sz = sizeof buf;
+    CHECK_RC (zmq_getsockopt (s, ZMQ_BINDTODEVICE, buf, &sz), 0);
+    CHECK_RC (sz, 4);
+    CHECK (memcmp (buf, "a\0b", 4) == 0);
     CHECK_RC (zmq_setsockopt (s, ZMQ_BINDTODEVICE, NULL, 0), 0);
     sz = sizeof buf;
     CHECK_RC (zmq_getsockopt (s, ZMQ_BINDTODEVICE, buf, &sz), 0);

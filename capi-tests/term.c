@@ -339,6 +339,8 @@ static void test_options (void)
     CHECK_RC (zmq_ctx_set (ctx, ZMQ_THREAD_PRIORITY, 10), 0);
     CHECK_RC (zmq_ctx_set (ctx, ZMQ_THREAD_AFFINITY_CPU_ADD, 0), 0);
     CHECK_RC (zmq_ctx_set (ctx, ZMQ_THREAD_AFFINITY_CPU_REMOVE, 0), 0);
+    /* Removing a CPU that is not in the set is an error. */
+    CHECK_ERRNO (zmq_ctx_set (ctx, ZMQ_THREAD_AFFINITY_CPU_REMOVE, 0), EINVAL);
     /* ZMQ_SOCKET_LIMIT is ZMQ_THREAD_PRIORITY's number: setting it does not change the limit. */
     CHECK_RC (zmq_ctx_get (ctx, ZMQ_SOCKET_LIMIT), 65535);
 

@@ -225,8 +225,11 @@ impl Context {
             ZMQ_THREAD_AFFINITY_CPU_ADD if value >= 0 => {
                 o.threads.cpus.insert(value as usize);
             }
+            // Removing a CPU that is not in the set is EINVAL, as in libzmq.
             ZMQ_THREAD_AFFINITY_CPU_REMOVE if value >= 0 => {
-                o.threads.cpus.remove(&(value as usize));
+                if !o.threads.cpus.remove(&(value as usize)) {
+                    return Err(Error::Invalid);
+                }
             }
             draft::ZMQ_ZERO_COPY_RECV if value >= 0 => o.zero_copy_recv = value != 0,
             _ => return Err(Error::Invalid),

@@ -311,7 +311,9 @@ impl Options {
             ZMQ_DURABLE => self.durable = bool_value(v)?,
             ZMQ_DURABLE_IVL => self.durable_ivl = from_minus_one(v)?,
             ZMQ_SOCKS_PROXY => self.socks_proxy = v.to_vec(),
-            ZMQ_BINDTODEVICE => self.bindtodevice = short_string(v)?,
+            // An interface name: at most 16 bytes, kept as given (libzmq's BINDDEVSIZ).
+            ZMQ_BINDTODEVICE if v.len() > 16 => return Err(Error::Invalid),
+            ZMQ_BINDTODEVICE => self.bindtodevice = v.to_vec(),
             // Each call adds a filter; a NULL value clears them (no getsockopt, as libzmq).
             ZMQ_TCP_ACCEPT_FILTER => {
                 if v.is_empty() {

@@ -454,17 +454,24 @@ impl Socket {
         Ok(())
     }
 
-    /// `zmq_unbind`. A tcp/ipc bind is named by its resolved endpoint (`ZMQ_LAST_ENDPOINT`)
-    /// only, as in libzmq: `tcp://127.0.0.1:*` or `ipc://*` names none (ENOENT).
+    /// `zmq_unbind`. A tcp/ipc bind is named by its resolved endpoint (`ZMQ_LAST_ENDPOINT`),
+    /// or a tcp one by an address that resolves to it (`tcp://127.0.0.1:00080`), as in libzmq:
+    /// `tcp://127.0.0.1:*` or `ipc://*` names none (ENOENT).
     pub(crate) fn unbind(&mut self, endpoint: &str) -> Result<()> {
         self.check_alive()?;
         if let Endpoint::Inproc(name) = Endpoint::parse(endpoint, true)? {
             return super::inproc::unbind(self, &name);
         }
-        let i = self
-            .tcp_binds
-            .iter()
-            .position(|(_, resolved, _)| resolved == endpoint)
+        let find = |name: &str| {
+            self.tcp_binds
+                .iter()
+                .position(|(_, resolved, _)| resolved == name)
+        };
+        let i = find(endpoint)
+            .or_else(|| {
+                crate::transport::resolved_tcp_name(endpoint, self.options.ipv6)
+                    .and_then(|name| find(&name))
+            })
             .ok_or(Error::NotFound)?;
         let (_, resolved, _) = self.tcp_binds.remove(i);
         self.tell_io(|| IoCommand::CloseEndpoint {

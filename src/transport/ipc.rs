@@ -34,6 +34,10 @@ impl IpcAddress {
             return Ok(IpcAddress::Any);
         }
         if let Some(name) = address.strip_prefix('@') {
+            // An abstract name needs at least one character (libzmq: EINVAL).
+            if name.is_empty() {
+                return Err(Error::Invalid);
+            }
             return Ok(IpcAddress::Abstract(name.to_owned()));
         }
         // sun_path holds 107 bytes plus the NUL.

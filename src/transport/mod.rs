@@ -29,6 +29,13 @@ pub(crate) enum Endpoint {
     Inproc(String),
 }
 
+/// The resolved name (`ZMQ_LAST_ENDPOINT` form) of a `tcp://` endpoint, for `zmq_unbind`; see
+/// [`tcp::resolved_name`].
+pub(crate) fn resolved_tcp_name(endpoint: &str, ipv6: bool) -> Option<String> {
+    let address = endpoint.strip_prefix("tcp://")?;
+    tcp::resolved_name(address, ipv6)
+}
+
 impl Endpoint {
     /// Parses `scheme://address`. EINVAL for a malformed endpoint, EPROTONOSUPPORT for an
     /// unknown transport.

@@ -11,51 +11,111 @@ use super::{ConnectError, Listener, Stream};
 use crate::error::{Error, Result};
 use crate::options::Options;
 
-/// A parsed TCP address.
+/// A TCP address. A bind address is checked when parsed (`zmq_bind` fails at once, as in
+/// libzmq); a connect address only passes libzmq's quick syntax check and is resolved at each
+/// attempt, so one that cannot resolve is retried like an unreachable host (libzmq accepts
+/// `tcp://host:0` or `tcp://:5555` in `zmq_connect` the same way).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TcpAddress {
-    /// Local address to bind before connecting (`source;destination`).
-    pub(crate) source: Option<(String, u16)>,
-    /// Host, IP literal (without brackets), interface name or `*`.
-    pub(crate) host: String,
-    /// Port; 0 = any (bind only).
-    pub(crate) port: u16,
+    /// Local address to bind before connecting (`source;destination`), as written.
+    source: Option<String>,
+    /// Host (IP literal without brackets, interface name, `*` or a name) and port, as written
+    /// for a connect; for a bind, the host and the port already checked.
+    host: String,
+    port: u16,
+    /// The connect address as written after `tcp://` and any source.
+    dest: String,
 }
 
-fn split_host_port(s: &str, for_bind: bool) -> Result<(String, u16)> {
+/// A port as libzmq reads one: `*` (only where bindable) and `0` are 0, anything else is read
+/// like C's `atoi` (leading blanks, a sign, digits up to the first non-digit) and truncated to
+/// 16 bits; a result of 0 is EINVAL. So `5555x` is 5555 and `99999` is 34463, as in libzmq.
+fn parse_port(port: &str, bindable: bool) -> Result<u16> {
+    match port {
+        "*" if bindable => return Ok(0),
+        "0" => return Ok(0),
+        _ => {}
+    }
+    let t = port.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut value: i64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        value = value.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    }
+    let value = if negative { -value } else { value };
+    match value as i32 as u16 {
+        0 => Err(Error::Invalid),
+        p => Ok(p),
+    }
+}
+
+/// Splits `host:port` at the last colon; brackets around the host are dropped.
+fn split_host_port(s: &str) -> Result<(&str, &str)> {
     let (host, port) = s.rsplit_once(':').ok_or(Error::Invalid)?;
     let host = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
-    if host.is_empty() {
-        return Err(Error::Invalid);
-    }
-    let port = match port {
-        "*" | "0" if for_bind => 0,
-        _ => port.parse::<u16>().map_err(|_| Error::Invalid)?,
-    };
-    if port == 0 && !for_bind {
-        return Err(Error::Invalid);
-    }
-    Ok((host.to_owned(), port))
+    Ok((host, port))
+}
+
+/// libzmq's quick check of a connect address: the characters of host names and IP literals
+/// (with `[]`, `%zone`, `;` and `*`), and a port after the last colon that starts with a digit.
+fn passes_connect_check(address: &str) -> bool {
+    let b = address.as_bytes();
+    let first_ok = b
+        .first()
+        .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'[' || c == b':');
+    let body_ok = b
+        .iter()
+        .skip(1)
+        .all(|&c| c.is_ascii_alphanumeric() || b".-:%;[]_*".contains(&c));
+    let port_ok = address
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| port.as_bytes().first().is_some_and(u8::is_ascii_digit));
+    first_ok && body_ok && port_ok
 }
 
 impl TcpAddress {
-    /// Parses the part after `tcp://`.
+    /// Parses the part after `tcp://` for a bind (checked now) or a connect (checked at each
+    /// attempt, after libzmq's quick syntax check).
     pub(crate) fn parse(address: &str, for_bind: bool) -> Result<TcpAddress> {
-        let (source, dest) = match address.split_once(';') {
-            Some((s, d)) if !for_bind => (Some(split_host_port(s, true)?), d),
-            _ => (None, address),
-        };
-        let (host, port) = split_host_port(dest, for_bind)?;
-        if host == "*" && !for_bind {
+        if !for_bind {
+            if !passes_connect_check(address) {
+                return Err(Error::Invalid);
+            }
+            let (source, dest) = match address.rsplit_once(';') {
+                Some((s, d)) => (Some(s.to_owned()), d),
+                None => (None, address),
+            };
+            return Ok(TcpAddress {
+                source,
+                host: String::new(),
+                port: 0,
+                dest: dest.to_owned(),
+            });
+        }
+        if address.contains(';') {
             return Err(Error::Invalid);
         }
-        Ok(TcpAddress { source, host, port })
+        let (host, port) = split_host_port(address)?;
+        let port = parse_port(port, true)?;
+        Ok(TcpAddress {
+            source: None,
+            host: host.to_owned(),
+            port,
+            dest: String::new(),
+        })
     }
 }
 
+/// The local address `host` names for a bind: `*`, an IP literal (an IPv4-mapped IPv6 one is
+/// its IPv4 address while `ZMQ_IPV6` is off) or an interface name; no DNS, as in libzmq
+/// (ENODEV otherwise).
 fn local_ip(host: &str, ipv6: bool) -> Result<IpAddr> {
     if host == "*" {
         return Ok(if ipv6 {
@@ -65,20 +125,36 @@ fn local_ip(host: &str, ipv6: bool) -> Result<IpAddr> {
         });
     }
     if let Ok(ip) = host.parse::<IpAddr>() {
-        if ip.is_ipv6() && !ipv6 {
-            return Err(Error::NoDevice);
-        }
-        return Ok(ip);
+        return match ip {
+            IpAddr::V6(v6) if !ipv6 => v6.to_ipv4_mapped().map(IpAddr::V4).ok_or(Error::NoDevice),
+            _ => Ok(ip),
+        };
     }
-    if let Some(ip) = crate::sys::interface_address(host, ipv6) {
-        return Ok(ip);
+    crate::sys::interface_address(host, ipv6).ok_or(Error::NoDevice)
+}
+
+/// The local address of a connect's `source` part (`host:port`, port `*` or `0` for any).
+fn source_addr(source: &str, ipv6: bool) -> Result<SocketAddr> {
+    let (host, port) = split_host_port(source)?;
+    Ok(SocketAddr::new(
+        local_ip(host, ipv6)?,
+        parse_port(port, true)?,
+    ))
+}
+
+/// The remote address of a connect attempt: host names are looked up now, so a changed DNS
+/// answer is picked up on reconnect; anything that does not resolve is EHOSTUNREACH.
+fn remote_addr(dest: &str, ipv6: bool) -> Result<SocketAddr> {
+    let (host, port) = split_host_port(dest).map_err(|_| Error::HostUnreachable)?;
+    let port = parse_port(port, false).map_err(|_| Error::HostUnreachable)?;
+    if host.is_empty() {
+        return Err(Error::HostUnreachable);
     }
-    (host, 0)
+    (host, port)
         .to_socket_addrs()
-        .map_err(|_| Error::NoDevice)?
-        .map(|a| a.ip())
-        .find(|ip| ipv6 || ip.is_ipv4())
-        .ok_or(Error::NoDevice)
+        .map_err(|_| Error::HostUnreachable)?
+        .find(|ad| ipv6 || ad.is_ipv4())
+        .ok_or(Error::HostUnreachable)
 }
 
 /// Applies the socket options libzmq applies to TCP connections.
@@ -128,6 +204,13 @@ fn format(addr: SocketAddr) -> String {
     }
 }
 
+/// The name `ZMQ_LAST_ENDPOINT` would give the address after `tcp://` once resolved as a
+/// remote one (`127.0.0.1:00080` is `tcp://127.0.0.1:80`): how `zmq_unbind` finds a bind named
+/// in another spelling, as libzmq does. None when it does not resolve.
+pub(crate) fn resolved_name(address: &str, ipv6: bool) -> Option<String> {
+    remote_addr(address, ipv6).ok().map(format)
+}
+
 pub(super) fn bind(a: &TcpAddress, options: &Options) -> Result<(Listener, String)> {
     let ip = local_ip(&a.host, options.ipv6)?;
     let addr = SocketAddr::new(ip, a.port);
@@ -152,11 +235,7 @@ pub(super) fn connect(
     a: &TcpAddress,
     options: &Options,
 ) -> std::result::Result<Stream, ConnectError> {
-    let addr = (a.host.as_str(), a.port)
-        .to_socket_addrs()
-        .map_err(|_| Error::HostUnreachable)?
-        .find(|ad| options.ipv6 || ad.is_ipv4())
-        .ok_or(Error::HostUnreachable)?;
+    let addr = remote_addr(&a.dest, options.ipv6)?;
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     let fd = sock.as_raw_fd();
     start_connect(sock, addr, a, options).map_err(|e| ConnectError::on(fd, e))
@@ -170,9 +249,8 @@ fn start_connect(
     options: &Options,
 ) -> Result<Stream> {
     sock.set_cloexec(true)?;
-    if let Some((host, port)) = &a.source {
-        let ip = local_ip(host, addr.is_ipv6())?;
-        sock.bind(&SockAddr::from(SocketAddr::new(ip, *port)))?;
+    if let Some(source) = &a.source {
+        sock.bind(&SockAddr::from(source_addr(source, addr.is_ipv6())?))?;
     }
     if !options.bindtodevice.is_empty() {
         sock.bind_device(Some(&options.bindtodevice))?;
@@ -193,17 +271,79 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_wildcards_v6_and_sources() {
+    fn bind_addresses_are_checked_at_once() {
         let a = TcpAddress::parse("*:*", true).unwrap();
         assert_eq!((a.host.as_str(), a.port), ("*", 0));
-        let b = TcpAddress::parse("[::1]:5555", false).unwrap();
+        let b = TcpAddress::parse("[::1]:5555", true).unwrap();
         assert_eq!((b.host.as_str(), b.port), ("::1", 5555));
-        let c = TcpAddress::parse("127.0.0.1:0;127.0.0.1:6000", false).unwrap();
-        assert_eq!(c.source, Some(("127.0.0.1".to_owned(), 0)));
-        assert_eq!(TcpAddress::parse("*:5555", false), Err(Error::Invalid));
-        assert_eq!(TcpAddress::parse("host:0", false), Err(Error::Invalid));
         assert_eq!(TcpAddress::parse("host:port", true), Err(Error::Invalid));
         assert_eq!(TcpAddress::parse("nocolon", true), Err(Error::Invalid));
+        assert_eq!(
+            TcpAddress::parse("127.0.0.1;127.0.0.1:1", true),
+            Err(Error::Invalid)
+        );
+        assert_eq!(TcpAddress::parse("h:65536", true), Err(Error::Invalid));
+    }
+
+    #[test]
+    fn ports_read_as_libzmq_reads_them() {
+        assert_eq!(parse_port("5555", false), Ok(5555));
+        assert_eq!(parse_port("*", true), Ok(0));
+        assert_eq!(parse_port("*", false), Err(Error::Invalid));
+        assert_eq!(parse_port("0", false), Ok(0));
+        assert_eq!(parse_port("00080", false), Ok(80));
+        assert_eq!(parse_port("5555x", true), Ok(5555), "atoi stops at the x");
+        assert_eq!(parse_port(" 5555\n", true), Ok(5555));
+        assert_eq!(parse_port("99999", true), Ok(34463), "truncated to 16 bits");
+        assert_eq!(parse_port("-1", true), Ok(65535));
+        assert_eq!(parse_port("65536", true), Err(Error::Invalid));
+        assert_eq!(parse_port("abc", true), Err(Error::Invalid));
+        assert_eq!(parse_port("", true), Err(Error::Invalid));
+    }
+
+    #[test]
+    fn connect_addresses_pass_a_quick_check_and_resolve_per_attempt() {
+        let c = TcpAddress::parse("127.0.0.1:0;127.0.0.1:6000", false).unwrap();
+        assert_eq!(c.source.as_deref(), Some("127.0.0.1:0"));
+        assert_eq!(c.dest, "127.0.0.1:6000");
+        // Refused at once: a port that does not start with a digit, characters outside the
+        // quick check's set.
+        for bad in [
+            "*:5555",
+            "host:port",
+            "h:*",
+            "nocolon",
+            "127.0.0.1:5555 ",
+            "a/b:1",
+        ] {
+            assert_eq!(TcpAddress::parse(bad, false), Err(Error::Invalid), "{bad}");
+        }
+        // Taken, then unresolvable at every attempt.
+        for late in [":5555", "127.0.0.1:65536", "127.0.0.1:5555;"] {
+            let a = TcpAddress::parse(late, false).unwrap();
+            assert_eq!(
+                remote_addr(&a.dest, false),
+                Err(Error::HostUnreachable),
+                "{late}"
+            );
+        }
+        assert_eq!(remote_addr("[::ffff:127.0.0.1]:7", true).unwrap().port(), 7);
+        assert!(
+            remote_addr("127.0.0.1:0", false).is_ok(),
+            "port 0: refused by the kernel"
+        );
+    }
+
+    #[test]
+    fn local_addresses_take_no_dns() {
+        assert_eq!(local_ip("localhost", false), Err(Error::NoDevice));
+        assert_eq!(local_ip("", false), Err(Error::NoDevice));
+        assert_eq!(
+            local_ip("::ffff:127.0.0.1", false),
+            Ok(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        );
+        assert_eq!(local_ip("::1", false), Err(Error::NoDevice));
+        assert_eq!(local_ip("lo", false), Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)));
     }
 
     #[test]
