@@ -247,7 +247,8 @@ pub unsafe extern "C" fn zmq_msg_more(msg: *const zmq_msg_t) -> c_int {
     })
 }
 
-/// Reads an integer property: `ZMQ_MORE`, `ZMQ_SRCFD` (-1: not tracked), `ZMQ_SHARED`.
+/// Reads an integer property: `ZMQ_MORE`, `ZMQ_SRCFD` (the tcp/ipc connection the frame came
+/// from; EINVAL for others), `ZMQ_SHARED`.
 /// Errors: EINVAL (unknown property), EFAULT.
 ///
 /// # Safety
@@ -259,7 +260,12 @@ pub unsafe extern "C" fn zmq_msg_get(msg: *const zmq_msg_t, property: c_int) -> 
         let m = unsafe { get(msg) }?;
         match property {
             ZMQ_MORE => Ok(c_int::from(m.more())),
-            ZMQ_SRCFD => Ok(-1),
+            // The connection's fd for frames read from tcp/ipc (as libzmq, which may have
+            // closed or reused it since); -1 with EINVAL for others.
+            ZMQ_SRCFD => m
+                .metadata()
+                .and_then(|md| md.source_fd())
+                .ok_or(Error::Invalid),
             ZMQ_SHARED => Ok(c_int::from(m.is_shared())),
             _ => Err(Error::Invalid),
         }

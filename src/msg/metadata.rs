@@ -16,6 +16,8 @@ use std::sync::Arc;
 pub(crate) struct Metadata {
     props: Arc<Vec<(String, CString)>>,
     group: Option<CString>,
+    /// The tcp/ipc socket the frames were read from (`ZMQ_SRCFD`).
+    source_fd: Option<i32>,
 }
 
 impl Metadata {
@@ -38,6 +40,7 @@ impl Metadata {
         Metadata {
             props: Arc::new(props),
             group: None,
+            source_fd: None,
         }
     }
 
@@ -69,6 +72,16 @@ impl Metadata {
             Some(slot) => slot.1 = value,
             None => Arc::make_mut(&mut self.props).push((name.to_owned(), value)),
         }
+    }
+
+    /// The file descriptor of the connection the frames came from, if they came over one.
+    pub(crate) fn source_fd(&self) -> Option<i32> {
+        self.source_fd
+    }
+
+    /// Records the connection's file descriptor (see [`Self::source_fd`]).
+    pub(crate) fn set_source_fd(&mut self, fd: i32) {
+        self.source_fd = Some(fd);
     }
 
     pub(super) fn group(&self) -> &CStr {
@@ -104,6 +117,14 @@ mod tests {
         let m = Metadata::from_pairs([("Socket-Type", "DEALER"), ("Identity", "dealer-A")]);
         assert_eq!(m.get("Identity"), Some(c"dealer-A"));
         assert_eq!(m.get("Routing-Id"), None);
+    }
+
+    #[test]
+    fn the_source_fd_is_unset_until_recorded_and_shared_by_clones() {
+        let mut m = Metadata::from_pairs([("Socket-Type", "PUSH")]);
+        assert_eq!(m.source_fd(), None);
+        m.set_source_fd(7);
+        assert_eq!(m.clone().source_fd(), Some(7));
     }
 
     #[test]

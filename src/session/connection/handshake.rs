@@ -7,16 +7,19 @@ use super::*;
 
 impl Session {
     pub(super) fn on_handshake(&mut self, ctx: &mut IoCtx<'_>, peer: zmtp::PeerInfo) {
-        let peer_address = self
+        let (peer_address, fd) = self
             .conn
             .as_ref()
-            .map(|c| c.stream.get().peer_address())
+            .map(|c| (c.stream.get().peer_address(), Some(c.stream.get().fd())))
             .unwrap_or_default();
         // A ZMTP 1.0/2.0 peer's messages carry no properties, as with libzmq 4.3 (which
         // compiles them only when a mechanism completes).
         if !peer.legacy {
             let mut md = peer.metadata.clone();
             md.insert("Peer-Address", peer_address.as_bytes());
+            if let Some(fd) = fd {
+                md.set_source_fd(fd);
+            }
             self.metadata = Some(PropsLease::new(md));
         }
         if let Some(c) = &mut self.conn {
