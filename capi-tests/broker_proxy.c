@@ -395,8 +395,21 @@ static void test_steerable_without_control (void)
     CHECK_RC (st.err, ETERM);
 }
 
+/* A NULL frontend or backend is EFAULT, before anything else is looked at. */
+static void test_null_sockets (void)
+{
+    void *ctx = zmq_ctx_new ();
+    void *s = zmq_socket (ctx, ZMQ_PULL);
+    CHECK_ERRNO (zmq_proxy (NULL, s, NULL), EFAULT);
+    CHECK_ERRNO (zmq_proxy (s, NULL, NULL), EFAULT);
+    CHECK_ERRNO (zmq_proxy_steerable (NULL, NULL, NULL, NULL), EFAULT);
+    CHECK_RC (zmq_close (s), 0);
+    CHECK_RC (zmq_ctx_term (ctx), 0);
+}
+
 int main (void)
 {
+    test_null_sockets ();
     run_broker (USE_PROXY, 1);
     run_broker (USE_PROXY, 0);
     run_broker (USE_DEVICE, 0);

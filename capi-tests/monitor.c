@@ -7,7 +7,7 @@
  * connect attempt's CLOSED carries the fd of the socket it opened (none when it opened none),
  * an ipc connect is never CONNECT_DELAYED, zmq_disconnect and zmq_unbind give the side that
  * called them no DISCONNECTED, and ZMQ_HANDSHAKE_IVL's expiry is HANDSHAKE_FAILED_NO_DETAIL
- * with EAGAIN.
+ * with EAGAIN. An event mask with a bit above the low 16 is EINVAL.
  *
  * Only what both libraries do alike is printed: events are checked in order per monitor, but
  * CONNECT_DELAYED (whether a connect completes at once is up to the kernel) and repeated
@@ -235,6 +235,16 @@ static void test_event_mask (void)
     no_more_events (smon, "masked server");
     CHECK_RC (zmq_close (server), 0);
     CHECK_RC (zmq_close (smon), 0);
+
+    /* Events are the low 16 bits: any other bit (a negative mask too) is EINVAL, whether the
+     * monitor starts or stops, and before the endpoint is looked at. */
+    void *s = new_socket (ZMQ_PAIR);
+    CHECK_ERRNO (zmq_socket_monitor (s, "inproc://mon-mask-bad", -1), EINVAL);
+    CHECK_ERRNO (zmq_socket_monitor (s, "inproc://mon-mask-bad", 0x10000), EINVAL);
+    CHECK_ERRNO (zmq_socket_monitor (s, NULL, -1), EINVAL);
+    CHECK_ERRNO (zmq_socket_monitor (s, "tcp://127.0.0.1:1", 0x20000), EINVAL);
+    CHECK_ERRNO (zmq_socket_monitor (s, "tcp://127.0.0.1:1", ZMQ_EVENT_ALL), EPROTONOSUPPORT);
+    CHECK_RC (zmq_close (s), 0);
 }
 
 /* Binds `s` to tcp://127.0.0.1:* and puts the endpoint it got in `bound`; its monitor `mon`

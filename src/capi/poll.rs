@@ -222,7 +222,11 @@ fn proxy(
     capture: *mut c_void,
     control: *mut c_void,
 ) -> Result<c_int> {
-    // Validate every handle up front (ENOTSOCK rather than a late surprise).
+    // Validate every handle up front (ENOTSOCK rather than a late surprise); a NULL frontend
+    // or backend is EFAULT, as in libzmq.
+    if frontend.is_null() || backend.is_null() {
+        return Err(Error::Fault);
+    }
     for s in [frontend, backend] {
         // SAFETY: the exported function's contract: each is NULL or a socket handle.
         unsafe { SocketHandle::from_raw(s) }?;

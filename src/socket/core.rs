@@ -510,6 +510,11 @@ impl Socket {
     /// `zmq_socket_monitor`: publish `events` on `inproc://` `endpoint`, or stop (None).
     pub(crate) fn monitor(&mut self, endpoint: Option<&str>, events: i32) -> Result<()> {
         self.check_alive()?;
+        // The version 1 events fit in 16 bits (libzmq: EINVAL for any other bit, a negative
+        // mask too, even when stopping); ours add ZMQ_EVENT_EXTENSIONS.
+        if events & !(0xffff | ZMQ_EVENT_EXTENSIONS) != 0 {
+            return Err(Error::Invalid);
+        }
         let Some(endpoint) = endpoint else {
             self.monitor.stop(&self.shared);
             return Ok(());
@@ -553,6 +558,23 @@ mod tests {
         let mut buf = [0u8; 64];
         let n = s.get_option(ZMQ_LAST_ENDPOINT, &mut buf).unwrap();
         String::from_utf8(buf[..n - 1].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn monitor_masks_take_the_low_16_bits_and_the_extensions() {
+        let ctx = crate::ctx::Context::new();
+        let mut s = Socket::new(ctx.shared().clone(), ZMQ_PAIR).unwrap();
+        assert_eq!(
+            s.monitor(Some("inproc://core-mon"), -1),
+            Err(Error::Invalid)
+        );
+        assert_eq!(s.monitor(None, 0x1_0000), Err(Error::Invalid));
+        s.monitor(
+            Some("inproc://core-mon"),
+            ZMQ_EVENT_ALL | ZMQ_EVENT_EXTENSIONS,
+        )
+        .unwrap();
+        s.monitor(None, 0).unwrap();
     }
 
     #[test]
