@@ -7,9 +7,10 @@
 //! contain `unsafe`; every block carries its SAFETY argument.
 #![allow(
     unsafe_code,
-    reason = "the OS boundary: errno, eventfd, poll, epoll, read, peer credentials"
+    reason = "the OS boundary: errno, eventfd, poll, epoll, read, peer credentials, adopted fds"
 )]
 
+mod adopted_fd;
 mod biased_lock;
 mod epoll;
 mod ifaddr;
@@ -20,6 +21,7 @@ mod signaler;
 mod spin;
 mod thread;
 
+pub(crate) use adopted_fd::{AdoptedFd, AdoptionGuard};
 pub(crate) use biased_lock::{BiasedGuard, BiasedLock};
 pub(crate) use epoll::{Epoll, EpollEvent};
 pub(crate) use ifaddr::interface_address;

@@ -85,13 +85,26 @@ impl SocketFile {
     }
 }
 
-pub(super) fn bind(a: &IpcAddress) -> Result<(Listener, String)> {
+pub(super) fn bind(a: &IpcAddress, options: &Options) -> Result<(Listener, String)> {
+    if options.use_fd >= 0 {
+        // ZMQ_USE_FD: the application's listening socket; its file is the application's to
+        // remove (libzmq neither replaces nor removes it).
+        let (fd, guard) = crate::sys::AdoptedFd::take(options.use_fd, libc::AF_UNIX)?.into_parts();
+        let listener = UnixListener::from(fd);
+        listener.set_nonblocking(true)?;
+        let shown = match a {
+            IpcAddress::Path(p) => format!("ipc://{}", p.display()),
+            IpcAddress::Abstract(name) => format!("ipc://@{name}"),
+            IpcAddress::Any => "ipc://*".to_owned(),
+        };
+        return Ok((Listener::Ipc(listener, None, Some(guard)), shown));
+    }
     match a {
         IpcAddress::Abstract(name) => {
             let addr = SocketAddr::from_abstract_name(name.as_bytes())?;
             let l = UnixListener::bind_addr(&addr)?;
             l.set_nonblocking(true)?;
-            Ok((Listener::Ipc(l, None), format!("ipc://@{name}")))
+            Ok((Listener::Ipc(l, None, None), format!("ipc://@{name}")))
         }
         IpcAddress::Any | IpcAddress::Path(_) => {
             let path = match a {
@@ -109,7 +122,7 @@ pub(super) fn bind(a: &IpcAddress) -> Result<(Listener, String)> {
             l.set_nonblocking(true)?;
             let shown = format!("ipc://{}", path.display());
             let file = SocketFile::of(path)?;
-            Ok((Listener::Ipc(l, Some(file)), shown))
+            Ok((Listener::Ipc(l, Some(file), None), shown))
         }
     }
 }
@@ -170,12 +183,16 @@ pub(super) fn connect(
 mod tests {
     use super::*;
 
+    fn opts() -> Options {
+        Options::new(crate::consts::ZMQ_PULL)
+    }
+
     #[test]
     fn stale_file_is_replaced_and_removed_on_close() {
         let path = generated_path().unwrap();
         std::fs::write(&path, b"").unwrap();
         let a = IpcAddress::Path(path.clone());
-        let (l, shown) = bind(&a).unwrap();
+        let (l, shown) = bind(&a, &opts()).unwrap();
         assert_eq!(shown, format!("ipc://{}", path.display()));
         drop(l);
         assert!(!path.exists());
@@ -185,8 +202,8 @@ mod tests {
     fn a_second_bind_takes_the_path_over_and_keeps_it() {
         let path = generated_path().unwrap();
         let a = IpcAddress::Path(path.clone());
-        let (first, _) = bind(&a).unwrap();
-        let (second, _) = bind(&a).unwrap();
+        let (first, _) = bind(&a, &opts()).unwrap();
+        let (second, _) = bind(&a, &opts()).unwrap();
         // The first listener closing leaves the second's file in place: connects reach it.
         drop(first);
         assert!(path.exists());
@@ -204,13 +221,43 @@ mod tests {
     fn an_abstract_name_stays_exclusive() {
         let name = format!("zmq-rs-test-{:08x}", crate::util::random_u32());
         let a = IpcAddress::Abstract(name);
-        let (_l, _) = bind(&a).unwrap();
-        assert!(bind(&a).is_err());
+        let (_l, _) = bind(&a, &opts()).unwrap();
+        assert!(bind(&a, &opts()).is_err());
+    }
+
+    #[test]
+    fn a_handed_over_socket_is_used_and_its_file_left_alone() {
+        let path = generated_path().unwrap();
+        let theirs = UnixListener::bind(&path).unwrap();
+        let mut o = opts();
+        o.use_fd = theirs.as_raw_fd();
+        let elsewhere = IpcAddress::Path(path.with_extension("unused"));
+        let (l, shown) = bind(&elsewhere, &o).unwrap();
+        std::mem::forget(theirs); // the listener owns the fd now
+        assert_eq!(
+            shown,
+            format!("ipc://{}", path.with_extension("unused").display())
+        );
+        let _peer = UnixStream::connect(&path).unwrap();
+        let mut accepted = None;
+        for _ in 0..100 {
+            match l.accept(&opts()) {
+                Ok(super::super::Accepted::Stream(s)) => {
+                    accepted = Some(s);
+                    break;
+                }
+                _ => std::thread::sleep(std::time::Duration::from_millis(10)),
+            }
+        }
+        assert!(accepted.is_some(), "the connect to their path reached it");
+        drop(l);
+        assert!(path.exists(), "their file stays");
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]
     fn wildcard_generates_a_path() {
-        let (_l, shown) = bind(&IpcAddress::Any).unwrap();
+        let (_l, shown) = bind(&IpcAddress::Any, &opts()).unwrap();
         assert!(shown.starts_with("ipc://"));
         assert!(shown.len() > "ipc://".len() + 1);
     }

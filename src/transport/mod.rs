@@ -17,6 +17,7 @@ pub(crate) use tcp::TcpAddress;
 
 use crate::error::{Error, Result};
 use crate::options::Options;
+use crate::sys::AdoptionGuard;
 
 /// A parsed endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,22 +67,33 @@ pub(crate) enum Accepted {
     Refused,
 }
 
-/// A bound, listening, non-blocking socket.
+/// A bound, listening, non-blocking socket. The last field of each variant is set when the
+/// application handed the socket over (`ZMQ_USE_FD`): it keeps the fd registered as adopted
+/// until the listener has closed it.
 pub(crate) enum Listener {
     /// TCP.
-    Tcp(std::net::TcpListener),
-    /// Unix domain socket; its socket file (none for an abstract name) is removed when the
-    /// listener is dropped, unless another bind has replaced it since.
-    Ipc(std::os::unix::net::UnixListener, Option<ipc::SocketFile>),
+    Tcp(
+        std::net::TcpListener,
+        #[expect(dead_code, reason = "held for its Drop only")] Option<AdoptionGuard>,
+    ),
+    /// Unix domain socket; its socket file (none for an abstract name, or a socket the
+    /// application handed over) is removed when the listener is dropped, unless another bind
+    /// has replaced it since.
+    Ipc(
+        std::os::unix::net::UnixListener,
+        Option<ipc::SocketFile>,
+        #[expect(dead_code, reason = "held for its Drop only")] Option<AdoptionGuard>,
+    ),
 }
 
 impl Listener {
-    /// Binds `endpoint`; returns the listener and the endpoint as `ZMQ_LAST_ENDPOINT` reports it
-    /// (resolved port, generated ipc path).
+    /// Binds `endpoint`, or adopts the listening socket `ZMQ_USE_FD` names; returns the
+    /// listener and the endpoint as `ZMQ_LAST_ENDPOINT` reports it (resolved port, generated
+    /// ipc path; for an adopted tcp socket its own address, for an ipc one the endpoint given).
     pub(crate) fn bind(endpoint: &Endpoint, options: &Options) -> Result<(Listener, String)> {
         match endpoint {
             Endpoint::Tcp(a) => tcp::bind(a, options),
-            Endpoint::Ipc(a) => ipc::bind(a),
+            Endpoint::Ipc(a) => ipc::bind(a, options),
             Endpoint::Inproc(_) => Err(Error::Invalid),
         }
     }
@@ -91,7 +103,7 @@ impl Listener {
     /// at once and reported as [`Accepted::Refused`].
     pub(crate) fn accept(&self, options: &Options) -> Result<Accepted> {
         match self {
-            Listener::Tcp(l) => {
+            Listener::Tcp(l, _) => {
                 let (s, peer) = l.accept()?;
                 let filters = &options.tcp_accept_filters;
                 if !filters.is_empty() && !filters.iter().any(|f| f.matches(peer.ip())) {
@@ -101,7 +113,7 @@ impl Listener {
                 s.set_nonblocking(true)?;
                 Ok(Accepted::Stream(Stream::Tcp(s)))
             }
-            Listener::Ipc(l, _) => {
+            Listener::Ipc(l, _, _) => {
                 let (s, _) = l.accept()?;
                 if !ipc::admitted(&s, &options.ipc_filters) {
                     return Ok(Accepted::Refused);
@@ -116,8 +128,8 @@ impl Listener {
     /// The listening fd.
     pub(crate) fn fd(&self) -> RawFd {
         match self {
-            Listener::Tcp(l) => l.as_raw_fd(),
-            Listener::Ipc(l, _) => l.as_raw_fd(),
+            Listener::Tcp(l, _) => l.as_raw_fd(),
+            Listener::Ipc(l, _, _) => l.as_raw_fd(),
         }
     }
 }
@@ -125,8 +137,8 @@ impl Listener {
 impl AsFd for Listener {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {
-            Listener::Tcp(l) => l.as_fd(),
-            Listener::Ipc(l, _) => l.as_fd(),
+            Listener::Tcp(l, _) => l.as_fd(),
+            Listener::Ipc(l, _, _) => l.as_fd(),
         }
     }
 }
@@ -142,7 +154,7 @@ impl AsFd for Stream {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        if let Listener::Ipc(_, Some(file)) = self {
+        if let Listener::Ipc(_, Some(file), _) = self {
             file.remove();
         }
     }

@@ -212,6 +212,15 @@ pub(crate) fn resolved_name(address: &str, ipv6: bool) -> Option<String> {
 }
 
 pub(super) fn bind(a: &TcpAddress, options: &Options) -> Result<(Listener, String)> {
+    if options.use_fd >= 0 {
+        // ZMQ_USE_FD: the application's listening socket, already bound (the address given is
+        // not used, as in libzmq).
+        let (fd, guard) = crate::sys::AdoptedFd::take(options.use_fd, libc::AF_INET)?.into_parts();
+        let listener = std::net::TcpListener::from(fd);
+        listener.set_nonblocking(true)?;
+        let bound = listener.local_addr()?;
+        return Ok((Listener::Tcp(listener, Some(guard)), format(bound)));
+    }
     let ip = local_ip(&a.host, options.ipv6)?;
     let addr = SocketAddr::new(ip, a.port);
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
@@ -228,7 +237,7 @@ pub(super) fn bind(a: &TcpAddress, options: &Options) -> Result<(Listener, Strin
     sock.set_nonblocking(true)?;
     let listener: std::net::TcpListener = sock.into();
     let bound = listener.local_addr()?;
-    Ok((Listener::Tcp(listener), format(bound)))
+    Ok((Listener::Tcp(listener, None), format(bound)))
 }
 
 pub(super) fn connect(
