@@ -73,6 +73,8 @@ struct Conn {
     ring_pumped: bool,
     /// The stream's receive low-water mark now (see [`low_water_for`]).
     low_water: usize,
+    /// The SOCKS5 exchange with `ZMQ_SOCKS_PROXY` still to run once the connect completes.
+    socks: Option<crate::transport::SocksClient>,
 }
 
 /// Octets a session may have delivered to its socket and not yet read before it stops

@@ -7,12 +7,14 @@
 #![forbid(unsafe_code)]
 
 mod ipc;
+mod socks;
 mod tcp;
 
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 pub(crate) use ipc::IpcAddress;
+pub(crate) use socks::SocksClient;
 pub(crate) use tcp::TcpAddress;
 
 use crate::error::{Error, Result};
@@ -28,6 +30,21 @@ pub(crate) enum Endpoint {
     Ipc(IpcAddress),
     /// `inproc://name`
     Inproc(String),
+}
+
+/// The SOCKS5 exchange a connect to `endpoint` needs first: one for a tcp endpoint when
+/// `ZMQ_SOCKS_PROXY` is set (an error when its target cannot be named), none otherwise.
+pub(crate) fn socks_exchange(
+    endpoint: &Endpoint,
+    options: &Options,
+) -> Result<Option<SocksClient>> {
+    match endpoint {
+        Endpoint::Tcp(a) if !options.socks_proxy.is_empty() => {
+            let (host, port) = tcp::socks_target(a)?;
+            SocksClient::new(&host, port).map(Some)
+        }
+        _ => Ok(None),
+    }
 }
 
 /// The resolved name (`ZMQ_LAST_ENDPOINT` form) of a `tcp://` endpoint, for `zmq_unbind`; see

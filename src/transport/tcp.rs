@@ -240,11 +240,27 @@ pub(super) fn bind(a: &TcpAddress, options: &Options) -> Result<(Listener, Strin
     Ok((Listener::Tcp(listener, None), format(bound)))
 }
 
+/// The target of a connect as a SOCKS5 request names it (host as written, port), for a
+/// connect made through `ZMQ_SOCKS_PROXY`; EHOSTUNREACH when it has no valid port.
+pub(crate) fn socks_target(a: &TcpAddress) -> Result<(String, u16)> {
+    let (host, port) = split_host_port(&a.dest).map_err(|_| Error::HostUnreachable)?;
+    let port = parse_port(port, false).map_err(|_| Error::HostUnreachable)?;
+    Ok((host.to_owned(), port))
+}
+
+/// Starts a non-blocking connect to the address, or to the SOCKS5 proxy `ZMQ_SOCKS_PROXY`
+/// names (`host:port`), which the session then asks for the address.
 pub(super) fn connect(
     a: &TcpAddress,
     options: &Options,
 ) -> std::result::Result<Stream, ConnectError> {
-    let addr = remote_addr(&a.dest, options.ipv6)?;
+    let addr = if options.socks_proxy.is_empty() {
+        remote_addr(&a.dest, options.ipv6)?
+    } else {
+        let proxy =
+            std::str::from_utf8(&options.socks_proxy).map_err(|_| Error::HostUnreachable)?;
+        remote_addr(proxy, options.ipv6)?
+    };
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     let fd = sock.as_raw_fd();
     start_connect(sock, addr, a, options).map_err(|e| ConnectError::on(fd, e))

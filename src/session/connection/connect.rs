@@ -95,6 +95,7 @@ impl Session {
                     held: None,
                     ring_pumped: false,
                     low_water: 1,
+                    socks: None,
                 });
                 if connected {
                     self.handle_events(ctx);
@@ -109,6 +110,10 @@ impl Session {
         let Some(endpoint) = &self.connect else {
             return;
         };
+        let socks = match crate::transport::socks_exchange(endpoint, &self.link.options) {
+            Ok(socks) => socks,
+            Err(e) => return self.connect_failed(ctx, e, None),
+        };
         match Stream::connect(endpoint, &self.link.options) {
             Ok(stream) => {
                 // As libzmq, the value is the errno of the non-blocking connect; an ipc
@@ -119,6 +124,9 @@ impl Session {
                 let timeout = self.link.options.connect_timeout;
                 self.connect_deadline = (timeout > 0).then(|| ctx.now + timeout as u64);
                 self.attach_stream(ctx, stream, false);
+                if let Some(c) = &mut self.conn {
+                    c.socks = socks;
+                }
             }
             Err(e) => self.connect_failed(ctx, e.error, e.fd),
         }
@@ -177,6 +185,17 @@ impl Session {
                 self.connect_failed(ctx, e, None);
                 return;
             }
+            // Through a SOCKS5 proxy: the exchange first (the peer is reached once it ends).
+            if conn.socks.is_some() {
+                match socks_step(conn) {
+                    Ok(false) => return,
+                    Ok(true) => conn.socks = None,
+                    Err(e) => {
+                        self.connect_failed(ctx, e, None);
+                        return;
+                    }
+                }
+            }
             self.connect_deadline = None;
             let (zmtp, offered) = new_protocol(&self.link, conn.stream.get(), ctx.now);
             conn.zmtp = Some(zmtp);
@@ -198,6 +217,47 @@ impl Session {
         }
         if writable || readable {
             self.flush_out(ctx);
+        }
+    }
+}
+
+/// Moves the SOCKS5 exchange on as far as the stream allows: true once it is done, false
+/// while it waits for the proxy (the stream's interest then follows what it waits for).
+fn socks_step(conn: &mut Conn) -> crate::error::Result<bool> {
+    use std::io::{ErrorKind, Read, Write};
+    let Some(socks) = conn.socks.as_mut() else {
+        return Ok(true);
+    };
+    let mut buf = [0u8; 262];
+    loop {
+        if !socks.output().is_empty() {
+            match conn.stream.get_mut().write(socks.output()) {
+                Ok(n) => socks.sent(n),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if socks.is_done() {
+            return Ok(true);
+        }
+        let want = socks.wanted().min(buf.len());
+        let progressed = if want > 0 {
+            match conn.stream.get_mut().read(&mut buf[..want]) {
+                Ok(0) => return Err(crate::error::Error::Os(libc::ECONNRESET)),
+                Ok(n) => {
+                    socks.received(&buf[..n])?;
+                    true
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => false,
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            false
+        };
+        if !progressed && (socks.output().is_empty() || want > 0) {
+            let interest = (socks.wanted() > 0, !socks.output().is_empty());
+            let _ = conn.stream.set_interest(interest.0, interest.1);
+            return Ok(false);
         }
     }
 }
