@@ -279,6 +279,31 @@ static void test_close_after_send (void)
     CHECK_RC (zmq_ctx_term (ctx), 0);
 }
 
+/* ZMQ_BLOCKY off: sockets created afterwards start with ZMQ_LINGER 0, so zmq_ctx_term does not
+ * wait for a message that can never leave (those created before keep -1). */
+static void test_not_blocky (void)
+{
+    void *ctx = zmq_ctx_new ();
+    void *before = zmq_socket (ctx, ZMQ_PUSH);
+    CHECK_RC (zmq_ctx_set (ctx, ZMQ_BLOCKY, 0), 0);
+    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    int linger = -2;
+    size_t sz = sizeof linger;
+    CHECK_RC (zmq_getsockopt (push, ZMQ_LINGER, &linger, &sz), 0);
+    CHECK_RC (linger, 0);
+    sz = sizeof linger;
+    CHECK_RC (zmq_getsockopt (before, ZMQ_LINGER, &linger, &sz), 0);
+    CHECK_RC (linger, -1);
+    char nowhere[256];
+    CHECK_RC (tu_endpoint ("blocky-nowhere", nowhere, sizeof nowhere), 0);
+    CHECK_RC (zmq_connect (push, nowhere), 0);
+    CHECK_RC (zmq_send (push, "stuck", 5, 0), 5);
+    CHECK_RC (zmq_close (push), 0);
+    CHECK_RC (zmq_close (before), 0);
+    /* Returns at once (a hang here ends in the runner's timeout). */
+    CHECK_RC (zmq_ctx_term (ctx), 0);
+}
+
 static void test_legacy (void)
 {
     void *ctx = zmq_init (1);
@@ -509,6 +534,7 @@ int main (void)
 {
     test_term_simple ();
     test_close_after_send ();
+    test_not_blocky ();
     test_term_wakes_and_waits ();
     test_shutdown ();
     test_legacy ();

@@ -933,7 +933,8 @@ size_t zmq_msg_size(const struct zmq_msg_t *msg);
 int zmq_msg_more(const struct zmq_msg_t *msg);
 
 /*
- Reads an integer property: `ZMQ_MORE`, `ZMQ_SRCFD` (-1: not tracked), `ZMQ_SHARED`.
+ Reads an integer property: `ZMQ_MORE`, `ZMQ_SRCFD` (the tcp/ipc connection the frame came
+ from; EINVAL for others), `ZMQ_SHARED`.
  Errors: EINVAL (unknown property), EFAULT.
 
  # Safety

@@ -88,7 +88,10 @@ impl Socket {
         let pattern = pattern::new(socket_type, &options)?;
         let mailbox = Arc::new(Mailbox::new()?);
         let id = shared.register(Arc::clone(&mailbox))?;
-        let ipv6 = shared.options().ipv6;
+        let (ipv6, blocky) = {
+            let o = shared.options();
+            (o.ipv6, o.blocky)
+        };
         let mut socket = Socket {
             options,
             id,
@@ -112,6 +115,10 @@ impl Socket {
             tcp_connect_pipes: Vec::new(),
         };
         socket.options.ipv6 = ipv6;
+        // ZMQ_BLOCKY off: new sockets start with ZMQ_LINGER 0, so zmq_ctx_term never waits.
+        if !blocky {
+            socket.options.linger = 0;
+        }
         Ok(socket)
     }
 
@@ -558,6 +565,15 @@ mod tests {
         let mut buf = [0u8; 64];
         let n = s.get_option(ZMQ_LAST_ENDPOINT, &mut buf).unwrap();
         String::from_utf8(buf[..n - 1].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn sockets_of_a_context_that_does_not_block_start_with_no_linger() {
+        let ctx = crate::ctx::Context::new();
+        let before = Socket::new(ctx.shared().clone(), ZMQ_PUSH).unwrap();
+        ctx.set(ZMQ_BLOCKY, 0).unwrap();
+        let after = Socket::new(ctx.shared().clone(), ZMQ_PUSH).unwrap();
+        assert_eq!((before.options.linger, after.options.linger), (-1, 0));
     }
 
     #[test]
