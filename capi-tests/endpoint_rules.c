@@ -8,9 +8,15 @@
  *     "tcp://127.0.0.1:0", "tcp://:5555" or "tcp://127.0.0.1:65536" are taken and then retried
  *     like an unreachable host, "tcp://h:*" or a trailing blank are EINVAL;
  *   - zmq_unbind finds a tcp bind by any spelling that resolves to its ZMQ_LAST_ENDPOINT;
+ *   - with ZMQ_IPV6 on, an IPv4 address binds as its IPv4-mapped IPv6 address (so says
+ *     ZMQ_LAST_ENDPOINT) and an interface name as the interface's IPv6 address;
  *   - "ipc://@" (an empty abstract name) is EINVAL. */
 // transports: tcp
 #include "testutil.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* A free tcp port on 127.0.0.1 (reserved by tu_endpoint, then released for the caller). */
 static int free_port (void)
@@ -122,6 +128,50 @@ static void test_connect_checks_syntax_only (void *ctx)
     CHECK_RC (zmq_close (s), 0);
 }
 
+/* 1 if this host can bind ::1 (the IPv6 cases need it). */
+static int have_ipv6_loopback (void)
+{
+    struct sockaddr_in6 a;
+    memset (&a, 0, sizeof a);
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    int fd = socket (AF_INET6, SOCK_STREAM, 0);
+    int ok = fd >= 0 && bind (fd, (struct sockaddr *) &a, sizeof a) == 0;
+    if (fd >= 0)
+        close (fd);
+    return ok;
+}
+
+/* With ZMQ_IPV6 on, an IPv4 address binds its IPv4-mapped IPv6 address and ZMQ_LAST_ENDPOINT
+ * says so; an interface binds its IPv6 address. Peers and zmq_unbind reach them by either
+ * spelling. */
+static void test_ipv6_binds (void *ctx)
+{
+    if (!have_ipv6_loopback ())
+        return;
+    char got[64], ep[64];
+    int one = 1;
+    void *s = zmq_socket (ctx, ZMQ_PULL);
+    void *c = zmq_socket (ctx, ZMQ_PUSH);
+    CHECK_RC (zmq_setsockopt (s, ZMQ_IPV6, &one, sizeof one), 0);
+    CHECK_RC (zmq_bind (s, "tcp://127.0.0.1:*"), 0);
+    last_endpoint (s, got, sizeof got);
+    CHECK (strncmp (got, "tcp://[::ffff:127.0.0.1]:", 25) == 0);
+    snprintf (ep, sizeof ep, "tcp://127.0.0.1:%s", strrchr (got, ':') + 1);
+    CHECK_RC (zmq_connect (c, ep), 0);
+    CHECK_RC (zmq_send (c, "v4", 2, 0), 2);
+    char buf[4];
+    int timeo = 5000;
+    zmq_setsockopt (s, ZMQ_RCVTIMEO, &timeo, sizeof timeo);
+    CHECK_RC (zmq_recv (s, buf, sizeof buf, 0), 2);
+    CHECK_RC (zmq_unbind (s, ep), 0);
+    CHECK_RC (zmq_bind (s, "tcp://lo:*"), 0);
+    last_endpoint (s, got, sizeof got);
+    CHECK (strncmp (got, "tcp://[::1]:", 12) == 0);
+    CHECK_RC (zmq_close (c), 0);
+    CHECK_RC (zmq_close (s), 0);
+}
+
 static void test_empty_abstract_name (void *ctx)
 {
     void *s = zmq_socket (ctx, ZMQ_PAIR);
@@ -137,6 +187,7 @@ int main (void)
     test_bind_ports (ctx);
     test_connect_checks_syntax_only (ctx);
     test_empty_abstract_name (ctx);
+    test_ipv6_binds (ctx);
     CHECK_RC (zmq_ctx_term (ctx), 0);
     return TEST_SUMMARY ("endpoint_rules");
 }

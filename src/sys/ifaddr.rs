@@ -3,7 +3,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-/// The first address of interface `name` (IPv4, or IPv6 when `ipv6` and no IPv4 exists).
+/// The first address of interface `name` of the family `ZMQ_IPV6` selects (IPv6 when `ipv6`,
+/// IPv4 otherwise), as libzmq looks an interface up.
 pub(crate) fn interface_address(name: &str, ipv6: bool) -> Option<IpAddr> {
     let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
     // SAFETY: getifaddrs writes a list head we free below with freeifaddrs.
@@ -41,7 +42,7 @@ pub(crate) fn interface_address(name: &str, ipv6: bool) -> Option<IpAddr> {
     }
     // SAFETY: head came from getifaddrs and is freed once.
     unsafe { libc::freeifaddrs(head) };
-    found_v4.or(if ipv6 { found_v6 } else { None })
+    if ipv6 { found_v6 } else { found_v4 }
 }
 
 #[cfg(test)]

@@ -113,9 +113,11 @@ impl TcpAddress {
     }
 }
 
-/// The local address `host` names for a bind: `*`, an IP literal (an IPv4-mapped IPv6 one is
-/// its IPv4 address while `ZMQ_IPV6` is off) or an interface name; no DNS, as in libzmq
-/// (ENODEV otherwise).
+/// The local address `host` names for a bind: `*`, an IP literal or an interface name; no DNS,
+/// as in libzmq (ENODEV otherwise). The family follows `ZMQ_IPV6`, as libzmq's resolver makes
+/// it: while it is on, an IPv4 literal binds its IPv4-mapped IPv6 address (a dual-stack
+/// socket) and an interface its IPv6 address; while it is off, an IPv4-mapped IPv6 literal
+/// binds its IPv4 address and an interface its IPv4 one.
 fn local_ip(host: &str, ipv6: bool) -> Result<IpAddr> {
     if host == "*" {
         return Ok(if ipv6 {
@@ -127,6 +129,7 @@ fn local_ip(host: &str, ipv6: bool) -> Result<IpAddr> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return match ip {
             IpAddr::V6(v6) if !ipv6 => v6.to_ipv4_mapped().map(IpAddr::V4).ok_or(Error::NoDevice),
+            IpAddr::V4(v4) if ipv6 => Ok(IpAddr::V6(v4.to_ipv6_mapped())),
             _ => Ok(ip),
         };
     }
@@ -208,7 +211,12 @@ fn format(addr: SocketAddr) -> String {
 /// remote one (`127.0.0.1:00080` is `tcp://127.0.0.1:80`): how `zmq_unbind` finds a bind named
 /// in another spelling, as libzmq does. None when it does not resolve.
 pub(crate) fn resolved_name(address: &str, ipv6: bool) -> Option<String> {
-    remote_addr(address, ipv6).ok().map(format)
+    let mut addr = remote_addr(address, ipv6).ok()?;
+    // As a bind with ZMQ_IPV6 names an IPv4 address (see `local_ip`).
+    if let (true, IpAddr::V4(v4)) = (ipv6, addr.ip()) {
+        addr.set_ip(IpAddr::V6(v4.to_ipv6_mapped()));
+    }
+    Some(format(addr))
 }
 
 pub(super) fn bind(a: &TcpAddress, options: &Options) -> Result<(Listener, String)> {
@@ -369,6 +377,14 @@ mod tests {
         );
         assert_eq!(local_ip("::1", false), Err(Error::NoDevice));
         assert_eq!(local_ip("lo", false), Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        // With ZMQ_IPV6 on: the IPv4-mapped address, the interface's IPv6 one.
+        assert_eq!(
+            local_ip("127.0.0.1", true),
+            Ok(IpAddr::V6(Ipv4Addr::LOCALHOST.to_ipv6_mapped()))
+        );
+        if crate::sys::interface_address("lo", true).is_some() {
+            assert_eq!(local_ip("lo", true), Ok(IpAddr::V6(Ipv6Addr::LOCALHOST)));
+        }
     }
 
     #[test]
