@@ -13,25 +13,6 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-/* Reads one monitor event; returns its number and stores its value, or -1. */
-static int read_event (void *mon, uint32_t *value)
-{
-    zmq_msg_t head, addr;
-    zmq_msg_init (&head);
-    zmq_msg_init (&addr);
-    int ev = -1;
-    if (zmq_msg_recv (&head, mon, 0) == 6 && zmq_msg_more (&head)
-        && zmq_msg_recv (&addr, mon, 0) >= 0) {
-        uint16_t e;
-        memcpy (&e, zmq_msg_data (&head), 2);
-        memcpy (value, (char *) zmq_msg_data (&head) + 2, 4);
-        ev = e;
-    }
-    zmq_msg_close (&head);
-    zmq_msg_close (&addr);
-    return ev;
-}
-
 /* A PAIR reading the events of s selected by mask. */
 static void *monitor (void *ctx, void *s, const char *what, const char *name, int mask)
 {
@@ -86,9 +67,9 @@ try_peer (void *ctx, const char *name, int option, const void *val, size_t len, 
         }
         zmq_pollitem_t item = {mon, 0, ZMQ_POLLIN, 0};
         uint32_t value = 1;
-        if (zmq_poll (&item, 1, 0) == 1 && read_event (mon, &value) == ZMQ_EVENT_DISCONNECTED) {
+        if (zmq_poll (&item, 1, 0) == 1 && tu_read_event (mon, &value) == ZMQ_EVENT_DISCONNECTED) {
             int nothing = zmq_recv (pull, buf, sizeof buf, ZMQ_DONTWAIT) < 0 && errno == EAGAIN;
-            int reported = read_event (pull_mon, &value) == ZMQ_EVENT_ACCEPT_FAILED
+            int reported = tu_read_event (pull_mon, &value) == ZMQ_EVENT_ACCEPT_FAILED
                            && (value == 0 || tu_transport () == TU_TCP);
             result = nothing && reported ? 0 : -1;
             break;

@@ -213,21 +213,13 @@ static void *monitor (void *c, void *s)
 /* The next event within the monitor's receive timeout: 0, or -1 when none came. */
 static int next_event (void *mon, event_t *ev)
 {
-    zmq_msg_t head, addr;
-    zmq_msg_init (&head);
-    zmq_msg_init (&addr);
-    int rc = -1;
-    if (zmq_msg_recv (&head, mon, 0) == 6 && zmq_msg_more (&head)
-        && zmq_msg_recv (&addr, mon, 0) >= 0) {
-        uint16_t e;
-        memcpy (&e, zmq_msg_data (&head), 2);
-        memcpy (&ev->value, (const char *) zmq_msg_data (&head) + 2, 4);
-        ev->event = e;
-        rc = 0;
-    }
-    zmq_msg_close (&head);
-    zmq_msg_close (&addr);
-    return rc;
+    uint32_t value = 0;
+    const int e = tu_read_event (mon, &value);
+    if (e < 0)
+        return -1;
+    ev->event = e;
+    ev->value = value;
+    return 0;
 }
 
 /* Skips events until `want` comes (returns 1 and its value) or WAIT_MS pass (returns 0). */

@@ -286,8 +286,10 @@ static inline int tu_monitor (void *ctx, void *s, tu_monitor_t *m)
     return 0;
 }
 
-/* Reads one event (two frames); returns its number, or -1. */
-static inline int tu_read_event_ (void *pair)
+/* Reads one monitor event (two frames); returns its number and stores its value in *value
+ * (when value is not NULL), or returns -1 (nothing within the receive timeout, or not an
+ * event). */
+static inline int tu_read_event (void *pair, uint32_t *value)
 {
     zmq_msg_t head, addr;
     zmq_msg_init (&head);
@@ -297,6 +299,8 @@ static inline int tu_read_event_ (void *pair)
         && zmq_msg_recv (&addr, pair, 0) >= 0 && !zmq_msg_more (&addr)) {
         uint16_t e;
         memcpy (&e, zmq_msg_data (&head), 2);
+        if (value != NULL)
+            memcpy (value, (const char *) zmq_msg_data (&head) + 2, 4);
         ev = e;
     }
     zmq_msg_close (&head);
@@ -307,7 +311,7 @@ static inline int tu_read_event_ (void *pair)
 static inline int tu_wait_connections (tu_monitor_t *m, int n)
 {
     while (m->pair != NULL && m->done < n) {
-        if (tu_read_event_ (m->pair) != ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+        if (tu_read_event (m->pair, NULL) != ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
             return 0;
         m->done++;
     }

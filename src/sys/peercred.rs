@@ -54,49 +54,75 @@ pub(crate) fn user_listed_in_group(uid: u32, gid: u32) -> bool {
     group_lists(gid, &name)
 }
 
-/// The user name of `uid`, from `getpwuid_r`.
-fn user_name(uid: u32) -> Option<Vec<u8>> {
+/// Calls `lookup` with a zeroed buffer for a record's strings, twice as large each time it
+/// answers ERANGE (up to [`MAX_RECORD`]); `lookup` answers `Err(errno)` or what it found.
+fn with_record_buffer<T>(
+    mut lookup: impl FnMut(&mut [libc::c_char]) -> Result<Option<T>, libc::c_int>,
+) -> Option<T> {
     let mut size = FIRST_RECORD;
     while size <= MAX_RECORD {
         let mut buf = vec![0 as libc::c_char; size];
-        // SAFETY: passwd is plain data; getpwuid_r fills it in.
-        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut found: *mut libc::passwd = std::ptr::null_mut();
-        // SAFETY: every pointer is to a live local of the size passed; the strings it sets in
-        // pwd point into buf, which outlives their use below.
-        let rc =
-            unsafe { libc::getpwuid_r(uid, &raw mut pwd, buf.as_mut_ptr(), size, &raw mut found) };
-        if rc == libc::ERANGE {
-            size *= 2;
-            continue;
+        match lookup(&mut buf) {
+            Err(libc::ERANGE) => size *= 2,
+            Err(_) => return None,
+            Ok(found) => return found,
         }
-        if rc != 0 || found.is_null() || pwd.pw_name.is_null() {
-            return None;
-        }
-        // SAFETY: pw_name is a NUL-terminated string inside buf, still alive.
-        return Some(unsafe { CStr::from_ptr(pwd.pw_name) }.to_bytes().to_vec());
     }
     None
 }
 
+/// The user name of `uid`, from `getpwuid_r`.
+fn user_name(uid: u32) -> Option<Vec<u8>> {
+    with_record_buffer(|buf| {
+        // SAFETY: passwd is plain data; getpwuid_r fills it in.
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: every pointer is to a live local or to buf, of the sizes passed; the
+        // strings it sets in pwd point into buf, which outlives their use below.
+        let rc = unsafe {
+            libc::getpwuid_r(
+                uid,
+                &raw mut pwd,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &raw mut found,
+            )
+        };
+        if rc != 0 {
+            return Err(rc);
+        }
+        if found.is_null() || pwd.pw_name.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: pw_name is a NUL-terminated string inside buf, still alive.
+        Ok(Some(
+            unsafe { CStr::from_ptr(pwd.pw_name) }.to_bytes().to_vec(),
+        ))
+    })
+}
+
 /// Whether group `gid`'s member list (from `getgrgid_r`) names `user`.
 fn group_lists(gid: u32, user: &[u8]) -> bool {
-    let mut size = FIRST_RECORD;
-    while size <= MAX_RECORD {
-        let mut buf = vec![0 as libc::c_char; size];
+    with_record_buffer(|buf| {
         // SAFETY: group is plain data; getgrgid_r fills it in.
         let mut grp: libc::group = unsafe { std::mem::zeroed() };
         let mut found: *mut libc::group = std::ptr::null_mut();
-        // SAFETY: every pointer is to a live local of the size passed; the member list it sets
-        // points into buf, which outlives the walk below.
-        let rc =
-            unsafe { libc::getgrgid_r(gid, &raw mut grp, buf.as_mut_ptr(), size, &raw mut found) };
-        if rc == libc::ERANGE {
-            size *= 2;
-            continue;
+        // SAFETY: every pointer is to a live local or to buf, of the sizes passed; the member
+        // list it sets points into buf, which outlives the walk below.
+        let rc = unsafe {
+            libc::getgrgid_r(
+                gid,
+                &raw mut grp,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &raw mut found,
+            )
+        };
+        if rc != 0 {
+            return Err(rc);
         }
-        if rc != 0 || found.is_null() || grp.gr_mem.is_null() {
-            return false;
+        if found.is_null() || grp.gr_mem.is_null() {
+            return Ok(None);
         }
         let mut member = grp.gr_mem;
         loop {
@@ -104,17 +130,17 @@ fn group_lists(gid: u32, user: &[u8]) -> bool {
             // goes past its terminator (the loop stops there).
             let name = unsafe { *member };
             if name.is_null() {
-                return false;
+                return Ok(Some(false));
             }
             // SAFETY: each entry is a NUL-terminated string inside buf.
             if unsafe { CStr::from_ptr(name) }.to_bytes() == user {
-                return true;
+                return Ok(Some(true));
             }
             // SAFETY: the entry just read was not the terminator, so the next one exists.
             member = unsafe { member.add(1) };
         }
-    }
-    false
+    })
+    .unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! A connection's session (L3 objects), connecting and reconnecting: starting the protocol on
-//! a stream (offering the shared-memory side channel on ipc), connect attempts, their failures
-//! and the reconnect interval, and the stream's readiness.
+//! a stream (offering the shared-memory side channel on ipc), connect attempts (through a
+//! SOCKS5 proxy when `ZMQ_SOCKS_PROXY` is set: its exchange runs before ZMTP, within
+//! `ZMQ_CONNECT_TIMEOUT`), their failures and the reconnect interval, and the stream's
+//! readiness.
 #![forbid(unsafe_code)]
 
 use super::*;
