@@ -2,7 +2,8 @@
  * libzmq 4.3 reads them (every expectation was read from Debian's libzmq first):
  *   - a port is read like atoi and kept to 16 bits: "5555x" and " 5555" name 5555, "65536" and
  *     "abc" are EINVAL;
- *   - a bind takes "*", an IP literal (an IPv4-mapped IPv6 one as IPv4) or an interface name:
+ *   - a bind takes "*", an IP literal (an IPv4-mapped IPv6 one as IPv4, the short IPv4 forms of
+ *     inet_aton(3) too) or an interface name:
  *     a host name or an empty host is ENODEV, a "source;" part is EINVAL;
  *   - zmq_connect only checks the syntax (host characters, a port that starts with a digit):
  *     "tcp://127.0.0.1:0", "tcp://:5555" or "tcp://127.0.0.1:65536" are taken and then retried
@@ -63,6 +64,12 @@ static void test_bind_ports (void *ctx)
     CHECK_ERRNO (zmq_bind (s, "tcp://localhost:*"), ENODEV);
     CHECK_ERRNO (zmq_bind (s, "tcp://:*"), ENODEV);
     CHECK_ERRNO (zmq_bind (s, "tcp://127.0.0.1;127.0.0.1:*"), EINVAL);
+    /* The short IPv4 forms inet_aton(3) reads: 127.1 is 127.0.0.1, 1.2.3 is 1.2.0.3. */
+    CHECK_RC (zmq_bind (s, "tcp://127.1:*"), 0);
+    last_endpoint (s, got, sizeof got);
+    CHECK (strncmp (got, "tcp://127.0.0.1:", 16) == 0);
+    CHECK_RC (zmq_unbind (s, got), 0);
+    CHECK_ERRNO (zmq_bind (s, "tcp://1.2.3:*"), EADDRNOTAVAIL);
     CHECK_RC (zmq_bind (s, "tcp://[::ffff:127.0.0.1]:*"), 0);
     last_endpoint (s, got, sizeof got);
     CHECK (strncmp (got, "tcp://127.0.0.1:", 16) == 0);

@@ -133,7 +133,47 @@ fn local_ip(host: &str, ipv6: bool) -> Result<IpAddr> {
             _ => Ok(ip),
         };
     }
-    crate::sys::interface_address(host, ipv6).ok_or(Error::NoDevice)
+    if let Some(ip) = crate::sys::interface_address(host, ipv6) {
+        return Ok(ip);
+    }
+    // The short IPv4 forms libzmq's numeric getaddrinfo takes ("127.1", "0x7f000001").
+    match inet_aton(host) {
+        Some(v4) if ipv6 => Ok(IpAddr::V6(v4.to_ipv6_mapped())),
+        Some(v4) => Ok(IpAddr::V4(v4)),
+        None => Err(Error::NoDevice),
+    }
+}
+
+/// An IPv4 address in any form `inet_aton(3)` reads: one to four parts separated by dots, each
+/// decimal, octal (leading 0) or hexadecimal (0x), the last part filling the octets left.
+fn inet_aton(s: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<u32> = s
+        .split('.')
+        .map(|p| {
+            let (digits, radix) = match p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+                Some(hex) => (hex, 16),
+                None if p.len() > 1 && p.starts_with('0') => (&p[1..], 8),
+                None => (p, 10),
+            };
+            if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+                return None;
+            }
+            u32::from_str_radix(digits, radix).ok()
+        })
+        .collect::<Option<_>>()?;
+    let (last, leading) = parts.split_last()?;
+    if leading.len() > 3 || leading.iter().any(|&p| p > 0xff) {
+        return None;
+    }
+    let last_bits = 8 * (4 - leading.len() as u32);
+    if last_bits < 32 && *last >> last_bits != 0 {
+        return None;
+    }
+    let head = leading
+        .iter()
+        .enumerate()
+        .fold(0u32, |acc, (i, &p)| acc | p << (24 - 8 * i as u32));
+    Some(Ipv4Addr::from(head | last))
 }
 
 /// The local address of a connect's `source` part (`host:port`, port `*` or `0` for any).
@@ -364,6 +404,34 @@ mod tests {
         assert!(
             remote_addr("127.0.0.1:0", false).is_ok(),
             "port 0: refused by the kernel"
+        );
+    }
+
+    #[test]
+    fn short_ipv4_forms_read_as_inet_aton_reads_them() {
+        let v4 = |s| inet_aton(s).map(|a| a.to_string());
+        assert_eq!(v4("127.1").as_deref(), Some("127.0.0.1"));
+        assert_eq!(v4("1.2.3").as_deref(), Some("1.2.0.3"));
+        assert_eq!(v4("0x7f.1").as_deref(), Some("127.0.0.1"));
+        assert_eq!(v4("2130706433").as_deref(), Some("127.0.0.1"));
+        assert_eq!(v4("010.0.0.1").as_deref(), Some("8.0.0.1"), "octal");
+        assert_eq!(v4("1.2.3.4").as_deref(), Some("1.2.3.4"));
+        for bad in [
+            "",
+            "1.2.3.4.5",
+            "256.1",
+            "1.2.65536",
+            "08",
+            "0x",
+            "a.b",
+            "1..2",
+            "localhost",
+        ] {
+            assert_eq!(v4(bad), None, "{bad}");
+        }
+        assert_eq!(
+            local_ip("127.1", false),
+            Ok(IpAddr::V4(Ipv4Addr::LOCALHOST))
         );
     }
 
