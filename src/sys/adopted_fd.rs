@@ -8,57 +8,37 @@
 
 use std::collections::HashSet;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 use parking_lot::Mutex;
 
 /// Fds owned by a live listener.
 static ADOPTED: Mutex<Option<HashSet<RawFd>>> = Mutex::new(None);
 
-/// An fd adopted from the application; forgets it (and closes it) when dropped.
-#[derive(Debug)]
-pub(crate) struct AdoptedFd(Option<OwnedFd>);
-
-impl AdoptedFd {
-    /// Takes over `fd`, which must be a listening stream socket of `family` (`AF_INET` and
-    /// `AF_INET6` count as one): EBADF when it is not open, ENOTSOCK when not a socket, EINVAL
-    /// when it does not listen or is of another family, EADDRINUSE when a live listener has it.
-    pub(crate) fn take(fd: RawFd, family: libc::c_int) -> io::Result<AdoptedFd> {
-        let listening = sock_opt(fd, libc::SO_ACCEPTCONN)?;
-        let domain = sock_opt(fd, libc::SO_DOMAIN)?;
-        let inet = |d| d == libc::AF_INET || d == libc::AF_INET6;
-        let same_family = domain == family || (inet(domain) && inet(family));
-        if listening != 1 || !same_family {
-            return Err(io::Error::from_raw_os_error(libc::EINVAL));
-        }
-        let mut adopted = ADOPTED.lock();
-        if !adopted.get_or_insert_with(HashSet::new).insert(fd) {
-            return Err(io::Error::from_raw_os_error(libc::EADDRINUSE));
-        }
-        // SAFETY: fd is an open socket (getsockopt answered for it) that the application
-        // handed over with ZMQ_USE_FD, which makes the library its owner (libzmq closes it
-        // with the listener), and no other AdoptedFd owns it (checked under the lock above).
-        Ok(AdoptedFd(Some(unsafe { OwnedFd::from_raw_fd(fd) })))
+/// Takes over `fd`, which must be a listening stream socket of `family` (`AF_INET` and
+/// `AF_INET6` count as one): EBADF when it is not open, ENOTSOCK when not a socket, EINVAL when
+/// it does not listen or is of another family, EADDRINUSE when a live listener has it. Returns
+/// the owned fd and the guard that keeps it registered as adopted: drop the guard after the fd.
+pub(crate) fn adopt_listener(
+    fd: RawFd,
+    family: libc::c_int,
+) -> io::Result<(OwnedFd, AdoptionGuard)> {
+    let listening = sock_opt(fd, libc::SO_ACCEPTCONN)?;
+    let domain = sock_opt(fd, libc::SO_DOMAIN)?;
+    let inet = |d| d == libc::AF_INET || d == libc::AF_INET6;
+    let same_family = domain == family || (inet(domain) && inet(family));
+    if listening != 1 || !same_family {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
     }
-
-    /// Gives the owned fd to a listener type; it stays registered as adopted until the
-    /// returned guard drops.
-    pub(crate) fn into_parts(mut self) -> (OwnedFd, AdoptionGuard) {
-        let owned = self
-            .0
-            .take()
-            .expect("an AdoptedFd owns its fd until taken apart");
-        let guard = AdoptionGuard(owned.as_raw_fd());
-        (owned, guard)
+    let mut adopted = ADOPTED.lock();
+    if !adopted.get_or_insert_with(HashSet::new).insert(fd) {
+        return Err(io::Error::from_raw_os_error(libc::EADDRINUSE));
     }
-}
-
-impl Drop for AdoptedFd {
-    fn drop(&mut self) {
-        if let Some(fd) = self.0.take() {
-            forget(fd.as_raw_fd());
-        }
-    }
+    // SAFETY: fd is an open socket (getsockopt answered for it) that the application handed
+    // over with ZMQ_USE_FD, which makes the library its owner (libzmq closes it with the
+    // listener), and no other listener owns it (checked under the lock above).
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    Ok((owned, AdoptionGuard(fd)))
 }
 
 /// Keeps an fd registered as adopted while the listener that owns it lives. Drop it after
@@ -101,21 +81,20 @@ fn sock_opt(fd: RawFd, name: libc::c_int) -> io::Result<libc::c_int> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::fd::IntoRawFd;
+    use std::os::fd::{AsRawFd, IntoRawFd};
 
     #[test]
     fn only_open_listening_sockets_of_the_family_are_taken_and_once() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let fd = l.into_raw_fd();
-        let a = AdoptedFd::take(fd, libc::AF_INET).unwrap();
+        let (owned, guard) = adopt_listener(fd, libc::AF_INET).unwrap();
         assert_eq!(
-            AdoptedFd::take(fd, libc::AF_INET)
+            adopt_listener(fd, libc::AF_INET)
                 .unwrap_err()
                 .raw_os_error(),
             Some(libc::EADDRINUSE),
             "one owner at a time"
         );
-        let (owned, guard) = a.into_parts();
         assert_eq!(owned.as_raw_fd(), fd);
         drop(owned);
         drop(guard);
@@ -128,7 +107,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            AdoptedFd::take(u.as_raw_fd(), libc::AF_INET)
+            adopt_listener(u.as_raw_fd(), libc::AF_INET)
                 .unwrap_err()
                 .raw_os_error(),
             Some(libc::EINVAL),
@@ -136,18 +115,18 @@ mod tests {
         );
         let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         assert!(
-            AdoptedFd::take(s.as_raw_fd(), libc::AF_INET).is_err(),
+            adopt_listener(s.as_raw_fd(), libc::AF_INET).is_err(),
             "not listening"
         );
         let f = std::fs::File::open("/dev/null").unwrap();
         assert_eq!(
-            AdoptedFd::take(f.as_raw_fd(), libc::AF_UNIX)
+            adopt_listener(f.as_raw_fd(), libc::AF_UNIX)
                 .unwrap_err()
                 .raw_os_error(),
             Some(libc::ENOTSOCK)
         );
         assert_eq!(
-            AdoptedFd::take(-1, libc::AF_UNIX)
+            adopt_listener(-1, libc::AF_UNIX)
                 .unwrap_err()
                 .raw_os_error(),
             Some(libc::EBADF)

@@ -21,7 +21,7 @@ mod signaler;
 mod spin;
 mod thread;
 
-pub(crate) use adopted_fd::{AdoptedFd, AdoptionGuard};
+pub(crate) use adopted_fd::{AdoptionGuard, adopt_listener};
 pub(crate) use biased_lock::{BiasedGuard, BiasedLock};
 pub(crate) use epoll::{Epoll, EpollEvent};
 pub(crate) use ifaddr::interface_address;

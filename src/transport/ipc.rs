@@ -89,7 +89,7 @@ pub(super) fn bind(a: &IpcAddress, options: &Options) -> Result<(Listener, Strin
     if options.use_fd >= 0 {
         // ZMQ_USE_FD: the application's listening socket; its file is the application's to
         // remove (libzmq neither replaces nor removes it).
-        let (fd, guard) = crate::sys::AdoptedFd::take(options.use_fd, libc::AF_UNIX)?.into_parts();
+        let (fd, guard) = crate::sys::adopt_listener(options.use_fd, libc::AF_UNIX)?;
         let listener = UnixListener::from(fd);
         listener.set_nonblocking(true)?;
         let shown = match a {

@@ -263,7 +263,7 @@ pub(super) fn bind(a: &TcpAddress, options: &Options) -> Result<(Listener, Strin
     if options.use_fd >= 0 {
         // ZMQ_USE_FD: the application's listening socket, already bound (the address given is
         // not used, as in libzmq).
-        let (fd, guard) = crate::sys::AdoptedFd::take(options.use_fd, libc::AF_INET)?.into_parts();
+        let (fd, guard) = crate::sys::adopt_listener(options.use_fd, libc::AF_INET)?;
         let listener = std::net::TcpListener::from(fd);
         listener.set_nonblocking(true)?;
         let bound = listener.local_addr()?;
