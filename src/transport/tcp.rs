@@ -16,15 +16,16 @@ use crate::options::Options;
 /// attempt, so one that cannot resolve is retried like an unreachable host (libzmq accepts
 /// `tcp://host:0` or `tcp://:5555` in `zmq_connect` the same way).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct TcpAddress {
-    /// Local address to bind before connecting (`source;destination`), as written.
-    source: Option<String>,
-    /// Host (IP literal without brackets, interface name, `*` or a name) and port, as written
-    /// for a connect; for a bind, the host and the port already checked.
-    host: String,
-    port: u16,
-    /// The connect address as written after `tcp://` and any source.
-    dest: String,
+pub(crate) enum TcpAddress {
+    /// A bind's: host (`*`, an IP literal without brackets or an interface name) and port
+    /// (0 = any), checked.
+    Bind { host: String, port: u16 },
+    /// A connect's, as written after `tcp://`: the local address to bind first (the `source;`
+    /// part) and the destination `host:port`.
+    Connect {
+        source: Option<String>,
+        dest: String,
+    },
 }
 
 /// A port as libzmq reads one: `*` (only where bindable) and `0` are 0, anything else is read
@@ -92,10 +93,8 @@ impl TcpAddress {
                 Some((s, d)) => (Some(s.to_owned()), d),
                 None => (None, address),
             };
-            return Ok(TcpAddress {
+            return Ok(TcpAddress::Connect {
                 source,
-                host: String::new(),
-                port: 0,
                 dest: dest.to_owned(),
             });
         }
@@ -104,11 +103,9 @@ impl TcpAddress {
         }
         let (host, port) = split_host_port(address)?;
         let port = parse_port(port, true)?;
-        Ok(TcpAddress {
-            source: None,
+        Ok(TcpAddress::Bind {
             host: host.to_owned(),
             port,
-            dest: String::new(),
         })
     }
 }
@@ -269,8 +266,10 @@ pub(super) fn bind(a: &TcpAddress, options: &Options) -> Result<(Listener, Strin
         let bound = listener.local_addr()?;
         return Ok((Listener::Tcp(listener, Some(guard)), format(bound)));
     }
-    let ip = local_ip(&a.host, options.ipv6)?;
-    let addr = SocketAddr::new(ip, a.port);
+    let TcpAddress::Bind { host, port } = a else {
+        return Err(Error::Invalid);
+    };
+    let addr = SocketAddr::new(local_ip(host, options.ipv6)?, *port);
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     sock.set_cloexec(true)?;
     sock.set_reuse_address(true)?;
@@ -291,7 +290,10 @@ pub(super) fn bind(a: &TcpAddress, options: &Options) -> Result<(Listener, Strin
 /// The target of a connect as a SOCKS5 request names it (host as written, port), for a
 /// connect made through `ZMQ_SOCKS_PROXY`; EHOSTUNREACH when it has no valid port.
 pub(crate) fn socks_target(a: &TcpAddress) -> Result<(String, u16)> {
-    let (host, port) = split_host_port(&a.dest).map_err(|_| Error::HostUnreachable)?;
+    let TcpAddress::Connect { dest, .. } = a else {
+        return Err(Error::Invalid);
+    };
+    let (host, port) = split_host_port(dest).map_err(|_| Error::HostUnreachable)?;
     let port = parse_port(port, false).map_err(|_| Error::HostUnreachable)?;
     Ok((host.to_owned(), port))
 }
@@ -302,8 +304,11 @@ pub(super) fn connect(
     a: &TcpAddress,
     options: &Options,
 ) -> std::result::Result<Stream, ConnectError> {
+    let TcpAddress::Connect { source, dest } = a else {
+        return Err(Error::Invalid.into());
+    };
     let addr = if options.socks_proxy.is_empty() {
-        remote_addr(&a.dest, options.ipv6)?
+        remote_addr(dest, options.ipv6)?
     } else {
         let proxy =
             std::str::from_utf8(&options.socks_proxy).map_err(|_| Error::HostUnreachable)?;
@@ -311,18 +316,19 @@ pub(super) fn connect(
     };
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     let fd = sock.as_raw_fd();
-    start_connect(sock, addr, a, options).map_err(|e| ConnectError::on(fd, e))
+    start_connect(sock, addr, source.as_deref(), options).map_err(|e| ConnectError::on(fd, e))
 }
 
-/// Sets up `sock` and starts its non-blocking connect to `addr`.
+/// Sets up `sock` (bound first to `source`, when given) and starts its non-blocking connect
+/// to `addr`.
 fn start_connect(
     sock: Socket,
     addr: SocketAddr,
-    a: &TcpAddress,
+    source: Option<&str>,
     options: &Options,
 ) -> Result<Stream> {
     sock.set_cloexec(true)?;
-    if let Some(source) = &a.source {
+    if let Some(source) = source {
         sock.bind(&SockAddr::from(source_addr(source, addr.is_ipv6())?))?;
     }
     if !options.bindtodevice.is_empty() {
@@ -345,17 +351,16 @@ mod tests {
 
     #[test]
     fn bind_addresses_are_checked_at_once() {
-        let a = TcpAddress::parse("*:*", true).unwrap();
-        assert_eq!((a.host.as_str(), a.port), ("*", 0));
-        let b = TcpAddress::parse("[::1]:5555", true).unwrap();
-        assert_eq!((b.host.as_str(), b.port), ("::1", 5555));
-        assert_eq!(TcpAddress::parse("host:port", true), Err(Error::Invalid));
-        assert_eq!(TcpAddress::parse("nocolon", true), Err(Error::Invalid));
-        assert_eq!(
-            TcpAddress::parse("127.0.0.1;127.0.0.1:1", true),
-            Err(Error::Invalid)
-        );
-        assert_eq!(TcpAddress::parse("h:65536", true), Err(Error::Invalid));
+        let bind = |s| TcpAddress::parse(s, true);
+        let at = |host: &str, port| TcpAddress::Bind {
+            host: host.to_owned(),
+            port,
+        };
+        assert_eq!(bind("*:*"), Ok(at("*", 0)));
+        assert_eq!(bind("[::1]:5555"), Ok(at("::1", 5555)));
+        for bad in ["host:port", "nocolon", "127.0.0.1;127.0.0.1:1", "h:65536"] {
+            assert_eq!(bind(bad), Err(Error::Invalid), "{bad}");
+        }
     }
 
     #[test]
@@ -376,9 +381,13 @@ mod tests {
 
     #[test]
     fn connect_addresses_pass_a_quick_check_and_resolve_per_attempt() {
-        let c = TcpAddress::parse("127.0.0.1:0;127.0.0.1:6000", false).unwrap();
-        assert_eq!(c.source.as_deref(), Some("127.0.0.1:0"));
-        assert_eq!(c.dest, "127.0.0.1:6000");
+        assert_eq!(
+            TcpAddress::parse("127.0.0.1:0;127.0.0.1:6000", false),
+            Ok(TcpAddress::Connect {
+                source: Some("127.0.0.1:0".to_owned()),
+                dest: "127.0.0.1:6000".to_owned(),
+            })
+        );
         // Refused at once: a port that does not start with a digit, characters outside the
         // quick check's set.
         for bad in [
@@ -393,9 +402,11 @@ mod tests {
         }
         // Taken, then unresolvable at every attempt.
         for late in [":5555", "127.0.0.1:65536", "127.0.0.1:5555;"] {
-            let a = TcpAddress::parse(late, false).unwrap();
+            let Ok(TcpAddress::Connect { dest, .. }) = TcpAddress::parse(late, false) else {
+                panic!("{late} is taken");
+            };
             assert_eq!(
-                remote_addr(&a.dest, false),
+                remote_addr(&dest, false),
                 Err(Error::HostUnreachable),
                 "{late}"
             );
