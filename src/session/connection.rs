@@ -14,6 +14,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::read_sizing::{READ_MAX, low_water_for, read_plan};
+use super::write_sizing::WriteSizing;
 use super::{IoCtx, Link, side};
 use crate::consts::*;
 use crate::msg::{Msg, PropsLease, Releases};
@@ -54,8 +55,8 @@ struct Conn {
     zmtp: Option<Connection>,
     fd: i32,
     handshaken: bool,
-    /// The most octets one write carries (0 = no bound); see `Stream::write_limit`.
-    write_limit: usize,
+    /// How large each write may be (see `Stream::write_limit` and [`WriteSizing`]).
+    writes: WriteSizing,
     /// The send buffer may still grow for large frames (see [`GROW_SNDBUF_AT`]).
     may_grow_sndbuf: bool,
     /// We offered the shared-memory side channel (`side`): reads take descriptors too.

@@ -11,6 +11,7 @@
 mod connection;
 mod read_sizing;
 mod side;
+mod write_sizing;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

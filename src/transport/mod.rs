@@ -294,6 +294,8 @@ impl Stream {
     /// pays per unit: over loopback here, writes of 64 KiB ran tcp 64 KiB PUSH -> PULL at
     /// 32 k msg/s, of 256 KiB at 80 k, of 56 KiB at 104 k; tcp 1 KiB 2.1, 3.3 and 3.5 M/s;
     /// PUB -> 4 SUB 1 KiB 0.70 M/s unbounded against 0.92 M/s. Unix sockets have no segments.
+    /// The session lifts the bound through the body of a very large frame
+    /// (`session::write_sizing`).
     pub(crate) fn write_limit(&self) -> usize {
         const TCP_WRITE_LIMIT: usize = 56 * 1024;
         match self {

@@ -29,6 +29,17 @@ impl Connection {
         self.output = all;
     }
 
+    /// The length of the first waiting run of bytes: a large body queued by reference, the
+    /// staged bytes queued ahead of one (headers, small frames), or the staged bytes after all
+    /// of them.
+    pub(crate) fn front_output_len(&self) -> usize {
+        self.queued
+            .iter()
+            .map(Bytes::len)
+            .find(|&n| n > 0)
+            .unwrap_or(self.output.len())
+    }
+
     /// Bytes waiting to be sent.
     pub(crate) fn output_len(&self) -> usize {
         self.queued.iter().map(Bytes::len).sum::<usize>() + self.output.len()

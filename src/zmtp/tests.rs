@@ -213,6 +213,30 @@ fn delivered_sizes(b: &mut Connection, wire: &[u8]) -> Vec<usize> {
 }
 
 #[test]
+fn the_front_output_run_is_a_queued_body_or_the_bytes_staged_around_it() {
+    let (mut a, _b) = push_pull();
+    assert_eq!(a.front_output_len(), 0);
+    a.send(&Msg::copy_from(&[1u8; 100]), false);
+    let small = a.front_output_len();
+    assert!(small > 100, "a staged small frame: {small}");
+    a.send(&Msg::copy_from(&vec![9u8; 300_000]), false);
+    a.send(&Msg::copy_from(b"tail"), false);
+    let ahead = a.front_output_len();
+    assert!(
+        ahead > small && ahead < 1000,
+        "staged ahead of the body: {ahead}"
+    );
+    a.consume_output(ahead);
+    assert_eq!(a.front_output_len(), 300_000, "the body by reference");
+    a.consume_output(1000);
+    assert_eq!(a.front_output_len(), 299_000, "its rest");
+    a.consume_output(299_000);
+    assert!(a.front_output_len() < 20, "the last frame, staged");
+    a.consume_output(a.front_output_len());
+    assert_eq!(a.front_output_len(), 0);
+}
+
+#[test]
 fn output_slices_stop_at_the_write_limit() {
     let (mut a, mut b) = push_pull();
     let big = Msg::copy_from(&vec![9u8; 70_000]);

@@ -75,7 +75,7 @@ impl Session {
         let poller = ctx.remote.poller();
         match Registered::new(poller, stream, self.key, connected, true) {
             Ok(stream) => {
-                let write_limit = stream.get().write_limit();
+                let writes = WriteSizing::new(stream.get().write_limit());
                 let may_grow_sndbuf = stream.get().may_grow_send_buffer(&self.link.options);
                 let (zmtp, side_offered) = if connected {
                     let (z, offered) = new_protocol(&self.link, stream.get(), ctx.now);
@@ -88,7 +88,7 @@ impl Session {
                     zmtp,
                     fd,
                     handshaken: false,
-                    write_limit,
+                    writes,
                     may_grow_sndbuf,
                     side_offered,
                     side_tx: side::Sender::Off,

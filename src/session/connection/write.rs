@@ -158,7 +158,8 @@ impl Session {
                 conn.may_grow_sndbuf = false;
             }
             let mut slices = [std::io::IoSlice::new(&[]); MAX_IOV];
-            let n = zmtp.output_slices(&mut slices, conn.write_limit);
+            let front = zmtp.front_output_len();
+            let n = zmtp.output_slices(&mut slices, conn.writes.limit(front));
             let written = if conn.pass_fds.is_empty() {
                 conn.stream.get_mut().write_vectored(&slices[..n])
             } else {
@@ -171,7 +172,10 @@ impl Session {
                 r
             };
             match written {
-                Ok(n) => zmtp.consume_output(n),
+                Ok(n) => {
+                    conn.writes.wrote(front, n);
+                    zmtp.consume_output(n);
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     let r = conn.stream.interest().0;
                     let _ = conn.stream.set_interest(r, true);
