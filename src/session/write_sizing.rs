@@ -2,14 +2,14 @@
 //! offload unit, except through the body of a very large frame, which goes out in a few large
 //! writes.
 //!
-//! Measured over loopback here (PUSH -> PULL, medians of four runs): with 56 KiB writes a
-//! 1 MiB frame took 18 writes and the sending I/O thread was the bottleneck; writing the rest
-//! of a body of more than [`BULK_BODY`] in writes of at most [`BULK_WRITE`] that end with it
-//! took 3.3 k -> 4.6 k msg/s at 1 MiB and 1.4 k -> 1.8 k at 2 MiB, the sender's CPU per message
-//! falling by a quarter. Bodies of 512 KiB and less keep the unit: writes of 512 KiB that
-//! crossed into the next 512 KiB frame ran 7.1 k -> 6.5 k msg/s, and 64 KiB frames ran best
-//! with one unit per write (see `Stream::write_limit`). Unbounded writes, ending anywhere in a
-//! later frame, lost at every size.
+//! Measured over loopback here (PUSH -> PULL, medians of four interleaved runs): with 56 KiB
+//! writes a 1 MiB frame took 18 writes and the sending I/O thread was the bottleneck; writing
+//! the rest of a body of more than [`BULK_BODY`] in writes of at most [`BULK_WRITE`] that end
+//! with it took 1 MiB from 4.0 k to 4.9 k msg/s (the sender's CPU per message down a fifth)
+//! and 2 MiB from 1.6 k to 2.0 k. Bodies of 512 KiB and less keep the unit: 512 KiB writes
+//! that crossed into the next 512 KiB frame ran 8.3 k -> 6.7 k msg/s, and 64 KiB frames run
+//! best with one unit per write (see `Stream::write_limit`). Unbounded writes, ending
+//! anywhere in a later frame, lost at every size.
 #![forbid(unsafe_code)]
 
 /// A body with more than this still to send is written in bulk, to its end.
